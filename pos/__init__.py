@@ -1,0 +1,88 @@
+"""Fair POS: point of sale and consignment stock for OCOP trade-fair booths."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, has_request_context, session
+from flask_login import current_user
+
+from .config import Config
+
+MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
+
+
+def _secret_key(app: Flask) -> str:
+    """The session secret, generated into instance/ on first run and kept there."""
+    path = Path(app.instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def _resolve_sqlite_path(app: Flask) -> None:
+    """sqlite:///pos.sqlite means instance/pos.sqlite, whatever the working directory."""
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    prefix = "sqlite:///"
+    if uri.startswith(prefix) and not uri.startswith(prefix + "/") and uri != "sqlite://":
+        rel = uri[len(prefix):]
+        if not os.path.isabs(rel):
+            Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+            app.config["SQLALCHEMY_DATABASE_URI"] = prefix + str(Path(app.instance_path) / rel)
+
+
+def _select_locale():
+    if not has_request_context():
+        return "vi"  # the CLI speaks the booth's language
+    if current_user and current_user.is_authenticated:
+        return current_user.language
+    # Vietnamese first: a browser's own language preference is not asked, the booth speaks Vietnamese
+    # until someone picks English.
+    return session.get("lang", "vi")
+
+
+def create_app(config_class=Config, overrides=None):
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=os.environ.get("POS_INSTANCE_PATH") or None,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_object(config_class)
+    if not app.testing:
+        app.config.from_pyfile("config.py", silent=True)  # secrets, DB path, printer address
+    app.config.update(overrides or {})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app)
+    _resolve_sqlite_path(app)
+
+    # Imported here, not at the top: the submodule pos.db would shadow the name `db` in this package.
+    from . import models  # noqa: F401  (registers the tables)
+    from .extensions import babel, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, default_translation_directories=str(Path(__file__).parent / "translations"))
+
+    from . import access, templating
+    from .blueprints import api, auth, catalogue, setup, stock
+
+    for bp in (auth.bp, setup.bp, catalogue.bp, stock.bp):
+        app.register_blueprint(bp)
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    app.before_request(access.check_access)
+    templating.init_app(app)
+
+    from . import cli
+
+    cli.init_app(app)
+    return app

@@ -1,0 +1,150 @@
+"""The JSON API under /api/v1. It calls the same services as the pages and the CLI.
+
+Errors are JSON: {"error": <kind>, "message": <text in the user's language>, "field": <name or null>}.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user
+
+from ..access import ALL_STAFF, MANAGERS, PUBLIC, roles
+from ..db import unit_of_work
+from ..errors import DomainError, InvalidInput, NotFound, http_status
+from ..extensions import db
+from ..services import booths, catalogue, stock
+from . import openapi
+
+bp = Blueprint("api", __name__)
+
+
+@bp.errorhandler(DomainError)
+def domain_error(err: DomainError):
+    return jsonify(error=type(err).__name__, message=err.text, field=err.field), http_status(err)
+
+
+def json_body(allowed: set[str]) -> dict:
+    """The request's JSON object. Raises InvalidInput for malformed JSON or an unknown field."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidInput("body", "Nội dung phải là một đối tượng JSON hợp lệ")
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise InvalidInput(unknown[0], "Trường không được hỗ trợ: %(name)s", name=unknown[0])
+    return data
+
+
+def _booth():
+    booth = booths.current_booth(db.session)
+    if booth is None:
+        raise NotFound("Gian hàng chưa được cài đặt")
+    return booth
+
+
+def product_json(p, on_hand=None) -> dict:
+    out = {
+        "id": p.id, "uuid": p.uuid, "name": p.name, "unit": p.unit, "price_vnd": p.price_vnd,
+        "ocop_stars": p.ocop_stars, "category": p.category, "barcodes": p.barcode_list,
+        "stamp_code": p.stamp_code, "is_active": p.is_active,
+        "producer": {"id": p.producer.id, "name": p.producer.name},
+    }
+    if on_hand is not None:
+        out["on_hand"] = on_hand
+    return out
+
+
+def producer_json(p) -> dict:
+    return {"id": p.id, "uuid": p.uuid, "name": p.name, "kind": p.kind, "province": p.province,
+            "district": p.district, "commune": p.commune, "phone": p.phone, "is_active": p.is_active}
+
+
+def document_json(d) -> dict:
+    return {
+        "id": d.id, "uuid": d.uuid, "kind": d.kind, "number": d.number, "reason": d.reason,
+        "producer_id": d.producer_id, "created_at": d.created_at.isoformat() + "Z",
+        "created_by": d.created_by.username,
+        "lines": [{"product_id": m.product_id, "product": m.product.name, "qty": m.qty,
+                   "counted_qty": m.counted_qty} for m in d.movements],
+    }
+
+
+@bp.get("/openapi.json")
+@roles(PUBLIC)
+def openapi_document():
+    return jsonify(openapi.document())
+
+
+@bp.get("/products")
+@roles(*ALL_STAFF)
+def list_products():
+    booth = _booth()
+    found = catalogue.search_products(db.session, request.args.get("q", ""),
+                                      producer_id=request.args.get("producer_id", type=int),
+                                      active_only=request.args.get("all") != "1")
+    levels = stock.on_hand(db.session, booth.id)
+    return jsonify(products=[product_json(p, levels.get(p.id, 0)) for p in found])
+
+
+@bp.get("/products/<int:product_id>")
+@roles(*ALL_STAFF)
+def get_product(product_id):
+    booth = _booth()
+    product = catalogue.get_product(db.session, product_id)
+    return jsonify(product_json(product, stock.on_hand(db.session, booth.id, [product.id]).get(product.id, 0)))
+
+
+@bp.get("/products/by-code")
+@roles(*ALL_STAFF)
+def product_by_code():
+    booth = _booth()
+    product, stamp_code = catalogue.find_by_code(db.session, request.args.get("code", ""))
+    out = product_json(product, stock.on_hand(db.session, booth.id, [product.id]).get(product.id, 0))
+    out["scanned_stamp_code"] = stamp_code
+    return jsonify(out)
+
+
+@bp.get("/producers")
+@roles(*ALL_STAFF)
+def list_producers():
+    return jsonify(producers=[producer_json(p) for p in catalogue.list_producers(db.session)])
+
+
+@bp.get("/stock")
+@roles(*ALL_STAFF)
+def stock_on_hand():
+    booth = _booth()
+    groups = stock.stock_by_producer(db.session, booth, producer_id=request.args.get("producer_id", type=int))
+    return jsonify(producers=[
+        {"producer": producer_json(g.producer), "total_units": g.total_units,
+         "products": [{"product_id": r.product.id, "name": r.product.name, "on_hand": r.on_hand, "is_low": r.is_low}
+                      for r in g.rows]}
+        for g in groups
+    ])
+
+
+@bp.get("/stock/documents")
+@roles(*MANAGERS)
+def list_documents():
+    booth = _booth()
+    return jsonify(documents=[document_json(d) for d in stock.list_documents(db.session, booth, kind=request.args.get("kind"))])
+
+
+@bp.post("/stock/documents")
+@roles(*MANAGERS)
+def create_document():
+    booth = _booth()
+    data = json_body({"kind", "producer_id", "reason", "lines"})
+    kind = data.get("kind")
+    with unit_of_work(db.session) as s:
+        if kind == "count":
+            doc = stock.record_count(s, booth, current_user, data)
+        else:
+            doc = stock.record_document(s, booth, current_user, kind, data)
+    return jsonify(document_json(doc)), 201
+
+
+@bp.get("/stock/documents/<int:document_id>")
+@roles(*MANAGERS)
+def get_document(document_id):
+    return jsonify(document_json(stock.get_document(db.session, _booth(), document_id)))
+
+

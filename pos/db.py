@@ -1,0 +1,119 @@
+"""The database: SQLite pragmas, one transaction per use case, sequence numbers.
+
+Every write use case runs inside unit_of_work(session). On SQLite it starts with
+BEGIN IMMEDIATE, so the write lock is taken before anything is read: two tills
+can never both read "1 jar left" and both sell it, and the loser waits (busy
+timeout) instead of failing at commit with "database is locked".
+"""
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+
+from sqlalchemy import event, select, update
+from sqlalchemy.engine import Engine
+
+from .errors import DomainError, N_
+
+BUSY_TIMEOUT_MS = 10_000
+_IMMEDIATE = "pos_begin_immediate"
+
+
+class DatabaseBusy(DomainError):
+    message = N_("Cơ sở dữ liệu đang bận hoặc không ghi được, chưa có gì được lưu. Vui lòng thử lại.")
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection, _record):
+    if type(dbapi_connection).__module__.split(".")[0] not in ("sqlite3", "pysqlite2"):
+        return
+    # Let SQLAlchemy, not pysqlite, say when a transaction begins (see _sqlite_on_begin).
+    dbapi_connection.isolation_level = None
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    # FULL: a sale the cashier saw as done survives a power cut, not only a crash.
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_on_begin(conn):
+    if conn.dialect.name != "sqlite":
+        return
+    if conn.get_execution_options().get(_IMMEDIATE):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+@contextmanager
+def unit_of_work(session):
+    """Run one write use case in one transaction: commit at the end, roll back on any error.
+
+    A read transaction left open by loading the user is ended first, so that
+    the write transaction can begin IMMEDIATE on SQLite. Raises DatabaseBusy
+    when SQLite stays locked or cannot write (disk full), with nothing written.
+    """
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import scoped_session
+
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("unit_of_work() started with unsaved changes in the session")
+    if session.in_transaction():
+        session.commit()  # nothing pending: only ends the read snapshot
+    session.connection(execution_options={_IMMEDIATE: True})
+    try:
+        yield session
+        session.commit()
+    except OperationalError as exc:
+        session.rollback()
+        text = str(exc.orig) if exc.orig else str(exc)
+        if any(s in text for s in ("locked", "busy", "full", "disk I/O")):
+            raise DatabaseBusy() from exc
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+def identity(session):
+    """This database's identity row (created by init_database)."""
+    from .models import DbIdentity
+
+    row = session.scalars(select(DbIdentity)).first()
+    if row is None:
+        raise RuntimeError("the database has no identity: run `pos init` or `pos demo`")
+    return row
+
+
+def stamp(session, *records):
+    """Give travelling records this database's id, booth and the next sequence numbers.
+
+    The sequence is gap-free per database, so a hub that holds 1..n and then n+2
+    knows one record is missing. Must run inside the write transaction.
+    """
+    from .models import DbIdentity
+
+    ident = identity(session)
+    count = len(records)
+    last = session.execute(
+        update(DbIdentity)
+        .where(DbIdentity.id == ident.id)
+        .values(last_seq=DbIdentity.last_seq + count)
+        .returning(DbIdentity.last_seq)
+    ).scalar_one()
+    first = last - count + 1
+    for offset, record in enumerate(records):
+        record.origin_db = ident.id
+        record.origin_seq = first + offset
+        if getattr(record, "booth_id", None) is None and hasattr(record, "booth_id"):
+            record.booth_id = ident.booth_id
+    return records

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from ..timeutil import utcnow
+
+
+class DbIdentity(db.Model):
+    """This database's identity: one row, a new id for every fresh install or restore.
+
+    booth_id is the booth this database serves (None on a hub). last_seq is the
+    last sequence number handed to a travelling record.
+    """
+
+    __tablename__ = "db_identity"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    booth_id: Mapped[int | None] = mapped_column(ForeignKey("booth.id"))
+    last_seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+    is_demo: Mapped[bool] = mapped_column(nullable=False, default=False)

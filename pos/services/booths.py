@@ -1,0 +1,140 @@
+"""Fairs, booths, tills and this database's identity."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from ..db import identity, new_uuid
+from ..errors import Duplicate, InvalidInput, NotFound
+from ..models import Booth, DbIdentity, Fair, Till
+from ..timeutil import parse_date
+from . import validate as v
+
+_CODE = re.compile(r"^[A-Z0-9]{1,16}$")
+
+
+def init_database(session, *, is_demo=False) -> DbIdentity:
+    """Give a fresh database its identity (a new id: a restored copy gets another one)."""
+    row = session.scalars(select(DbIdentity)).first()
+    if row is None:
+        row = DbIdentity(id=new_uuid(), last_seq=0, is_demo=is_demo)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def current_booth(session) -> Booth | None:
+    """The booth this database serves, or None before set-up (or on a hub)."""
+    ident = session.scalars(select(DbIdentity)).first()
+    if ident is None or ident.booth_id is None:
+        return None
+    return session.get(Booth, ident.booth_id)
+
+
+def _code(data, field):
+    code = v.text(data, field, max_len=16).upper()
+    if not _CODE.match(code):
+        raise InvalidInput(field, "Mã chỉ gồm chữ không dấu và số, không có khoảng trắng")
+    return code
+
+
+def _date(data, field):
+    raw = (data.get(field) or "").strip() if isinstance(data.get(field), str) else data.get(field)
+    if not raw:
+        return None
+    if hasattr(raw, "year"):
+        return raw
+    try:
+        return parse_date(raw)
+    except ValueError:
+        raise InvalidInput(field, "Ngày không hợp lệ, ví dụ 20/01/2020") from None
+
+
+def save_fair(session, data: dict, fair: Fair | None = None) -> Fair:
+    """Create or update a fair. Raises InvalidInput, Duplicate."""
+    code = _code(data, "code")
+    name = v.text(data, "name")
+    starts_on, ends_on = _date(data, "starts_on"), _date(data, "ends_on")
+    if starts_on and ends_on and ends_on < starts_on:
+        raise InvalidInput("ends_on", "Ngày kết thúc trước ngày bắt đầu")
+    other = session.scalars(select(Fair).where(Fair.code == code)).first()
+    if other is not None and other is not fair:
+        raise Duplicate("Mã hội chợ %(code)s đã có", field="code", code=code)
+    fair = fair or Fair()
+    fair.code, fair.name = code, name
+    fair.location = v.text(data, "location", required=False)
+    fair.starts_on, fair.ends_on = starts_on, ends_on
+    fair.commission_bp = v.percent_bp(data, "commission_percent", default=fair.commission_bp or 0)
+    session.add(fair)
+    session.flush()
+    return fair
+
+
+def save_booth(session, data: dict, booth: Booth | None = None) -> Booth:
+    """Create or update a booth and its settings. Raises InvalidInput, Duplicate, NotFound."""
+    fair = session.get(Fair, v.integer(data, "fair_id", minimum=1)) if "fair_id" in data else (booth and booth.fair)
+    if fair is None:
+        raise NotFound("Không tìm thấy hội chợ", field="fair_id")
+    code = _code(data, "code")
+    other = session.scalars(select(Booth).where(Booth.fair_id == fair.id, Booth.code == code)).first()
+    if other is not None and other is not booth:
+        raise Duplicate("Mã gian hàng %(code)s đã có ở hội chợ này", field="code", code=code)
+    booth = booth or Booth()
+    booth.fair = fair
+    booth.code = code
+    booth.name = v.text(data, "name")
+    prefix = v.text(data, "receipt_prefix", required=False, max_len=32) or f"{fair.code}-{code}"
+    if not re.fullmatch(r"[A-Za-z0-9-]{1,32}", prefix):
+        raise InvalidInput("receipt_prefix", "Tiền tố chỉ gồm chữ không dấu, số và dấu gạch ngang")
+    booth.receipt_prefix = prefix.upper()
+    bank_bin = v.text(data, "bank_bin", required=False, max_len=6)
+    if bank_bin and not re.fullmatch(r"\d{6}", bank_bin):
+        raise InvalidInput("bank_bin", "Mã BIN ngân hàng gồm đúng 6 chữ số, ví dụ 970436")
+    account = v.text(data, "bank_account", required=False, max_len=19).replace(" ", "")
+    if account and not re.fullmatch(r"[A-Za-z0-9]{1,19}", account):
+        raise InvalidInput("bank_account", "Số tài khoản chỉ gồm chữ và số")
+    booth.bank_bin, booth.bank_account = bank_bin, account
+    booth.bank_account_name = v.text(data, "bank_account_name", required=False, max_len=100)
+    booth.cashier_discount_limit_bp = v.percent_bp(
+        data, "cashier_discount_limit_percent", default=booth.cashier_discount_limit_bp if booth.id else 1000
+    )
+    booth.allow_negative_stock = v.boolean(data, "allow_negative_stock")
+    booth.low_stock_qty = v.integer(data, "low_stock_qty", minimum=0, maximum=100000, required=False, default=5)
+    booth.receipt_footer = v.text(data, "receipt_footer", required=False, max_len=500)
+    session.add(booth)
+    session.flush()
+    return booth
+
+
+def make_this_booth(session, booth: Booth) -> None:
+    """Make this database serve the booth (done once when setting up a booth laptop)."""
+    identity(session).booth_id = booth.id
+    session.flush()
+
+
+def save_till(session, booth: Booth, data: dict, till: Till | None = None) -> Till:
+    """Register a till (a cashier device) with its own receipt series. Raises InvalidInput, Duplicate."""
+    code = _code(data, "code")
+    other = session.scalars(select(Till).where(Till.booth_id == booth.id, Till.code == code)).first()
+    if other is not None and other is not till:
+        raise Duplicate("Mã quầy %(code)s đã có", field="code", code=code)
+    till = till or Till(booth=booth, last_number=0)
+    till.code = code
+    till.name = v.text(data, "name", max_len=100)
+    till.is_active = v.boolean(data, "is_active") if till.id else True
+    session.add(till)
+    session.flush()
+    return till
+
+
+def list_fairs(session) -> list[Fair]:
+    return list(session.scalars(select(Fair).order_by(Fair.starts_on.desc(), Fair.id.desc())))
+
+
+def list_booths(session) -> list[Booth]:
+    return list(session.scalars(select(Booth).order_by(Booth.fair_id, Booth.code)))
+
+
+def active_tills(session, booth: Booth) -> list[Till]:
+    return list(session.scalars(select(Till).where(Till.booth_id == booth.id, Till.is_active).order_by(Till.code)))

@@ -1,0 +1,177 @@
+"""Producers and their products: the catalogue a booth sells from."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from ..errors import Duplicate, DuplicateBarcode, InvalidInput, NotFound, UnknownProduct
+from ..models import PRODUCER_KINDS, UNITS, Barcode, Product, Producer
+from ..text import fold, vi_sorted
+from . import validate as v
+
+# No single OCOP product at a fair costs more than this; a bigger price is a typo.
+MAX_PRICE_VND = 100_000_000
+_BARCODE = re.compile(r"^[0-9A-Za-z-]{3,64}$")
+
+
+def save_producer(session, data: dict, producer: Producer | None = None) -> Producer:
+    """Create or update a producer. Raises InvalidInput."""
+    kind = v.text(data, "kind", max_len=16)
+    if kind not in PRODUCER_KINDS:
+        raise InvalidInput("kind", "Loại chủ thể không hợp lệ")
+    producer = producer or Producer()
+    producer.name = v.text(data, "name")
+    producer.kind = kind
+    for field in ("province", "district", "commune"):
+        setattr(producer, field, v.text(data, field, required=False, max_len=100))
+    phone = v.text(data, "phone", required=False, max_len=32)
+    if phone and not re.fullmatch(r"[0-9 +().-]{6,32}", phone):
+        raise InvalidInput("phone", "Số điện thoại không hợp lệ")
+    producer.phone = phone
+    producer.bank_account = v.text(data, "bank_account", required=False, max_len=100)
+    raw_rate = data.get("commission_percent")
+    producer.commission_bp = v.percent_bp(data, "commission_percent") if str(raw_rate or "").strip() else None
+    if producer.id is None or "is_active" in data:
+        producer.is_active = v.boolean(data, "is_active") if producer.id else True
+    producer.search_key = fold(producer.name)
+    session.add(producer)
+    session.flush()
+    for product in producer.products:
+        product.search_key = _product_key(product.name, producer)
+    return producer
+
+
+def _product_key(name: str, producer: Producer) -> str:
+    return fold(f"{name} {producer.name}")
+
+
+def _barcodes(data: dict) -> list[str]:
+    raw = data.get("barcodes") or []
+    if isinstance(raw, str):
+        raw = re.split(r"[\s,;]+", raw)
+    codes = []
+    for code in raw:
+        code = str(code).strip()
+        if not code:
+            continue
+        if not _BARCODE.match(code):
+            raise InvalidInput("barcodes", "Mã vạch %(code)s không hợp lệ (3–64 chữ số hoặc chữ)", code=code)
+        if code not in codes:
+            codes.append(code)
+    return codes
+
+
+def save_product(session, data: dict, product: Product | None = None) -> Product:
+    """Create or update a product with its barcodes. Raises InvalidInput, DuplicateBarcode, NotFound."""
+    producer = session.get(Producer, v.integer(data, "producer_id", minimum=1))
+    if producer is None:
+        raise NotFound("Không tìm thấy chủ thể", field="producer_id")
+    name = v.text(data, "name")
+    unit = v.text(data, "unit", max_len=20)
+    price = v.money(data, "price_vnd")
+    if price > MAX_PRICE_VND:
+        raise InvalidInput("price_vnd", "Giá quá lớn (tối đa %(max)s đồng)", max="100.000.000")
+    stars = v.integer(data, "ocop_stars", minimum=3, maximum=5, required=False)
+    stamp = v.text(data, "stamp_code", required=False, max_len=100) or None
+    if stamp:
+        other = session.scalars(select(Product).where(Product.stamp_code == stamp)).first()
+        if other is not None and other is not product:
+            raise Duplicate("Mã tem %(code)s đã dùng cho %(product)s", field="stamp_code", code=stamp, product=other.name)
+    codes = _barcodes(data)
+    for code in codes:
+        other = session.scalars(select(Barcode).where(Barcode.code == code)).first()
+        if other is not None and other.product is not product:
+            raise DuplicateBarcode(code=code, product=other.product.name)
+        if stamp and code == stamp:
+            continue
+    product = product or Product()
+    product.producer = producer
+    product.name, product.unit, product.price_vnd = name, unit, price
+    product.ocop_stars = stars
+    product.category = v.text(data, "category", required=False, max_len=100)
+    product.stamp_code = stamp
+    if product.id is None or "is_active" in data:
+        product.is_active = v.boolean(data, "is_active") if product.id else True
+    product.search_key = _product_key(name, producer)
+    existing = {b.code: b for b in product.barcodes}
+    product.barcodes = [existing.get(c) or Barcode(code=c) for c in codes]
+    session.add(product)
+    session.flush()
+    return product
+
+
+def get_product(session, product_id) -> Product:
+    """Raises UnknownProduct."""
+    try:
+        product = session.get(Product, int(product_id))
+    except (TypeError, ValueError):
+        product = None
+    if product is None:
+        raise UnknownProduct(code=product_id)
+    return product
+
+
+def get_producer(session, producer_id) -> Producer:
+    try:
+        producer = session.get(Producer, int(producer_id))
+    except (TypeError, ValueError):
+        producer = None
+    if producer is None:
+        raise NotFound("Không tìm thấy chủ thể")
+    return producer
+
+
+def list_producers(session, *, active_only=False) -> list[Producer]:
+    stmt = select(Producer)
+    if active_only:
+        stmt = stmt.where(Producer.is_active)
+    return vi_sorted(session.scalars(stmt), key=lambda p: p.name)
+
+
+def search_products(session, query: str = "", *, producer_id=None, active_only=True, limit=None) -> list[Product]:
+    """Products whose name or producer contains every word typed, diacritics ignored.
+
+    "mien dong" finds "Miến dong Bình Liêu"; "dau so" finds "Dầu sở". Sorted in
+    Vietnamese alphabetical order.
+    """
+    stmt = select(Product)
+    if active_only:
+        stmt = stmt.where(Product.is_active)
+    if producer_id:
+        stmt = stmt.where(Product.producer_id == int(producer_id))
+    words = fold(query).split()
+    for word in words:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(Product.search_key.like(f"%{escaped}%", escape="\\"))
+    products = vi_sorted(session.scalars(stmt), key=lambda p: p.name)
+    return products[:limit] if limit else products
+
+
+def find_by_code(session, code: str) -> tuple[Product, str | None]:
+    """The product a scanned code names: a barcode, or a traceability stamp's code or URL.
+
+    Returns (product, stamp code or None). A stamp QR often holds a URL such as
+    https://…/truy-xuat?code=BL-MD-0001: the product is found when the URL's
+    text contains a registered stamp code. Raises UnknownProduct.
+    """
+    code = (code or "").strip()
+    if not code:
+        raise UnknownProduct(code="")
+    barcode = session.scalars(select(Barcode).where(Barcode.code == code)).first()
+    if barcode is not None:
+        return barcode.product, None
+    product = session.scalars(select(Product).where(Product.stamp_code == code)).first()
+    if product is not None:
+        return product, code
+    if len(code) > 6:
+        # A URL or longer text: look for any registered stamp code inside it.
+        tokens = set(re.split(r"[/?&=#:\s]+", code))
+        for product in session.scalars(select(Product).where(Product.stamp_code.is_not(None))):
+            if product.stamp_code in tokens:
+                return product, code
+    raise UnknownProduct(code=code[:64])
+
+
+def units() -> tuple[str, ...]:
+    return UNITS

@@ -1,0 +1,204 @@
+"""Consigned stock as a ledger: documents write movements, on hand is their sum."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from ..db import stamp
+from ..errors import InvalidInput, NotFound, OutOfStock, UnknownProduct
+from ..models import DOCUMENT_PREFIX, Booth, Product, Producer, StockDocument, StockMovement
+from ..text import vi_sorted
+from . import validate as v
+
+# A single line above this is a typo (an extra digit), not a delivery to a fair booth.
+MAX_LINE_QTY = 100_000
+_OUTGOING = {"return": "return", "sample": "sample", "damage": "damage"}
+
+
+@dataclass
+class StockRow:
+    product: Product
+    on_hand: int
+    is_low: bool
+
+
+@dataclass
+class ProducerStock:
+    producer: Producer
+    rows: list[StockRow]
+
+    @property
+    def total_units(self) -> int:
+        return sum(r.on_hand for r in self.rows)
+
+    @property
+    def value_vnd(self) -> int:
+        return sum(max(r.on_hand, 0) * r.product.price_vnd for r in self.rows)
+
+
+def on_hand(session, booth_id: int, product_ids=None) -> dict[int, int]:
+    """On hand per product at a booth: the sum of its movements (missing = 0)."""
+    stmt = (
+        select(StockMovement.product_id, func.coalesce(func.sum(StockMovement.qty), 0))
+        .where(StockMovement.booth_id == booth_id)
+        .group_by(StockMovement.product_id)
+    )
+    if product_ids is not None:
+        stmt = stmt.where(StockMovement.product_id.in_(list(product_ids)))
+    return {pid: int(qty) for pid, qty in session.execute(stmt)}
+
+
+def stock_by_producer(session, booth: Booth, *, producer_id=None) -> list[ProducerStock]:
+    """On hand of every product, grouped by producer in Vietnamese order, low stock flagged."""
+    levels = on_hand(session, booth.id)
+    stmt = select(Product).join(Product.producer)
+    if producer_id:
+        stmt = stmt.where(Product.producer_id == producer_id)
+    groups: dict[int, ProducerStock] = {}
+    for product in session.scalars(stmt):
+        qty = levels.get(product.id, 0)
+        if not product.is_active and qty == 0:
+            continue
+        group = groups.setdefault(product.producer_id, ProducerStock(product.producer, []))
+        group.rows.append(StockRow(product, qty, qty <= booth.low_stock_qty))
+    for group in groups.values():
+        group.rows = vi_sorted(group.rows, key=lambda r: r.product.name)
+    return vi_sorted(groups.values(), key=lambda g: g.producer.name)
+
+
+def low_stock(session, booth: Booth) -> list[StockRow]:
+    """Active products at or below the booth's low-stock level."""
+    return [r for g in stock_by_producer(session, booth) for r in g.rows if r.is_low and r.product.is_active]
+
+
+def _lines(data: dict, *, allow_zero=False) -> list[tuple[int, int]]:
+    raw = data.get("lines")
+    if not isinstance(raw, list) or not raw:
+        raise InvalidInput("lines", "Phiếu cần ít nhất một dòng hàng")
+    lines: dict[int, int] = {}
+    for i, line in enumerate(raw):
+        if not isinstance(line, dict):
+            raise InvalidInput(f"lines[{i}]", "Dòng hàng không hợp lệ")
+        try:
+            pid = v.integer(line, "product_id", minimum=1)
+            qty = v.integer(line, "qty", minimum=0 if allow_zero else 1, maximum=MAX_LINE_QTY)
+        except InvalidInput as err:
+            raise InvalidInput(f"lines[{i}].{err.field}", err.message, **err.params) from None
+        if pid in lines:
+            raise InvalidInput(f"lines[{i}]", "Một sản phẩm ghi hai lần trong phiếu")
+        lines[pid] = qty
+    return list(lines.items())
+
+
+def _next_number(session, booth: Booth, kind: str) -> str:
+    prefix = DOCUMENT_PREFIX[kind]
+    count = session.scalar(
+        select(func.count()).select_from(StockDocument).where(StockDocument.booth_id == booth.id, StockDocument.kind == kind)
+    )
+    return f"{prefix}-{count + 1:06d}"
+
+
+def _product(session, product_id: int) -> Product:
+    # FOR UPDATE: on PostgreSQL two writers on one product queue here; SQLite's
+    # BEGIN IMMEDIATE already serialises writers.
+    product = session.get(Product, product_id, with_for_update=True)
+    if product is None:
+        raise UnknownProduct(code=product_id)
+    return product
+
+
+def record_document(session, booth: Booth, user, kind: str, data: dict) -> StockDocument:
+    """Record a consignment receipt, a return to the producer, tasting samples or damage.
+
+    A receipt or return names one producer and only that producer's products.
+    A return, samples and damage cannot take more than is on hand; samples and
+    damage need a reason. Raises InvalidInput, UnknownProduct, OutOfStock, NotFound.
+    """
+    if kind not in ("receive", "return", "sample", "damage"):
+        raise InvalidInput("kind", "Loại phiếu không hợp lệ")
+    producer = None
+    if kind in ("receive", "return"):
+        producer = session.get(Producer, v.integer(data, "producer_id", minimum=1))
+        if producer is None:
+            raise NotFound("Không tìm thấy chủ thể", field="producer_id")
+    reason = v.text(data, "reason", required=kind in ("sample", "damage"), max_len=500)
+    lines = _lines(data)
+    doc = StockDocument(
+        booth_id=booth.id, kind=kind, number=_next_number(session, booth, kind),
+        producer=producer, reason=reason, created_by_id=user.id,
+    )
+    levels = on_hand(session, booth.id, [pid for pid, _ in lines])
+    sign = 1 if kind == "receive" else -1
+    movements = []
+    for pid, qty in lines:
+        product = _product(session, pid)
+        if producer is not None and product.producer_id != producer.id:
+            raise InvalidInput("lines", "%(product)s không phải hàng của %(producer)s",
+                               product=product.name, producer=producer.name)
+        if sign < 0 and qty > levels.get(pid, 0):
+            raise OutOfStock(product=product.name, on_hand=levels.get(pid, 0), qty=qty)
+        movements.append(StockMovement(
+            booth_id=booth.id, product=product, kind=kind, qty=sign * qty,
+            document=doc, reason=reason, created_by_id=user.id,
+        ))
+    # Added only once stamped: an earlier autoflush would insert them without their sequence numbers.
+    stamp(session, doc, *movements)
+    session.add_all([doc, *movements])
+    session.flush()
+    return doc
+
+
+def record_count(session, booth: Booth, user, data: dict) -> StockDocument:
+    """Record a shelf count: for each product, what is there; the difference is an adjustment.
+
+    Raises InvalidInput (a negative count, a count above MAX_LINE_QTY), UnknownProduct.
+    """
+    lines = _lines(data, allow_zero=True)
+    reason = v.text(data, "reason", required=False, max_len=500)
+    doc = StockDocument(booth_id=booth.id, kind="count", number=_next_number(session, booth, "count"),
+                        reason=reason, created_by_id=user.id)
+    levels = on_hand(session, booth.id, [pid for pid, _ in lines])
+    movements = []
+    for pid, counted in lines:
+        product = _product(session, pid)
+        movements.append(StockMovement(
+            booth_id=booth.id, product=product, kind="adjust", qty=counted - levels.get(pid, 0),
+            counted_qty=counted, document=doc, reason=reason, created_by_id=user.id,
+        ))
+    # Added only once stamped: an earlier autoflush would insert them without their sequence numbers.
+    stamp(session, doc, *movements)
+    session.add_all([doc, *movements])
+    session.flush()
+    return doc
+
+
+def get_document(session, booth: Booth, document_id) -> StockDocument:
+    try:
+        doc = session.get(StockDocument, int(document_id))
+    except (TypeError, ValueError):
+        doc = None
+    if doc is None or doc.booth_id != booth.id:
+        raise NotFound("Không tìm thấy phiếu")
+    return doc
+
+
+def list_documents(session, booth: Booth, *, kind=None, limit=200) -> list[StockDocument]:
+    stmt = select(StockDocument).where(StockDocument.booth_id == booth.id)
+    if kind:
+        stmt = stmt.where(StockDocument.kind == kind)
+    return list(session.scalars(stmt.order_by(StockDocument.id.desc()).limit(limit)))
+
+
+def movement_history(session, booth: Booth, product_id: int) -> list[tuple[StockMovement, int]]:
+    """A product's movements, oldest first, each with the running on-hand after it."""
+    moves = session.scalars(
+        select(StockMovement)
+        .where(StockMovement.booth_id == booth.id, StockMovement.product_id == product_id)
+        .order_by(StockMovement.id)
+    )
+    running, out = 0, []
+    for m in moves:
+        running += m.qty
+        out.append((m, running))
+    return out

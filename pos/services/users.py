@@ -1,0 +1,102 @@
+"""Staff and producer accounts, passwords and managers' PINs."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
+
+from ..errors import Duplicate, InvalidInput, NotFound, WrongPin
+from ..models import ROLES, Producer, User
+from . import validate as v
+
+_USERNAME = re.compile(r"^[a-z0-9._-]{3,64}$")
+
+
+def _password_hash(secret: str) -> str:
+    return generate_password_hash(secret, method="scrypt")
+
+
+def save_user(session, data: dict, user: User | None = None, *, booth_id: int | None = None) -> User:
+    """Create or update an account. A new account needs a password of at least 8 characters;
+    a manager may have a PIN of 4 to 8 digits. Raises InvalidInput, Duplicate, NotFound."""
+    username = v.text(data, "username", max_len=64).lower()
+    if not _USERNAME.match(username):
+        raise InvalidInput("username", "Tên đăng nhập 3–64 ký tự: chữ thường không dấu, số, dấu chấm, gạch")
+    other = session.scalars(select(User).where(func.lower(User.username) == username)).first()
+    if other is not None and other is not user:
+        raise Duplicate("Tên đăng nhập %(name)s đã có", field="username", name=username)
+    role = v.text(data, "role", max_len=16)
+    if role not in ROLES:
+        raise InvalidInput("role", "Vai trò không hợp lệ")
+    producer_id = None
+    if role == "producer":
+        producer_id = v.integer(data, "producer_id", minimum=1)
+        if session.get(Producer, producer_id) is None:
+            raise NotFound("Không tìm thấy chủ thể", field="producer_id")
+    password = str(data.get("password") or "")
+    if user is None or password:
+        if len(password) < 8:
+            raise InvalidInput("password", "Mật khẩu cần ít nhất 8 ký tự")
+    pin = str(data.get("pin") or "").strip()
+    if pin and not re.fullmatch(r"\d{4,8}", pin):
+        raise InvalidInput("pin", "Mã PIN gồm 4 đến 8 chữ số")
+    if pin and role not in ("manager", "organiser"):
+        raise InvalidInput("pin", "Chỉ trưởng gian hàng và ban tổ chức có mã PIN")
+    language = str(data.get("language") or (user.language if user else "vi"))
+    if language not in ("vi", "en"):
+        raise InvalidInput("language", "Ngôn ngữ không hợp lệ")
+
+    user = user or User(booth_id=booth_id if role != "organiser" else None)
+    user.username = username
+    user.full_name = v.text(data, "full_name", max_len=200)
+    user.role = role
+    user.producer_id = producer_id
+    user.language = language
+    if "is_active" in data or user.id is None:
+        user.is_active = v.boolean(data, "is_active") if user.id else True
+    if password:
+        user.password_hash = _password_hash(password)
+    if pin:
+        user.pin_hash = _password_hash(pin)
+    if role not in ("manager", "organiser"):
+        user.pin_hash = None
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session, username: str, password: str) -> User | None:
+    """The active user with this username and password, or None."""
+    user = session.scalars(
+        select(User).where(func.lower(User.username) == (username or "").strip().lower())
+    ).first()
+    if user is None or not user.is_active or not user.check_password(password):
+        return None
+    return user
+
+
+def verify_manager_pin(session, pin: str) -> User:
+    """The active manager (or organiser) whose PIN this is. Raises WrongPin."""
+    pin = (pin or "").strip()
+    if not pin:
+        raise WrongPin("Cần mã PIN của quản lý")
+    candidates = session.scalars(
+        select(User).where(User.role.in_(("manager", "organiser")), User.is_active, User.pin_hash.is_not(None))
+    )
+    for user in candidates:
+        if user.check_pin(pin):
+            return user
+    raise WrongPin()
+
+
+def list_users(session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.role, User.username)))
+
+
+def set_language(session, user: User, lang: str) -> None:
+    """Remember the interface language a user chose. Raises InvalidInput."""
+    if lang not in ("vi", "en"):
+        raise InvalidInput("lang", "Ngôn ngữ không hợp lệ")
+    user.language = lang
+    session.flush()

@@ -1,0 +1,70 @@
+"""Jinja filters and the HTML error pages: templates only format values."""
+from __future__ import annotations
+
+from flask import flash, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from .errors import DomainError, http_status
+from .extensions import db
+from .money import format_number, format_percent_bp, format_vnd
+from .timeutil import format_date, format_datetime
+
+
+def stars(n) -> str:
+    return "★" * n if n else ""
+
+
+def init_app(app):
+    app.add_template_filter(format_vnd, "vnd")
+    app.add_template_filter(format_number, "num")
+    app.add_template_filter(format_datetime, "dt")
+    app.add_template_filter(format_date, "date")
+    app.add_template_filter(stars, "stars")
+    app.add_template_filter(format_percent_bp, "percent")
+    app.jinja_env.globals["get_locale"] = get_locale
+
+    @app.context_processor
+    def booth_context():
+        from .services.booths import current_booth
+
+        if request.endpoint == "static":
+            return {}
+        return {"this_booth": current_booth(db.session)}
+
+    @app.errorhandler(403)
+    def forbidden(_err):
+        return render_template("error.html", code=403, message=_("Bạn không có quyền xem trang này.")), 403
+
+    @app.errorhandler(404)
+    def not_found(_err):
+        if request.path.startswith("/api/"):
+            return {"error": "NotFound", "message": _("Không tìm thấy")}, 404
+        return render_template("error.html", code=404, message=_("Không tìm thấy trang này.")), 404
+
+    @app.errorhandler(413)
+    def too_large(_err):
+        if request.path.startswith("/api/"):
+            return {"error": "TooLarge", "message": _("Dữ liệu gửi lên quá lớn")}, 413
+        return render_template("error.html", code=413, message=_("Dữ liệu gửi lên quá lớn.")), 413
+
+    @app.errorhandler(DomainError)
+    def domain_error(err: DomainError):
+        # A refusal no view caught (e.g. an unknown id in a URL): a page or JSON with the right status.
+        if request.path.startswith("/api/"):
+            return {"error": type(err).__name__, "message": err.text, "field": err.field}, http_status(err)
+        return render_template("error.html", code=http_status(err), message=err.text), http_status(err)
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_err):
+        message = _("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại trang và thử lại.")
+        if request.path.startswith("/api/"):
+            return {"error": "CSRFError", "message": message}, 400
+        return render_template("error.html", code=400, message=message), 400
+
+
+def flash_error(err: DomainError) -> None:
+    """Show a refused request on the next page, naming the field when there is one."""
+    flash(err.text, "error")
