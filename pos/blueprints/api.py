@@ -11,7 +11,8 @@ from ..access import ALL_STAFF, MANAGERS, PUBLIC, roles
 from ..db import unit_of_work
 from ..errors import DomainError, InvalidInput, NotFound, http_status
 from ..extensions import db
-from ..services import booths, catalogue, stock
+from ..services import booths, catalogue, sales, stock
+from ..vietqr import qr_svg
 from . import openapi
 
 bp = Blueprint("api", __name__)
@@ -148,3 +149,95 @@ def get_document(document_id):
     return jsonify(document_json(stock.get_document(db.session, _booth(), document_id)))
 
 
+
+
+def sale_json(sale) -> dict:
+    return {
+        "id": sale.id, "uuid": sale.uuid, "receipt_no": sale.receipt_no, "till_id": sale.till_id,
+        "created_at": sale.created_at.isoformat() + "Z", "cashier": sale.cashier.username,
+        "subtotal_vnd": sale.subtotal_vnd, "discount_vnd": sale.discount_vnd, "total_vnd": sale.total_vnd,
+        "change_vnd": sale.change_vnd, "went_below_zero": sale.went_below_zero,
+        "buyer_name": sale.buyer_name, "buyer_tax_code": sale.buyer_tax_code,
+        "lines": [{"product_id": ln.product_id, "name": ln.product_name, "qty": ln.qty,
+                   "unit_price_vnd": ln.unit_price_vnd, "line_discount_vnd": ln.line_discount_vnd,
+                   "order_discount_vnd": ln.order_discount_vnd, "net_vnd": ln.net_vnd, "stamp_code": ln.stamp_code}
+                  for ln in sale.lines],
+        "payments": [{"method": p.method, "amount_vnd": p.amount_vnd, "tendered_vnd": p.tendered_vnd,
+                      "change_vnd": p.change_vnd, "reference": p.reference} for p in sale.payments],
+    }
+
+
+@bp.post("/sales")
+@roles(*ALL_STAFF)
+def create_sale():
+    booth = _booth()
+    data = json_body(sales.SALE_FIELDS)
+    with unit_of_work(db.session) as s:
+        result = sales.record_sale(s, booth, current_user, data, request.headers.get("Idempotency-Key"))
+    # A replay answers 200 with the sale already made, so a retrying client never fails the cashier.
+    return jsonify(sale_json(result.sale)), 200 if result.is_replay else 201
+
+
+@bp.get("/sales")
+@roles(*ALL_STAFF)
+def list_sales():
+    from ..timeutil import local_today, parse_date
+
+    booth = _booth()
+    try:
+        day = parse_date(request.args["day"]) if request.args.get("day") else local_today()
+    except ValueError:
+        raise InvalidInput("day", "Ngày không hợp lệ, ví dụ 20/01/2020") from None
+    found = sales.list_sales(db.session, booth, till_id=request.args.get("till_id", type=int), day=day)
+    return jsonify(sales=[sale_json(x) for x in found])
+
+
+@bp.get("/sales/<int:sale_id>")
+@roles(*ALL_STAFF)
+def get_sale(sale_id):
+    return jsonify(sale_json(sales.get_sale(db.session, _booth(), sale_id)))
+
+
+@bp.post("/sales/vietqr")
+@roles(*ALL_STAFF)
+def sale_vietqr():
+    booth = _booth()
+    data = json_body({"till_id", "amount_vnd", "idempotency_key"})
+    till = sales.get_till(db.session, booth, data.get("till_id"))
+    out = sales.vietqr_for_checkout(db.session, booth, till, data.get("amount_vnd"), data.get("idempotency_key"))
+    out["svg"] = qr_svg(out["payload"])
+    return jsonify(out)
+
+
+@bp.get("/parked-carts")
+@roles(*ALL_STAFF)
+def list_parked_carts():
+    import json as _json
+
+    till = sales.get_till(db.session, _booth(), request.args.get("till_id"))
+    carts = []
+    for cart in sales.parked_carts(db.session, till):
+        content = _json.loads(cart.content)
+        carts.append({"id": cart.id, "label": cart.label, "created_at": cart.created_at.isoformat() + "Z",
+                      "total_vnd": content.get("total_vnd"), "lines_count": len(content.get("lines", []))})
+    return jsonify(carts=carts)
+
+
+@bp.post("/parked-carts")
+@roles(*ALL_STAFF)
+def park_cart():
+    booth = _booth()
+    data = json_body({"till_id", "label", "content"})
+    till = sales.get_till(db.session, booth, data.get("till_id"))
+    with unit_of_work(db.session) as s:
+        cart = sales.park_cart(s, till, current_user, data.get("label", ""), data.get("content"))
+    return jsonify(id=cart.id), 201
+
+
+@bp.post("/parked-carts/<int:cart_id>/resume")
+@roles(*ALL_STAFF)
+def resume_parked_cart(cart_id):
+    booth = _booth()
+    with unit_of_work(db.session) as s:
+        content = sales.resume_cart(s, booth, cart_id)
+    return jsonify(content=content)

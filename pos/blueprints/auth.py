@@ -17,7 +17,7 @@ bp = Blueprint("auth", __name__)
 login_manager.login_view = "auth.login"
 login_manager.login_message = None
 
-HOME = {"cashier": "stock.overview", "manager": "stock.overview", "organiser": "stock.overview",
+HOME = {"cashier": "sell.screen", "manager": "stock.overview", "organiser": "stock.overview",
         "producer": "stock.overview"}
 
 

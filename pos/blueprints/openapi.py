@@ -59,6 +59,36 @@ PATHS: dict = {
     "/api/v1/stock/documents/{document_id}": {"get": _op(
         "One stock document", _resp("The document", {"$ref": "#/components/schemas/StockDocument"}),
         params=[_param("document_id", "path", {"type": "integer"})], tags=["stock"])},
+    "/api/v1/sales": {
+        "get": _op("Sales of one Vietnam calendar day, newest first", _resp("Sales", {"type": "object"}),
+                   params=[_param("day", description="dd/mm/yyyy, default today"),
+                           _param("till_id", schema={"type": "integer"})], tags=["sales"]),
+        "post": _op("Record a paid sale (idempotent: the same Idempotency-Key and content return the same sale with 200)",
+                    _resp("The sale", {"$ref": "#/components/schemas/Sale"}, "201"),
+                    params=[_param("Idempotency-Key", "header", required=True)],
+                    body={"$ref": "#/components/schemas/NewSale"}, tags=["sales"]),
+    },
+    "/api/v1/sales/{sale_id}": {"get": _op(
+        "One sale", _resp("The sale", {"$ref": "#/components/schemas/Sale"}),
+        params=[_param("sale_id", "path", {"type": "integer"})], tags=["sales"])},
+    "/api/v1/sales/vietqr": {"post": _op(
+        "The VietQR (NAPAS/EMVCo) payload and SVG for paying part of a checkout by bank transfer",
+        _resp("QR", {"type": "object", "properties": {"reference": {"type": "string"}, "payload": {"type": "string"},
+                                                      "svg": {"type": "string"}, "amount_vnd": {"type": "integer"}}}),
+        body={"type": "object", "required": ["till_id", "amount_vnd", "idempotency_key"], "properties": {
+            "till_id": {"type": "integer"}, "amount_vnd": {"type": "integer", "minimum": 1},
+            "idempotency_key": {"type": "string"}}}, tags=["sales"])},
+    "/api/v1/parked-carts": {
+        "get": _op("Carts parked at a till", _resp("Carts", {"type": "object"}),
+                   params=[_param("till_id", schema={"type": "integer"}, required=True)], tags=["sales"]),
+        "post": _op("Park a cart to serve the next customer", _resp("Parked", {"type": "object"}, "201"),
+                    body={"type": "object", "required": ["till_id", "content"], "properties": {
+                        "till_id": {"type": "integer"}, "label": {"type": "string"}, "content": {"type": "object"}}},
+                    tags=["sales"]),
+    },
+    "/api/v1/parked-carts/{cart_id}/resume": {"post": _op(
+        "Pick a parked cart up again (it leaves the list)", _resp("The cart", {"type": "object"}),
+        params=[_param("cart_id", "path", {"type": "integer"})], tags=["sales"])},
 }
 
 SCHEMAS = {
@@ -83,6 +113,25 @@ SCHEMAS = {
         "lines": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["product_id", "qty"],
                   "properties": {"product_id": {"type": "integer"},
                                  "qty": {"type": "integer", "description": "units moved; for a count, units on the shelf"}}}}}},
+    "NewSale": {"type": "object", "required": ["till_id", "lines", "payments"], "additionalProperties": False,
+                "properties": {
+        "till_id": {"type": "integer"},
+        "lines": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["product_id", "qty"],
+                  "properties": {"product_id": {"type": "integer"}, "qty": {"type": "integer", "minimum": 1},
+                                 "discount_vnd": {"type": "integer", "minimum": 0},
+                                 "stamp_code": {"type": "string"}}}},
+        "order_discount_vnd": {"type": "integer", "minimum": 0},
+        "payments": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["method"], "properties": {
+            "method": {"enum": ["cash", "transfer", "card"]},
+            "tendered_vnd": {"type": "integer", "description": "cash: what the customer handed over"},
+            "amount_vnd": {"type": "integer", "description": "transfer and card"}}}},
+        "manager_pin": {"type": "string", "description": "needed when the discount is above the cashier's limit"},
+        "buyer_name": {"type": "string"}, "buyer_tax_code": {"type": "string"}, "note": {"type": "string"}}},
+    "Sale": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "uuid": {"type": "string"}, "receipt_no": {"type": "string"},
+        "subtotal_vnd": {"type": "integer"}, "discount_vnd": {"type": "integer"}, "total_vnd": {"type": "integer"},
+        "change_vnd": {"type": "integer"}, "went_below_zero": {"type": "boolean"},
+        "lines": {"type": "array", "items": {"type": "object"}}, "payments": {"type": "array", "items": {"type": "object"}}}},
     "StockDocument": {"type": "object", "properties": {
         "id": {"type": "integer"}, "uuid": {"type": "string"}, "kind": {"type": "string"}, "number": {"type": "string"},
         "reason": {"type": "string"}, "producer_id": {"type": ["integer", "null"]},

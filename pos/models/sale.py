@@ -44,6 +44,7 @@ class Sale(Travelling, db.Model):
     discount_approved_by = relationship("User", foreign_keys=[discount_approved_by_id])
     lines: Mapped[list["SaleLine"]] = relationship(back_populates="sale", order_by="SaleLine.id")
     payments: Mapped[list["Payment"]] = relationship(back_populates="sale", order_by="Payment.id")
+    movements: Mapped[list["StockMovement"]] = relationship(back_populates="sale", order_by="StockMovement.id")  # noqa: F821
     __table_args__ = (
         UniqueConstraint("till_id", "number"),
         UniqueConstraint("origin_db", "origin_seq"),

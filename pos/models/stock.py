@@ -79,6 +79,7 @@ class StockMovement(Travelling, db.Model):
 
     product = relationship("Product")
     document: Mapped[StockDocument | None] = relationship(back_populates="movements")
+    sale = relationship("Sale", back_populates="movements")
     __table_args__ = (
         CheckConstraint(
             "kind IN ('receive', 'sale', 'void', 'refund', 'return', 'sample', 'damage', 'adjust')",

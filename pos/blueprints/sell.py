@@ -1,0 +1,81 @@
+"""The sell screen and what a cashier looks up: today's sales at this till, one sale's receipt."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+
+from ..access import ALL_STAFF, roles
+from ..errors import DomainError
+from ..extensions import db
+from ..services import booths, catalogue, sales
+from ..timeutil import local_today, parse_date
+
+bp = Blueprint("sell", __name__, url_prefix="/sell")
+
+# Which till this device is: a device belongs to a till, whoever logs in on it.
+TILL_COOKIE = "pos_till"
+
+
+def _booth():
+    booth = booths.current_booth(db.session)
+    if booth is None:
+        abort(404)
+    return booth
+
+
+def current_till(booth):
+    """The till this browser was registered as, or None."""
+    try:
+        till = sales.get_till(db.session, booth, request.cookies.get(TILL_COOKIE))
+    except DomainError:
+        return None
+    return till if till.is_active else None
+
+
+@bp.route("/till", methods=["GET", "POST"])
+@roles(*ALL_STAFF)
+def choose_till():
+    booth = _booth()
+    tills = booths.active_tills(db.session, booth)
+    if request.method == "POST":
+        try:
+            till = sales.get_till(db.session, booth, request.form.get("till_id"))
+        except DomainError:
+            abort(404)
+        response = make_response(redirect(url_for("sell.screen")))
+        response.set_cookie(TILL_COOKIE, str(till.id), max_age=400 * 24 * 3600, httponly=True, samesite="Lax")
+        return response
+    return render_template("sell/choose_till.html", tills=tills, current=current_till(booth))
+
+
+@bp.route("")
+@roles(*ALL_STAFF)
+def screen():
+    booth = _booth()
+    till = current_till(booth)
+    if till is None:
+        return redirect(url_for("sell.choose_till"))
+    return render_template("sell/screen.html", booth=booth, till=till,
+                           best_sellers=sales.best_sellers(db.session, booth),
+                           producers=catalogue.list_producers(db.session, active_only=True))
+
+
+@bp.route("/sales")
+@roles(*ALL_STAFF)
+def sales_list():
+    booth = _booth()
+    till = current_till(booth)
+    try:
+        day = parse_date(request.args["day"]) if request.args.get("day") else local_today()
+    except ValueError:
+        day = local_today()
+    all_tills = request.args.get("all") == "1"
+    found = sales.list_sales(db.session, booth, till_id=None if all_tills or till is None else till.id, day=day)
+    return render_template("sell/sales.html", sales=found, till=till, day=day, all_tills=all_tills,
+                           total_vnd=sum(s.total_vnd for s in found))
+
+
+@bp.route("/sales/<int:sale_id>")
+@roles(*ALL_STAFF)
+def sale(sale_id):
+    booth = _booth()
+    return render_template("sell/sale.html", sale=sales.get_sale(db.session, booth, sale_id), booth=booth)

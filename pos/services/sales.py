@@ -1,0 +1,361 @@
+"""Selling: a paid sale written whole in one transaction, never lost and never doubled."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+
+from .. import vietqr
+from ..db import stamp
+from ..errors import (DiscountOverLimit, IdempotencyConflict, InvalidInput, NotFound, OutOfStock, Underpaid,
+                      UnknownProduct)
+from ..models import Booth, ParkedCart, Payment, Product, Sale, SaleLine, StockMovement, Till
+from ..money import MAX_VND, allocate
+from ..timeutil import local_day_bounds
+from . import stock, users
+from . import validate as v
+
+MAX_LINES = 200
+MAX_QTY = 10_000
+SALE_FIELDS = {"till_id", "lines", "order_discount_vnd", "payments", "manager_pin", "buyer_name", "buyer_tax_code", "note"}
+
+
+@dataclass
+class CheckoutResult:
+    sale: Sale
+    is_replay: bool  # the same key and content came again: this is the sale already made
+
+
+def transfer_reference(booth: Booth, till: Till, idempotency_key: str) -> str:
+    """The short payment reference a VietQR transfer carries, known before the sale exists.
+
+    Booth and till codes plus six characters derived from the checkout's key, letters
+    and digits only (banks strip the rest): the same checkout always gets the same
+    reference, so the QR shown and the sale recorded agree without storing anything.
+    """
+    digest = hashlib.sha256(idempotency_key.encode()).digest()
+    code = base64.b32encode(digest).decode()[:6]
+    return vietqr.normalise_reference(f"{booth.code}{till.code}{code}")[:25]
+
+
+def vietqr_for_checkout(session, booth: Booth, till: Till, amount_vnd, idempotency_key: str) -> dict:
+    """The VietQR payload and reference for paying amount_vnd of this checkout by bank transfer.
+
+    Raises InvalidInput (amount 0, no key, booth without a bank account).
+    """
+    amount = v.money({"amount_vnd": amount_vnd}, "amount_vnd", allow_zero=False)
+    key = _key(idempotency_key)
+    if not (booth.bank_bin and booth.bank_account):
+        raise InvalidInput("bank_account", "Gian hàng chưa cài đặt tài khoản ngân hàng cho VietQR")
+    reference = transfer_reference(booth, till, key)
+    try:
+        payload = vietqr.build_payload(booth.bank_bin, booth.bank_account, amount, reference)
+    except vietqr.VietQRError as err:
+        raise InvalidInput(err.field or "amount_vnd", err.message) from None
+    return {"reference": reference, "payload": payload, "amount_vnd": amount, "bank_bin": booth.bank_bin,
+            "bank_account": booth.bank_account, "account_name": booth.bank_account_name}
+
+
+def _key(idempotency_key) -> str:
+    key = str(idempotency_key or "").strip()
+    if not key:
+        raise InvalidInput("Idempotency-Key", "Thiếu khóa chống trùng (Idempotency-Key)")
+    if len(key) > 100:
+        raise InvalidInput("Idempotency-Key", "Khóa chống trùng dài quá 100 ký tự")
+    return key
+
+
+def _digest(data: dict) -> str:
+    content = {k: data.get(k) for k in sorted(SALE_FIELDS - {"manager_pin"})}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def _parse_lines(data) -> list[dict]:
+    raw = data.get("lines")
+    if not isinstance(raw, list) or not raw:
+        raise InvalidInput("lines", "Giỏ hàng đang trống")
+    if len(raw) > MAX_LINES:
+        raise InvalidInput("lines", "Quá nhiều dòng trong một đơn")
+    lines = []
+    for i, line in enumerate(raw):
+        if not isinstance(line, dict):
+            raise InvalidInput(f"lines[{i}]", "Dòng hàng không hợp lệ")
+        try:
+            lines.append({
+                "product_id": v.integer(line, "product_id", minimum=1),
+                "qty": v.integer(line, "qty", minimum=1, maximum=MAX_QTY),
+                "discount_vnd": v.money(line, "discount_vnd", required=False),
+                "stamp_code": v.text(line, "stamp_code", required=False, max_len=200) or None,
+            })
+        except InvalidInput as err:
+            raise InvalidInput(f"lines[{i}].{err.field}", err.message, **err.params) from None
+    return lines
+
+
+def _parse_payments(data) -> list[dict]:
+    raw = data.get("payments")
+    if not isinstance(raw, list) or not raw:
+        raise InvalidInput("payments", "Chưa chọn cách thanh toán")
+    payments = []
+    for i, p in enumerate(raw):
+        if not isinstance(p, dict) or p.get("method") not in ("cash", "transfer", "card"):
+            raise InvalidInput(f"payments[{i}].method", "Cách thanh toán không hợp lệ")
+        try:
+            if p["method"] == "cash":
+                payments.append({"method": "cash", "tendered_vnd": v.money(p, "tendered_vnd", allow_zero=False)})
+            else:
+                payments.append({"method": p["method"], "amount_vnd": v.money(p, "amount_vnd", allow_zero=False)})
+        except InvalidInput as err:
+            raise InvalidInput(f"payments[{i}].{err.field}", err.message, **err.params) from None
+    if sum(1 for p in payments if p["method"] == "cash") > 1:
+        raise InvalidInput("payments", "Chỉ một khoản tiền mặt cho mỗi đơn")
+    return payments
+
+
+def _existing(session, key: str, digest: str) -> Sale | None:
+    sale = session.scalars(select(Sale).where(Sale.idempotency_key == key)).first()
+    if sale is not None and sale.request_digest != digest:
+        raise IdempotencyConflict()
+    return sale
+
+
+def record_sale(session, booth: Booth, cashier, data: dict, idempotency_key) -> CheckoutResult:
+    """Record a paid sale and take its items out of stock, all in the caller's one transaction.
+
+    The same key with the same content returns the sale already made (a double
+    click or a retry never makes two sales); the same key with other content is
+    refused. A discount above the cashier's limit needs a manager's PIN.
+    Raises InvalidInput, UnknownProduct, OutOfStock, Underpaid, DiscountOverLimit,
+    WrongPin, IdempotencyConflict, NotFound.
+    """
+    key = _key(idempotency_key)
+    unknown = sorted(set(data) - SALE_FIELDS)
+    if unknown:
+        raise InvalidInput(unknown[0], "Trường không được hỗ trợ: %(name)s", name=unknown[0])
+    digest = _digest(data)
+    if (sale := _existing(session, key, digest)) is not None:
+        return CheckoutResult(sale, True)
+
+    till = session.get(Till, v.integer(data, "till_id", minimum=1), with_for_update=True)
+    if till is None or till.booth_id != booth.id or not till.is_active:
+        raise NotFound("Không tìm thấy quầy bán hàng", field="till_id")
+    lines = _parse_lines(data)
+    payments = _parse_payments(data)
+
+    products: dict[int, Product] = {}
+    for line in lines:
+        pid = line["product_id"]
+        if pid not in products:
+            product = session.get(Product, pid, with_for_update=True)
+            if product is None or not product.is_active:
+                raise UnknownProduct(code=pid)
+            products[pid] = product
+
+    # Prices come from the catalogue at the moment of sale, never from the client.
+    subtotal = 0
+    line_discount = 0
+    for i, line in enumerate(lines):
+        gross = line["qty"] * products[line["product_id"]].price_vnd
+        if line["discount_vnd"] > gross:
+            raise InvalidInput(f"lines[{i}].discount_vnd", "Giảm giá lớn hơn tiền hàng của dòng")
+        subtotal += gross
+        line_discount += line["discount_vnd"]
+    if subtotal > MAX_VND:
+        raise InvalidInput("lines", "Tổng đơn quá lớn")
+    order_discount = v.money(data, "order_discount_vnd", required=False)
+    if order_discount > subtotal - line_discount:
+        raise InvalidInput("order_discount_vnd", "Giảm giá lớn hơn tiền hàng")
+    total = subtotal - line_discount - order_discount
+
+    approver = _approve_discount(session, booth, cashier, subtotal, line_discount + order_discount, data)
+
+    paid_other = sum(p["amount_vnd"] for p in payments if p["method"] != "cash")
+    cash = next((p for p in payments if p["method"] == "cash"), None)
+    if paid_other > total:
+        raise InvalidInput("payments", "Chuyển khoản và thẻ vượt quá số tiền phải trả")
+    cash_due = total - paid_other
+    if cash_due > 0 and (cash is None or cash["tendered_vnd"] < cash_due):
+        paid = paid_other + (cash["tendered_vnd"] if cash else 0)
+        from ..money import format_vnd
+
+        raise Underpaid(paid=format_vnd(paid), missing=format_vnd(total - paid))
+    if cash is not None and cash_due == 0:
+        raise InvalidInput("payments", "Đơn đã được trả đủ, không cần tiền mặt")
+
+    # Stock: the write lock is already held (BEGIN IMMEDIATE / FOR UPDATE), so this check holds until commit.
+    wanted: dict[int, int] = {}
+    for line in lines:
+        wanted[line["product_id"]] = wanted.get(line["product_id"], 0) + line["qty"]
+    levels = stock.on_hand(session, booth.id, list(wanted))
+    went_below_zero = False
+    for pid, qty in wanted.items():
+        if qty > levels.get(pid, 0):
+            if not booth.allow_negative_stock:
+                raise OutOfStock(product=products[pid].name, on_hand=levels.get(pid, 0), qty=qty)
+            went_below_zero = True
+
+    till.last_number += 1
+    sale = Sale(
+        booth_id=booth.id, till=till, number=till.last_number,
+        receipt_no=f"{booth.receipt_prefix}-{till.code}-{till.last_number:06d}",
+        cashier_id=cashier.id, subtotal_vnd=subtotal, line_discount_vnd=line_discount,
+        order_discount_vnd=order_discount, total_vnd=total, idempotency_key=key, request_digest=digest,
+        discount_approved_by_id=approver.id if approver else None,
+        buyer_name=v.text(data, "buyer_name", required=False, max_len=200),
+        buyer_tax_code=_tax_code(data), note=v.text(data, "note", required=False, max_len=500),
+        went_below_zero=went_below_zero,
+    )
+    # The order discount is shared over the lines to the đồng, so each producer's net sales add up.
+    shares = allocate(order_discount, [line["qty"] * products[line["product_id"]].price_vnd - line["discount_vnd"]
+                                       for line in lines])
+    records: list = [sale]
+    for line, share in zip(lines, shares):
+        product = products[line["product_id"]]
+        gross = line["qty"] * product.price_vnd
+        sale_line = SaleLine(
+            booth_id=booth.id, product_id=product.id, product_name=product.name, qty=line["qty"],
+            unit_price_vnd=product.price_vnd, line_discount_vnd=line["discount_vnd"], order_discount_vnd=share,
+            net_vnd=gross - line["discount_vnd"] - share, stamp_code=line["stamp_code"],
+        )
+        sale.lines.append(sale_line)
+        movement = StockMovement(booth_id=booth.id, product_id=product.id, kind="sale", qty=-line["qty"],
+                                 reason=sale.receipt_no, created_by_id=cashier.id)
+        sale.movements.append(movement)
+        records += [sale_line, movement]
+    for p in payments:
+        if p["method"] == "cash":
+            payment = Payment(booth_id=booth.id, method="cash", amount_vnd=cash_due, tendered_vnd=p["tendered_vnd"],
+                              change_vnd=p["tendered_vnd"] - cash_due)
+        elif p["method"] == "transfer":
+            reference = transfer_reference(booth, till, key)
+            payload = ""
+            if booth.bank_bin and booth.bank_account:
+                payload = vietqr.build_payload(booth.bank_bin, booth.bank_account, p["amount_vnd"], reference)
+            payment = Payment(booth_id=booth.id, method="transfer", amount_vnd=p["amount_vnd"],
+                              reference=reference, qr_payload=payload)
+        else:
+            payment = Payment(booth_id=booth.id, method="card", amount_vnd=p["amount_vnd"])
+        sale.payments.append(payment)
+        records.append(payment)
+    # Stamped before they enter the session, so no autoflush writes a record without its sequence number.
+    stamp(session, *records)
+    session.add(sale)
+    session.flush()
+    return CheckoutResult(sale, False)
+
+
+def _tax_code(data) -> str:
+    code = v.text(data, "buyer_tax_code", required=False, max_len=20).replace(" ", "")
+    # Vietnamese tax codes: 10 digits, or 10 digits, a dash and 3 more for a branch.
+    if code and not (code.isdigit() and len(code) in (10, 12, 13)) and not (
+            len(code) == 14 and code[10] == "-" and (code[:10] + code[11:]).isdigit()):
+        raise InvalidInput("buyer_tax_code", "Mã số thuế gồm 10 chữ số (hoặc 10 số, gạch ngang, 3 số)")
+    return code
+
+
+def _approve_discount(session, booth: Booth, cashier, subtotal: int, discount: int, data: dict):
+    """The manager who approved a discount above the cashier's limit, or None when none was needed.
+
+    A manager or organiser at the till approves their own discounts.
+    Raises DiscountOverLimit (no PIN) and WrongPin.
+    """
+    if discount == 0 or discount * 10000 <= subtotal * booth.cashier_discount_limit_bp:
+        return None
+    if cashier.role in ("manager", "organiser"):
+        return cashier
+    pin = str(data.get("manager_pin") or "")
+    if not pin:
+        from ..money import format_percent_bp
+
+        raise DiscountOverLimit(limit=format_percent_bp(booth.cashier_discount_limit_bp) + " %")
+    return users.verify_manager_pin(session, pin)
+
+
+def get_sale(session, booth: Booth, sale_id) -> Sale:
+    try:
+        sale = session.get(Sale, int(sale_id))
+    except (TypeError, ValueError):
+        sale = None
+    if sale is None or sale.booth_id != booth.id:
+        raise NotFound("Không tìm thấy đơn hàng")
+    return sale
+
+
+def list_sales(session, booth: Booth, *, till_id=None, day: date | None = None, limit=500) -> list[Sale]:
+    """Sales of a booth, newest first, optionally for one till and one Vietnam calendar day."""
+    stmt = select(Sale).where(Sale.booth_id == booth.id)
+    if till_id:
+        stmt = stmt.where(Sale.till_id == int(till_id))
+    if day:
+        start, end = local_day_bounds(day)
+        stmt = stmt.where(Sale.created_at >= start, Sale.created_at < end)
+    return list(session.scalars(stmt.order_by(Sale.id.desc()).limit(limit)))
+
+
+def best_sellers(session, booth: Booth, limit: int = 12) -> list[tuple[Product, int]]:
+    """The products sold most at this booth (units), topped up with other active products in stock."""
+    sold = session.execute(
+        select(SaleLine.product_id, func.sum(SaleLine.qty).label("units"))
+        .where(SaleLine.booth_id == booth.id).group_by(SaleLine.product_id)
+        .order_by(func.sum(SaleLine.qty).desc()).limit(limit)
+    ).all()
+    levels = stock.on_hand(session, booth.id)
+    chosen: list[Product] = []
+    for pid, _units in sold:
+        product = session.get(Product, pid)
+        if product is not None and product.is_active:
+            chosen.append(product)
+    if len(chosen) < limit:
+        from .catalogue import search_products
+
+        for product in sorted(search_products(session), key=lambda p: -levels.get(p.id, 0)):
+            if product not in chosen:
+                chosen.append(product)
+            if len(chosen) >= limit:
+                break
+    return [(p, levels.get(p.id, 0)) for p in chosen[:limit]]
+
+
+def park_cart(session, till: Till, cashier, label: str, content) -> ParkedCart:
+    """Put a cart aside at a till to serve the next customer. Raises InvalidInput."""
+    if not isinstance(content, dict):
+        raise InvalidInput("content", "Giỏ hàng không hợp lệ")
+    text = json.dumps(content, ensure_ascii=False)
+    if len(text) > 200_000:
+        raise InvalidInput("content", "Giỏ hàng quá lớn")
+    cart = ParkedCart(till_id=till.id, label=str(label or "")[:100], content=text, created_by_id=cashier.id)
+    session.add(cart)
+    session.flush()
+    return cart
+
+
+def parked_carts(session, till: Till) -> list[ParkedCart]:
+    return list(session.scalars(select(ParkedCart).where(ParkedCart.till_id == till.id).order_by(ParkedCart.id)))
+
+
+def resume_cart(session, booth: Booth, cart_id) -> dict:
+    """Take a parked cart back, at any till of the booth (it leaves the parked list). Raises NotFound."""
+    try:
+        cart = session.get(ParkedCart, int(cart_id))
+    except (TypeError, ValueError):
+        cart = None
+    if cart is None or session.get(Till, cart.till_id).booth_id != booth.id:
+        raise NotFound("Không tìm thấy giỏ hàng đã tạm giữ")
+    content = json.loads(cart.content)
+    session.delete(cart)
+    session.flush()
+    return content
+
+
+def get_till(session, booth: Booth, till_id) -> Till:
+    try:
+        till = session.get(Till, int(till_id))
+    except (TypeError, ValueError):
+        till = None
+    if till is None or till.booth_id != booth.id:
+        raise NotFound("Không tìm thấy quầy bán hàng", field="till_id")
+    return till
