@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup
 
 from .db import unit_of_work
 from .errors import DomainError
@@ -43,9 +43,15 @@ def _lan_addresses() -> list[str]:
 
 
 def serve_app(app, host: str, port: int, threads: int = 8) -> None:
-    """Serve with waitress (runs on Windows booth laptops too)."""
+    """Serve with waitress (runs on Windows booth laptops too), with the print queue in the background."""
     from waitress import serve
 
+    from .print_worker import recover_at_start, start_print_worker
+
+    interrupted = recover_at_start(app)
+    if interrupted:
+        click.echo(f"{interrupted} phiếu chưa in xong khi máy dừng: xem Bán hàng → Lệnh in để in lại hoặc bỏ qua.")
+    start_print_worker(app)
     click.echo(f"Fair POS đang chạy: http://127.0.0.1:{port}/")
     if host in ("0.0.0.0", "::"):
         for addr in _lan_addresses():

@@ -4,14 +4,16 @@ Errors are JSON: {"error": <kind>, "message": <text in the user's language>, "fi
 """
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
+from flask_babel import gettext
 from flask_login import current_user
 
 from ..access import ALL_STAFF, MANAGERS, PUBLIC, roles
 from ..db import unit_of_work
 from ..errors import DomainError, InvalidInput, NotFound, http_status
 from ..extensions import db
-from ..services import booths, catalogue, sales, stock
+from ..models import Sale
+from ..services import booths, catalogue, print_queue, sales, stock
 from ..vietqr import qr_svg
 from . import openapi
 
@@ -174,8 +176,72 @@ def create_sale():
     data = json_body(sales.SALE_FIELDS)
     with unit_of_work(db.session) as s:
         result = sales.record_sale(s, booth, current_user, data, request.headers.get("Idempotency-Key"))
+        sale_id = result.sale.id
+    # Printed only after the commit: a paper jam must never undo a sale the customer already paid for.
+    out = sale_json(db.session.get(Sale, sale_id))
+    out["print_job"] = None if result.is_replay else queue_receipt(booth, sale_id)
     # A replay answers 200 with the sale already made, so a retrying client never fails the cashier.
-    return jsonify(sale_json(result.sale)), 200 if result.is_replay else 201
+    return jsonify(out), 200 if result.is_replay else 201
+
+
+def queue_receipt(booth, sale_id: int, *, reprint=False) -> dict:
+    """Record the print job of a committed sale; its outcome is read from /print-jobs/<id>."""
+    settings = print_queue.printer_settings(db.session, booth, current_app.config)
+    try:
+        with unit_of_work(db.session) as s:
+            job = print_queue.enqueue_receipt(s, s.get(Sale, sale_id), settings, reprint=reprint)
+            return {"id": job.id, "status": job.status} if job else {"id": None, "status": "off"}
+    except Exception:  # noqa: BLE001 - the sale is committed; a failure to queue its slip must not hide that
+        current_app.logger.exception("could not queue the slip of sale %s", sale_id)
+        return {"id": None, "status": "failed", "error": gettext("Không ghi được lệnh in; bấm In lại ở trang đơn hàng.")}
+
+
+def job_json(job) -> dict:
+    return {"id": job.id, "kind": job.kind, "sale_id": job.sale_id, "status": job.status,
+            "status_label": gettext(job.status_label), "attempts": job.attempts, "error": job.last_error,
+            "receipt_no": job.sale.receipt_no if job.sale else None}
+
+
+@bp.get("/print-jobs")
+@roles(*ALL_STAFF)
+def list_print_jobs():
+    return jsonify(jobs=[job_json(j) for j in print_queue.open_jobs(db.session)])
+
+
+@bp.get("/print-jobs/<int:job_id>")
+@roles(*ALL_STAFF)
+def get_print_job(job_id):
+    return jsonify(job_json(print_queue.get_job(db.session, job_id)))
+
+
+@bp.post("/print-jobs/<int:job_id>/retry")
+@roles(*ALL_STAFF)
+def retry_print_job(job_id):
+    with unit_of_work(db.session) as s:
+        job = print_queue.retry_job(s, job_id)
+    return jsonify(job_json(job))
+
+
+@bp.post("/sales/<int:sale_id>/reprint")
+@roles(*ALL_STAFF)
+def reprint_sale(sale_id):
+    booth = _booth()
+    sales.get_sale(db.session, booth, sale_id)
+    return jsonify(queue_receipt(booth, sale_id, reprint=True)), 201
+
+
+@bp.post("/prebill")
+@roles(*ALL_STAFF)
+def print_prebill():
+    booth = _booth()
+    data = json_body({"till_id", "lines", "order_discount_vnd", "idempotency_key"})
+    till = sales.get_till(db.session, booth, data.get("till_id"))
+    settings = print_queue.printer_settings(db.session, booth, current_app.config)
+    with unit_of_work(db.session) as s:
+        bill, qr = sales.prebill(s, booth, till, current_user, data)
+        job = print_queue.enqueue_prebill(s, bill, qr["payload"], settings)
+        out = {"id": job.id, "status": job.status} if job else {"id": None, "status": "off"}
+    return jsonify(out), 201
 
 
 @bp.get("/sales")

@@ -89,6 +89,24 @@ PATHS: dict = {
     "/api/v1/parked-carts/{cart_id}/resume": {"post": _op(
         "Pick a parked cart up again (it leaves the list)", _resp("The cart", {"type": "object"}),
         params=[_param("cart_id", "path", {"type": "integer"})], tags=["sales"])},
+    "/api/v1/sales/{sale_id}/reprint": {"post": _op(
+        "Print a sale's slip again, marked BẢN IN LẠI", _resp("The print job", {"$ref": "#/components/schemas/PrintJob"}, "201"),
+        params=[_param("sale_id", "path", {"type": "integer"})], tags=["printing"])},
+    "/api/v1/prebill": {"post": _op(
+        "Print a pre-bill (phiếu tạm tính) with the VietQR code for the cart's total",
+        _resp("The print job", {"$ref": "#/components/schemas/PrintJob"}, "201"),
+        body={"type": "object", "required": ["till_id", "lines", "idempotency_key"], "properties": {
+            "till_id": {"type": "integer"}, "lines": {"type": "array"}, "order_discount_vnd": {"type": "integer"},
+            "idempotency_key": {"type": "string"}}}, tags=["printing"])},
+    "/api/v1/print-jobs": {"get": _op(
+        "Print jobs waiting, printing or failed", _resp("Jobs", {"type": "object"}), tags=["printing"])},
+    "/api/v1/print-jobs/{job_id}": {"get": _op(
+        "One print job: pending, printing, done, failed (with the reason) or dismissed",
+        _resp("The job", {"$ref": "#/components/schemas/PrintJob"}),
+        params=[_param("job_id", "path", {"type": "integer"})], tags=["printing"])},
+    "/api/v1/print-jobs/{job_id}/retry": {"post": _op(
+        "Send a failed job to the printer again", _resp("The job", {"$ref": "#/components/schemas/PrintJob"}),
+        params=[_param("job_id", "path", {"type": "integer"})], tags=["printing"])},
 }
 
 SCHEMAS = {
@@ -132,6 +150,9 @@ SCHEMAS = {
         "subtotal_vnd": {"type": "integer"}, "discount_vnd": {"type": "integer"}, "total_vnd": {"type": "integer"},
         "change_vnd": {"type": "integer"}, "went_below_zero": {"type": "boolean"},
         "lines": {"type": "array", "items": {"type": "object"}}, "payments": {"type": "array", "items": {"type": "object"}}}},
+    "PrintJob": {"type": "object", "properties": {
+        "id": {"type": ["integer", "null"]}, "status": {"enum": ["pending", "printing", "done", "failed", "dismissed", "off"]},
+        "error": {"type": "string"}, "attempts": {"type": "integer"}, "receipt_no": {"type": ["string", "null"]}}},
     "StockDocument": {"type": "object", "properties": {
         "id": {"type": "integer"}, "uuid": {"type": "string"}, "kind": {"type": "string"}, "number": {"type": "string"},
         "reason": {"type": "string"}, "producer_id": {"type": ["integer", "null"]},

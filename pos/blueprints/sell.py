@@ -1,12 +1,16 @@
 """The sell screen and what a cashier looks up: today's sales at this till, one sale's receipt."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext as _
 
 from ..access import ALL_STAFF, roles
+from ..db import unit_of_work
 from ..errors import DomainError
 from ..extensions import db
-from ..services import booths, catalogue, sales
+from ..printing import build_receipt, preview_png, preview_text
+from ..services import booths, catalogue, print_queue, sales
 from ..timeutil import local_today, parse_date
 
 bp = Blueprint("sell", __name__, url_prefix="/sell")
@@ -78,4 +82,50 @@ def sales_list():
 @roles(*ALL_STAFF)
 def sale(sale_id):
     booth = _booth()
-    return render_template("sell/sale.html", sale=sales.get_sale(db.session, booth, sale_id), booth=booth)
+    sale = sales.get_sale(db.session, booth, sale_id)
+    settings = print_queue.printer_settings(db.session, booth, current_app.config)
+    slip_text = preview_text(build_receipt(print_queue.receipt_data(sale)), settings)
+    return render_template("sell/sale.html", sale=sale, booth=booth, slip_text=slip_text, settings=settings)
+
+
+@bp.get("/sales/<int:sale_id>/slip.png")
+@roles(*ALL_STAFF)
+def slip_png(sale_id):
+    """The exact image image mode sends to the printer, for the preview."""
+    booth = _booth()
+    sale = sales.get_sale(db.session, booth, sale_id)
+    settings = print_queue.printer_settings(db.session, booth, current_app.config)
+    png = preview_png(build_receipt(print_queue.receipt_data(sale)), settings)
+    return Response(png, mimetype="image/png")
+
+
+@bp.post("/sales/<int:sale_id>/reprint")
+@roles(*ALL_STAFF)
+def reprint(sale_id):
+    booth = _booth()
+    sale = sales.get_sale(db.session, booth, sale_id)
+    settings = print_queue.printer_settings(db.session, booth, current_app.config)
+    with unit_of_work(db.session) as s:
+        job = print_queue.enqueue_receipt(s, s.get(type(sale), sale.id), settings, reprint=True)
+    if job is None:
+        flash(_("Gian hàng chưa cài máy in (Cài đặt → Máy in)."), "warning")
+    else:
+        flash(_("Đã gửi lệnh in lại phiếu %(no)s.", no=sale.receipt_no), "success")
+    return redirect(url_for("sell.sale", sale_id=sale.id))
+
+
+@bp.get("/print-jobs")
+@roles(*ALL_STAFF)
+def print_jobs():
+    return render_template("sell/print_jobs.html", jobs=print_queue.open_jobs(db.session))
+
+
+@bp.post("/print-jobs/<int:job_id>/<any(retry, dismiss):action>")
+@roles(*ALL_STAFF)
+def print_job_action(job_id, action):
+    try:
+        with unit_of_work(db.session) as s:
+            (print_queue.retry_job if action == "retry" else print_queue.dismiss_job)(s, job_id)
+    except DomainError as err:
+        flash(err.text, "error")
+    return redirect(url_for("sell.print_jobs"))

@@ -1,7 +1,7 @@
 """Setting up a booth: fair and booth settings, tills and staff."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,7 +10,9 @@ from ..db import unit_of_work
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Fair, Till, User
-from ..services import booths, catalogue, users
+from ..printing import print_test_page
+from ..printing.errors import PrintingError
+from ..services import booths, catalogue, print_queue, users
 from .forms import form_dict, rerender
 
 bp = Blueprint("setup", __name__, url_prefix="/setup")
@@ -108,3 +110,37 @@ def edit_user(user_id=None):
         flash(_("Đã lưu tài khoản."), "success")
         return redirect(url_for("setup.staff"))
     return render_template("setup/user.html", user=user, producers=producers, form=None, error_field=None)
+
+
+@bp.route("/printer", methods=["GET", "POST"])
+@roles(*MANAGERS)
+def printer():
+    booth = booths.current_booth(db.session)
+    if booth is None:
+        return redirect(url_for("setup.booth_settings"))
+    if request.method == "POST":
+        try:
+            with unit_of_work(db.session) as s:
+                print_queue.save_printer_settings(s, booth, form_dict())
+        except DomainError as err:
+            return rerender("setup/printer.html", err, settings=print_queue.printer_settings(
+                db.session, booth, current_app.config))
+        flash(_("Đã lưu cài đặt máy in."), "success")
+        return redirect(url_for("setup.printer"))
+    return render_template("setup/printer.html", form=None, error_field=None,
+                           settings=print_queue.printer_settings(db.session, booth, current_app.config))
+
+
+@bp.post("/printer/test")
+@roles(*MANAGERS)
+def printer_test():
+    booth = booths.current_booth(db.session)
+    settings = print_queue.printer_settings(db.session, booth, current_app.config)
+    try:
+        print_test_page(settings)
+    except PrintingError as err:
+        # Plain words for the manager: what failed and where (refused, timed out, unplugged, no driver).
+        flash(_("In thử không được: %(reason)s", reason=str(err)), "error")
+    else:
+        flash(_("Đã gửi trang in thử tới %(printer)s.", printer=settings.target.describe()), "success")
+    return redirect(url_for("setup.printer"))

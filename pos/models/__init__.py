@@ -1,6 +1,7 @@
 """The data model. Importing this package registers every table on db.metadata."""
 from .fair import Booth, Fair, Till
 from .identity import DbIdentity
+from .printjob import JOB_KINDS, JOB_STATUSES, PrinterSetting, PrintJob
 from .producer import PRODUCER_KINDS, Producer
 from .product import UNITS, Barcode, Product
 from .sale import PAYMENT_METHODS, ParkedCart, Payment, Sale, SaleLine
@@ -8,7 +9,7 @@ from .stock import DOCUMENT_KINDS, DOCUMENT_PREFIX, MOVEMENT_KINDS, StockDocumen
 from .user import ROLES, User
 
 __all__ = [
-    "Barcode", "Booth", "DbIdentity", "DOCUMENT_KINDS", "DOCUMENT_PREFIX", "Fair", "MOVEMENT_KINDS",
+    "Barcode", "Booth", "JOB_KINDS", "JOB_STATUSES", "PrinterSetting", "PrintJob", "DbIdentity", "DOCUMENT_KINDS", "DOCUMENT_PREFIX", "Fair", "MOVEMENT_KINDS",
     "PAYMENT_METHODS", "ParkedCart", "Payment", "PRODUCER_KINDS", "Producer", "Product", "ROLES",
     "Sale", "SaleLine", "StockDocument", "StockMovement", "Till", "UNITS", "User",
 ]

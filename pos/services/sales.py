@@ -146,30 +146,9 @@ def record_sale(session, booth: Booth, cashier, data: dict, idempotency_key) -> 
     lines = _parse_lines(data)
     payments = _parse_payments(data)
 
-    products: dict[int, Product] = {}
-    for line in lines:
-        pid = line["product_id"]
-        if pid not in products:
-            product = session.get(Product, pid, with_for_update=True)
-            if product is None or not product.is_active:
-                raise UnknownProduct(code=pid)
-            products[pid] = product
-
-    # Prices come from the catalogue at the moment of sale, never from the client.
-    subtotal = 0
-    line_discount = 0
-    for i, line in enumerate(lines):
-        gross = line["qty"] * products[line["product_id"]].price_vnd
-        if line["discount_vnd"] > gross:
-            raise InvalidInput(f"lines[{i}].discount_vnd", "Giảm giá lớn hơn tiền hàng của dòng")
-        subtotal += gross
-        line_discount += line["discount_vnd"]
-    if subtotal > MAX_VND:
-        raise InvalidInput("lines", "Tổng đơn quá lớn")
-    order_discount = v.money(data, "order_discount_vnd", required=False)
-    if order_discount > subtotal - line_discount:
-        raise InvalidInput("order_discount_vnd", "Giảm giá lớn hơn tiền hàng")
-    total = subtotal - line_discount - order_discount
+    cart = price_cart(session, data, lines=lines)
+    products, subtotal, line_discount = cart.products, cart.subtotal_vnd, cart.line_discount_vnd
+    order_discount, total = cart.order_discount_vnd, cart.total_vnd
 
     approver = _approve_discount(session, booth, cashier, subtotal, line_discount + order_discount, data)
 
@@ -248,6 +227,46 @@ def record_sale(session, booth: Booth, cashier, data: dict, idempotency_key) -> 
     return CheckoutResult(sale, False)
 
 
+@dataclass
+class PricedCart:
+    products: dict[int, Product]
+    lines: list[dict]
+    subtotal_vnd: int
+    line_discount_vnd: int
+    order_discount_vnd: int
+    total_vnd: int
+
+
+def price_cart(session, data: dict, *, lines: list[dict] | None = None) -> PricedCart:
+    """Price a cart from the catalogue (never from the client), with its discounts, writing nothing.
+
+    Raises InvalidInput, UnknownProduct.
+    """
+    lines = lines if lines is not None else _parse_lines(data)
+    products: dict[int, Product] = {}
+    for line in lines:
+        pid = line["product_id"]
+        if pid not in products:
+            # FOR UPDATE: on PostgreSQL two writers on one product queue here (SQLite's BEGIN IMMEDIATE already does).
+            product = session.get(Product, pid, with_for_update=True)
+            if product is None or not product.is_active:
+                raise UnknownProduct(code=pid)
+            products[pid] = product
+    subtotal = line_discount = 0
+    for i, line in enumerate(lines):
+        gross = line["qty"] * products[line["product_id"]].price_vnd
+        if line["discount_vnd"] > gross:
+            raise InvalidInput(f"lines[{i}].discount_vnd", "Giảm giá lớn hơn tiền hàng của dòng")
+        subtotal += gross
+        line_discount += line["discount_vnd"]
+    if subtotal > MAX_VND:
+        raise InvalidInput("lines", "Tổng đơn quá lớn")
+    order_discount = v.money(data, "order_discount_vnd", required=False)
+    if order_discount > subtotal - line_discount:
+        raise InvalidInput("order_discount_vnd", "Giảm giá lớn hơn tiền hàng")
+    return PricedCart(products, lines, subtotal, line_discount, order_discount, subtotal - line_discount - order_discount)
+
+
 def _tax_code(data) -> str:
     code = v.text(data, "buyer_tax_code", required=False, max_len=20).replace(" ", "")
     # Vietnamese tax codes: 10 digits, or 10 digits, a dash and 3 more for a branch.
@@ -273,6 +292,27 @@ def _approve_discount(session, booth: Booth, cashier, subtotal: int, discount: i
 
         raise DiscountOverLimit(limit=format_percent_bp(booth.cashier_discount_limit_bp) + " %")
     return users.verify_manager_pin(session, pin)
+
+
+def prebill(session, booth: Booth, till: Till, cashier, data: dict):
+    """A pre-bill (phiếu tạm tính) for a cart not yet paid, with the VietQR for its total.
+
+    Returns (ReceiptData, qr dict). Writes nothing. Raises InvalidInput, UnknownProduct.
+    """
+    from ..printing import ReceiptData, ReceiptLine
+    from ..timeutil import to_local, utcnow
+
+    cart = price_cart(session, data)
+    qr = vietqr_for_checkout(session, booth, till, cart.total_vnd, data.get("idempotency_key"))
+    lines = [ReceiptLine(name=cart.products[ln["product_id"]].name, qty=ln["qty"],
+                         unit_price_vnd=cart.products[ln["product_id"]].price_vnd,
+                         line_total_vnd=ln["qty"] * cart.products[ln["product_id"]].price_vnd - ln["discount_vnd"],
+                         line_discount_vnd=ln["discount_vnd"], ocop_stars=cart.products[ln["product_id"]].ocop_stars)
+             for ln in cart.lines]
+    bill = ReceiptData(fair_name=booth.fair.name, booth_name=booth.name, receipt_no="", created_at=to_local(utcnow()),
+                       till_name=till.name, cashier_name=cashier.full_name, lines=lines, total_vnd=cart.total_vnd,
+                       order_discount_vnd=cart.order_discount_vnd, footer=booth.receipt_footer)
+    return bill, qr
 
 
 def get_sale(session, booth: Booth, sale_id) -> Sale:

@@ -1,0 +1,178 @@
+"""A sale is committed first, then printed; a printer that is off never loses or blocks it."""
+import socket
+import threading
+
+import pytest
+
+from pos.print_worker import print_pending, recover_at_start
+from tests.conftest import login
+
+
+TCVN3_PAGES = {30: "tcvn3_lower", 31: "tcvn3_upper"}
+
+
+def decoded(data) -> str:
+    """The text a TCVN-3 printer with the default slots would print (an independent decoder)."""
+    from tests.unit.printing.support import read_stream
+
+    return read_stream(bytes(data), TCVN3_PAGES).text
+
+
+class FakeNetworkPrinter:
+    """A TCP socket on 127.0.0.1 standing in for a network receipt printer: keeps every byte it receives."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.received = bytearray()
+        self.sock.listen(5)
+        self.sock.settimeout(10)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        try:
+            while True:
+                conn, _ = self.sock.accept()
+                with conn:
+                    conn.settimeout(5)
+                    while chunk := conn.recv(65536):
+                        self.received += chunk
+        except OSError:
+            return
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture
+def printer():
+    p = FakeNetworkPrinter()
+    yield p
+    p.close()
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def shop(app, world, client):
+    from pos.extensions import db
+    from pos.models import Till
+
+    pid = world.product(name="Mật ong rừng Bình Liêu", price_vnd=250000, stock=5, ocop_stars=3)
+    world.user("manager", username="quanly")
+    login(client, "quanly")
+    with app.app_context():
+        till_id = db.session.query(Till).filter_by(code="T1").one().id
+    return dict(pid=pid, till_id=till_id)
+
+
+def _set_printer(client, url, mode="codepage", codepage="tcvn3"):
+    response = client.post("/setup/printer", data=dict(url=url, paper_mm="58", mode=mode, codepage=codepage,
+                                                       profile="default", slot_tcvn3_lower="30", slot_tcvn3_upper="31",
+                                                       slot_cp1258="52", timeout="2", has_cutter="1", has_drawer="1"))
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+
+
+def _sell(client, shop, key):
+    return client.post("/api/v1/sales", headers={"Idempotency-Key": key}, json=dict(
+        till_id=shop["till_id"], lines=[dict(product_id=shop["pid"], qty=1)],
+        payments=[dict(method="cash", tendered_vnd=300000)]))
+
+
+def test_a_sale_prints_to_a_network_printer_after_it_is_committed(app, client, shop, printer):
+    _set_printer(client, f"tcp://127.0.0.1:{printer.port}")
+    sale = _sell(client, shop, "k1").json
+    assert sale["print_job"]["status"] == "pending"
+    assert print_pending(app) == 1
+    job = client.get(f"/api/v1/print-jobs/{sale['print_job']['id']}").json
+    assert job["status"] == "done"
+    text = decoded(printer.received)
+    assert "PHIẾU THANH TOÁN" in text and sale["receipt_no"] in text and "Mật ong rừng Bình Liêu" in text
+    assert b"\x1bp" in printer.received  # the cash drawer opens for a cash sale
+
+
+def test_with_the_printer_off_the_sale_is_kept_and_the_job_fails_then_a_retry_prints_it(app, client, shop):
+    port = _free_port()  # nothing listens here yet: the printer is "off"
+    _set_printer(client, f"tcp://127.0.0.1:{port}")
+    sale = _sell(client, shop, "k1")
+    assert sale.status_code == 201
+    job_id = sale.json["print_job"]["id"]
+    print_pending(app)
+    job = client.get(f"/api/v1/print-jobs/{job_id}").json
+    assert job["status"] == "failed" and "127.0.0.1" in job["error"]
+    assert client.get(f"/api/v1/sales/{sale.json['id']}").status_code == 200
+    page = client.get("/sell/print-jobs").get_data(as_text=True)
+    assert sale.json["receipt_no"] in page and "In lại" in page
+
+    # The printer comes back on the same address; the cashier presses retry.
+    revived = socket.socket()
+    revived.bind(("127.0.0.1", port))
+    revived.listen(1)
+    received = bytearray()
+
+    def accept():
+        conn, _ = revived.accept()
+        with conn:
+            while chunk := conn.recv(65536):
+                received.extend(chunk)
+
+    t = threading.Thread(target=accept, daemon=True)
+    t.start()
+    assert client.post(f"/api/v1/print-jobs/{job_id}/retry").json["status"] == "pending"
+    print_pending(app)
+    t.join(timeout=10)
+    revived.close()
+    assert client.get(f"/api/v1/print-jobs/{job_id}").json["status"] == "done"
+    assert sale.json["receipt_no"].encode() in received
+
+
+def test_a_reprint_says_so_and_does_not_open_the_drawer(app, client, shop, printer):
+    _set_printer(client, f"tcp://127.0.0.1:{printer.port}")
+    sale = _sell(client, shop, "k1").json
+    print_pending(app)
+    printer.received.clear()
+    assert client.post(f"/sell/sales/{sale['id']}/reprint").status_code == 302
+    print_pending(app)
+    assert "BẢN IN LẠI" in decoded(printer.received)
+    assert b"\x1bp" not in printer.received
+
+
+def test_jobs_left_unprinted_by_a_crash_are_listed_not_printed_unasked(app, client, shop, printer):
+    _set_printer(client, f"tcp://127.0.0.1:{printer.port}")
+    sale = _sell(client, shop, "k1").json  # the server "dies" before the worker prints it
+    assert recover_at_start(app) == 1
+    assert print_pending(app) == 0
+    assert printer.received == b""
+    job = client.get(f"/api/v1/print-jobs/{sale['print_job']['id']}").json
+    assert job["status"] == "failed" and "máy chủ dừng" in job["error"]
+
+
+def test_a_booth_without_a_printer_sells_without_print_jobs(client, shop):
+    _set_printer(client, "none")
+    sale = _sell(client, shop, "k1").json
+    assert sale["print_job"] == {"id": None, "status": "off"}
+
+
+def test_a_malformed_printer_address_is_refused_in_plain_words(client, shop):
+    response = client.post("/setup/printer", data=dict(url="tcp://", paper_mm="80", mode="image"))
+    assert response.status_code == 422
+
+
+def test_the_test_page_button_says_what_failed(client, shop):
+    _set_printer(client, f"tcp://127.0.0.1:{_free_port()}")
+    page = client.post("/setup/printer/test", follow_redirects=True).get_data(as_text=True)
+    assert "In thử không được" in page and "127.0.0.1" in page
+
+
+def test_the_sale_page_previews_the_slip_and_its_image(client, shop):
+    sale = _sell(client, shop, "k1").json
+    page = client.get(f"/sell/sales/{sale['id']}").get_data(as_text=True)
+    assert "PHIẾU THANH TOÁN" in page and 'class="slip-text"' in page
+    png = client.get(f"/sell/sales/{sale['id']}/slip.png")
+    assert png.status_code == 200 and png.data[:8] == b"\x89PNG\r\n\x1a\n"
