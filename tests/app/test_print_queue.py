@@ -176,3 +176,39 @@ def test_the_sale_page_previews_the_slip_and_its_image(client, shop):
     assert "PHIẾU THANH TOÁN" in page and 'class="slip-text"' in page
     png = client.get(f"/sell/sales/{sale['id']}/slip.png")
     assert png.status_code == 200 and png.data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("mode, codepage, pages", [
+    ("codepage", "tcvn3", TCVN3_PAGES), ("codepage", "cp1258", {52: "cp1258"}), ("ascii", "tcvn3", {}),
+])
+def test_a_demo_like_sale_prints_readable_vietnamese_in_each_text_mode(app, client, shop, printer, mode, codepage, pages):
+    from tests.unit.printing.support import read_stream
+
+    _set_printer(client, f"tcp://127.0.0.1:{printer.port}", mode=mode, codepage=codepage)
+    sale = _sell(client, shop, f"k-{mode}-{codepage}").json
+    print_pending(app)
+    text = read_stream(bytes(printer.received), pages).text
+    if mode == "ascii":
+        assert "PHIEU THANH TOAN" in text and "Mat ong rung Binh Lieu" in text
+    else:
+        assert "PHIẾU THANH TOÁN" in text and "Mật ong rừng Bình Liêu" in text and "Ð" not in text
+    assert sale["receipt_no"] in text
+
+
+def test_in_image_mode_the_printer_gets_the_preview_png_dot_for_dot(app, client, shop, printer):
+    from io import BytesIO
+
+    from PIL import Image
+
+    from tests.unit.printing.support import raster_rows, read_stream
+
+    _set_printer(client, f"tcp://127.0.0.1:{printer.port}", mode="image")
+    sale = _sell(client, shop, "k-image").json
+    print_pending(app)
+    width_bytes, bitmap = raster_rows(read_stream(bytes(printer.received)))
+    assert width_bytes == 384 // 8  # 58 mm paper: 384 dots
+    preview = Image.open(BytesIO(client.get(f"/sell/sales/{sale['id']}/slip.png").data)).convert("1")
+    assert preview.width == 384
+    # ESC/POS raster: 1 bits are black; PIL mode "1": 0 is black.
+    expected = bytes(b ^ 0xFF for b in preview.tobytes())
+    assert bitmap == expected
