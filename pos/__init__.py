@@ -74,10 +74,10 @@ def create_app(config_class=Config, overrides=None):
     babel.init_app(app, locale_selector=_select_locale, default_translation_directories=str(Path(__file__).parent / "translations"))
 
     from . import access, templating
-    from .blueprints import api, auth, catalogue, sell, setup, stock
+    from .blueprints import AREAS, api
 
-    for bp in (auth.bp, setup.bp, catalogue.bp, stock.bp, sell.bp):
-        app.register_blueprint(bp)
+    for area in AREAS:
+        app.register_blueprint(area.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.before_request(access.check_access)
     templating.init_app(app)

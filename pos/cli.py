@@ -66,6 +66,12 @@ def _fail(err: DomainError):
 
 
 def init_app(app):
+    from .blueprints import AREAS
+
+    for area in AREAS:
+        if hasattr(area, "init_cli"):
+            area.init_cli(app)
+
     @app.cli.command("init")
     def init_command():
         """Create (or upgrade) this booth's database, empty, with a new identity."""

@@ -161,13 +161,22 @@ SCHEMAS = {
 }
 
 
+def _area_paths() -> dict:
+    from . import AREAS
+
+    paths: dict = {}
+    for area in AREAS:
+        paths.update(getattr(area, "OPENAPI_PATHS", {}))
+    return paths
+
+
 def document() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Fair POS booth API", "version": "1",
                  "description": "Log in through /login (session cookie); send the CSRF token from the page's "
                                 "<meta name=csrf-token> as the X-CSRFToken header on writes. Amounts are integer đồng."},
-        "paths": PATHS,
+        "paths": {**PATHS, **_area_paths()},
         "components": {"schemas": SCHEMAS},
     }
 

@@ -19,6 +19,8 @@ class Sale(Travelling, db.Model):
     __tablename__ = "sale"
     id: Mapped[int] = mapped_column(primary_key=True)
     till_id: Mapped[int] = mapped_column(ForeignKey("till.id"), nullable=False, index=True)
+    # The cash shift the sale was made in (None only for sales recorded before shifts existed).
+    shift_id: Mapped[int | None] = mapped_column(ForeignKey("shift.id"), index=True)
     number: Mapped[int] = mapped_column(Integer, nullable=False)
     receipt_no: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     cashier_id: Mapped[int] = mapped_column(ForeignKey("user.id"), nullable=False)

@@ -1,0 +1,13 @@
+"""The audit log, readable by managers and organisers (issue 5)."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+# JSON routes of this area, merged into /api/v1/openapi.json (see blueprints/openapi.py).
+OPENAPI_PATHS: dict = {}
+
+
+def init_cli(app) -> None:
+    """Add this area's `pos` commands (called by pos.cli.init_app)."""

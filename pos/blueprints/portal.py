@@ -1,0 +1,13 @@
+"""The producer portal"""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("portal", __name__, url_prefix="/portal")
+
+# JSON routes of this area, merged into /api/v1/openapi.json (see blueprints/openapi.py).
+OPENAPI_PATHS: dict = {}
+
+
+def init_cli(app) -> None:
+    """Add this area's `pos` commands (called by pos.cli.init_app)."""
