@@ -78,6 +78,8 @@ def create_app(config_class=Config, overrides=None):
 
     for area in AREAS:
         app.register_blueprint(area.bp)
+        if hasattr(area, "api_bp"):  # the area's JSON routes, under /api/v1/<area>
+            app.register_blueprint(area.api_bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.before_request(access.check_access)
     templating.init_app(app)
