@@ -187,6 +187,8 @@ def create_sale():
 def queue_receipt(booth, sale_id: int, *, reprint=False) -> dict:
     """Record the print job of a committed sale; its outcome is read from /print-jobs/<id>."""
     settings = print_queue.printer_settings(db.session, booth, current_app.config)
+    if settings.target.kind == "none":
+        return {"id": None, "status": "off"}  # no printer: no second write transaction per sale
     try:
         with unit_of_work(db.session) as s:
             job = print_queue.enqueue_receipt(s, s.get(Sale, sale_id), settings, reprint=reprint)
