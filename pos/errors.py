@@ -90,6 +90,13 @@ class FairClosed(DomainError):
     message = N_("Hội chợ đã đóng: gian hàng chỉ còn xem được")
 
 
+class NoOpenShift(DomainError):
+    """The till has no open cash shift: nothing is sold (or paid back in cash) outside a shift."""
+
+    message = N_("Quầy %(till)s chưa mở ca bán hàng: mở ca (nhập tiền đầu ca) trước khi bán")
+    field = "till_id"
+
+
 # How the HTTP blueprints answer each refusal (the services never see this).
 _HTTP_STATUS = {
     "NotFound": 404, "InvalidInput": 422, "Underpaid": 422, "IdempotencyConflict": 422,

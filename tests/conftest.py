@@ -109,7 +109,7 @@ class World:
         return unit_of_work(db.session)
 
     def booth(self, **settings):
-        from pos.services import booths
+        from pos.services import booths, shifts, users
 
         with self.app.app_context(), self._uow() as s:
             booths.init_database(s)
@@ -117,7 +117,11 @@ class World:
             booth = booths.save_booth(s, dict(dict(fair_id=fair.id, code="B07", name="Gian hàng Bình Liêu",
                                                    bank_bin="970405", bank_account="8002205012345"), **settings))
             booths.make_this_booth(s, booth)
-            booths.save_till(s, booth, dict(code="T1", name="Quầy 1"))
+            till = booths.save_till(s, booth, dict(code="T1", name="Quầy 1"))
+            # Sales need an open cash shift: T1 starts with one, opened by its own cashier account "ca.t1".
+            opener = users.save_user(s, dict(username="ca.t1", full_name="Thu ngân ca T1", role="cashier",
+                                             password="matkhau123"), booth_id=booth.id)
+            shifts.open_shift(s, booth, opener, dict(till_id=till.id))
             self.booth_id = booth.id
         return self.booth_id
 

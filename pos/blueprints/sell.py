@@ -10,7 +10,7 @@ from ..db import unit_of_work
 from ..errors import DomainError
 from ..extensions import db
 from ..printing import build_receipt, preview_png, preview_text
-from ..services import booths, catalogue, print_queue, sales
+from ..services import booths, catalogue, print_queue, sales, shifts
 from ..timeutil import local_today, parse_date
 
 bp = Blueprint("sell", __name__, url_prefix="/sell")
@@ -58,6 +58,10 @@ def screen():
     till = current_till(booth)
     if till is None:
         return redirect(url_for("sell.choose_till"))
+    if shifts.current_shift(db.session, till) is None:
+        # No sale outside a cash shift: the float must be counted in before the first sale.
+        flash(_("Quầy %(till)s chưa mở ca: nhập tiền đầu ca để bắt đầu bán.", till=till.name), "warning")
+        return redirect(url_for("shifts.till_page", till_id=till.id))
     return render_template("sell/screen.html", booth=booth, till=till,
                            best_sellers=sales.best_sellers(db.session, booth),
                            producers=catalogue.list_producers(db.session, active_only=True))

@@ -11,7 +11,8 @@ from ..timeutil import utcnow
 
 JOB_STATUSES = {"pending": N_("Đang chờ in"), "printing": N_("Đang in"), "done": N_("Đã in"),
                 "failed": N_("In lỗi"), "dismissed": N_("Đã bỏ qua")}
-JOB_KINDS = {"receipt": N_("Phiếu thanh toán"), "reprint": N_("In lại phiếu"), "prebill": N_("Phiếu tạm tính")}
+JOB_KINDS = {"receipt": N_("Phiếu thanh toán"), "reprint": N_("In lại phiếu"), "prebill": N_("Phiếu tạm tính"),
+             "report": N_("Báo cáo ca, phiếu hủy hoặc hoàn tiền")}
 
 
 class PrinterSetting(db.Model):
@@ -34,7 +35,7 @@ class PrintJob(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
     sale_id: Mapped[int | None] = mapped_column(ForeignKey("sale.id"), index=True)
-    payload: Mapped[str] = mapped_column(Text, nullable=False, default="")  # JSON, for a pre-bill
+    payload: Mapped[str] = mapped_column(Text, nullable=False, default="")  # JSON: a pre-bill's data or a report's slip
     open_drawer: Mapped[bool] = mapped_column(nullable=False, default=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -45,7 +46,7 @@ class PrintJob(db.Model):
 
     sale = relationship("Sale")
     __table_args__ = (
-        CheckConstraint("kind IN ('receipt', 'reprint', 'prebill')", name="kind"),
+        CheckConstraint("kind IN ('receipt', 'reprint', 'prebill', 'report')", name="kind"),
         CheckConstraint("status IN ('pending', 'printing', 'done', 'failed', 'dismissed')", name="status"),
     )
 

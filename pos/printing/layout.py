@@ -324,3 +324,22 @@ def lay_out(slip: Slip, columns: int) -> list[str]:
     "[QR]"; a cut adds no line.
     """
     return [line_to_text(line, columns) for line in lay_out_lines(slip, columns) if line.kind != CUT]
+
+
+def slip_to_json(slip: "Slip") -> str:
+    """A slip as JSON, so a print job can carry a finished slip (a Z report, a void or refund slip)."""
+    import json
+    from dataclasses import asdict
+
+    return json.dumps([{"block": type(b).__name__, **asdict(b)} for b in slip], ensure_ascii=False)
+
+
+def slip_from_json(payload: str) -> "Slip":
+    """The slip slip_to_json() wrote."""
+    import json
+
+    slip = Slip()
+    for raw in json.loads(payload):
+        raw = dict(raw)
+        slip.add(globals()[raw.pop("block")](**raw))
+    return slip

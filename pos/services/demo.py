@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from . import booths, catalogue, stock, users
+from . import booths, catalogue, shifts, stock, users
 
 DEMO_PASSWORD = "demo1234"
 DEMO_PIN = "1234"
@@ -89,4 +89,7 @@ def load_demo(session) -> dict:
     for key, lines in received.items():
         stock.record_document(session, booth, manager, "receive",
                               dict(producer_id=producers[key].id, lines=lines, reason="Nhập hàng đầu hội chợ"))
+    # Each till starts with a shift open (1.000.000 ₫ float), so the demo can sell at once.
+    for till in booths.active_tills(session, booth):
+        shifts.open_shift(session, booth, manager, dict(till_id=till.id, opening_float_vnd=1_000_000))
     return dict(booth=booth, logins=logins)

@@ -106,12 +106,28 @@ def enqueue_prebill(session, data: ReceiptData, qr_payload: str, settings: Print
     return job
 
 
+def enqueue_slip(session, slip, settings: PrinterSettings) -> PrintJob | None:
+    """Record a job to print a finished slip (a Z report, a void or refund slip); None without a printer."""
+    from ..printing.layout import slip_to_json
+
+    if settings.target.kind == "none":
+        return None
+    job = PrintJob(kind="report", payload=slip_to_json(slip))
+    session.add(job)
+    session.flush()
+    return job
+
+
 def job_bytes(session, job: PrintJob, settings: PrinterSettings) -> bytes:
     """The exact bytes a job sends to the printer, rendered now with the settings in force."""
     return slip_to_bytes(job_slip(job), settings, open_drawer=job.open_drawer)
 
 
 def job_slip(job: PrintJob):
+    if job.kind == "report":
+        from ..printing.layout import slip_from_json
+
+        return slip_from_json(job.payload)
     if job.kind == "prebill":
         from datetime import datetime
 

@@ -16,7 +16,7 @@ from ..errors import (DiscountOverLimit, IdempotencyConflict, InvalidInput, NotF
 from ..models import Booth, ParkedCart, Payment, Product, Sale, SaleLine, StockMovement, Till
 from ..money import MAX_VND, allocate
 from ..timeutil import local_day_bounds
-from . import stock, users
+from . import shifts, stock, users
 from . import validate as v
 
 MAX_LINES = 200
@@ -130,7 +130,7 @@ def record_sale(session, booth: Booth, cashier, data: dict, idempotency_key) -> 
     click or a retry never makes two sales); the same key with other content is
     refused. A discount above the cashier's limit needs a manager's PIN.
     Raises InvalidInput, UnknownProduct, OutOfStock, Underpaid, DiscountOverLimit,
-    WrongPin, IdempotencyConflict, NotFound.
+    WrongPin, IdempotencyConflict, NotFound, NoOpenShift (the till has no open shift).
     """
     key = _key(idempotency_key)
     unknown = sorted(set(data) - SALE_FIELDS)
@@ -143,6 +143,8 @@ def record_sale(session, booth: Booth, cashier, data: dict, idempotency_key) -> 
     till = session.get(Till, v.integer(data, "till_id", minimum=1), with_for_update=True)
     if till is None or till.booth_id != booth.id or not till.is_active:
         raise NotFound("Không tìm thấy quầy bán hàng", field="till_id")
+    # Every sale belongs to its till's open cash shift, so the shift's count can be checked against it.
+    shift = shifts.require_open_shift(session, till)
     lines = _parse_lines(data)
     payments = _parse_payments(data)
 
@@ -179,7 +181,7 @@ def record_sale(session, booth: Booth, cashier, data: dict, idempotency_key) -> 
 
     till.last_number += 1
     sale = Sale(
-        booth_id=booth.id, till=till, number=till.last_number,
+        booth_id=booth.id, till=till, shift_id=shift.id, number=till.last_number,
         receipt_no=f"{booth.receipt_prefix}-{till.code}-{till.last_number:06d}",
         cashier_id=cashier.id, subtotal_vnd=subtotal, line_discount_vnd=line_discount,
         order_discount_vnd=order_discount, total_vnd=total, idempotency_key=key, request_digest=digest,

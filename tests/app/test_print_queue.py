@@ -212,3 +212,19 @@ def test_in_image_mode_the_printer_gets_the_preview_png_dot_for_dot(app, client,
     # ESC/POS raster: 1 bits are black; PIL mode "1": 0 is black.
     expected = bytes(b ^ 0xFF for b in preview.tobytes())
     assert bitmap == expected
+
+
+def test_closing_a_shift_prints_its_z_report_and_a_void_prints_its_slip(app, client, shop, printer):
+    _set_printer(client, f"tcp://127.0.0.1:{printer.port}")
+    sale = _sell(client, shop, "k-z").json
+    print_pending(app)
+    printer.received.clear()
+    void = client.post(f"/api/v1/shifts/sales/{sale['id']}/void", json={"reason": "Khách đổi ý", "manager_pin": "2468"})
+    assert void.status_code == 201, void.json
+    shift_id = client.get(f"/api/v1/shifts/current?till_id={shop['till_id']}").json["id"]
+    closed = client.post(f"/api/v1/shifts/{shift_id}/close", json={"counts": {"500000": 2}})
+    assert closed.status_code == 200, closed.json
+    assert print_pending(app) == 2
+    text = decoded(printer.received)
+    assert "HỦY" in text and sale["receipt_no"] in text
+    assert "BÁO CÁO CHỐT CA (Z)" in text

@@ -6,7 +6,7 @@ from pos import vietqr
 from pos.errors import (DiscountOverLimit, IdempotencyConflict, InvalidInput, OutOfStock, Underpaid, UnknownProduct,
                         WrongPin)
 from pos.models import Payment, Sale, SaleLine, StockMovement
-from pos.services import booths, catalogue, sales, stock, users
+from pos.services import booths, catalogue, sales, shifts, stock, users
 
 
 @pytest.fixture
@@ -20,6 +20,7 @@ def shop(session):
     manager = users.save_user(session, dict(username="quanly", full_name="QL", role="manager", password="matkhau123",
                                             pin="2468"))
     cashier = users.save_user(session, dict(username="thungan", full_name="TN", role="cashier", password="matkhau123"))
+    shifts.open_shift(session, booth, cashier, dict(till_id=till.id))  # sales belong to the till's open shift
     tl = catalogue.save_producer(session, dict(name="HTX Thảo mộc Tuệ Lâm", kind="htx"))
     md = catalogue.save_producer(session, dict(name="HTX Miến dong", kind="htx"))
     que = catalogue.save_product(session, dict(producer_id=tl.id, name="Tinh dầu quế", unit="lọ", price_vnd=95000))

@@ -1,0 +1,391 @@
+"""Cash shifts (ca bán hàng): opened with a float, cash in and out, X report, closed by counting the cash.
+
+Expected cash in the drawer, the figure a count is checked against:
+
+    float + cash taken for sales (payment amount, i.e. after change)
+          − cash of sales voided in the shift − cash refunds paid out in the shift
+          + cash put in − cash taken out
+
+A Z report is that X report frozen at close, with the count: stored as JSON on
+the shift (Shift.z_report) so the figures printed and signed never change later.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from ..db import stamp
+from ..errors import DomainError, Forbidden, InvalidInput, N_, NoOpenShift, NotFound
+from ..models import CashMovement, Payment, Refund, Sale, Shift, Till, Void
+from ..money import MAX_VND
+from ..printing import Slip
+from ..printing.receipt import amount, format_slip_time
+from ..timeutil import to_local, utcnow
+from . import audit
+from . import validate as v
+
+# The Vietnamese notes a drawer holds (coins are no longer used in practice).
+DENOMINATIONS = (500_000, 200_000, 100_000, 50_000, 20_000, 10_000, 5_000, 2_000, 1_000, 500)
+METHODS = ("cash", "transfer", "card")
+# More notes of one kind than this is a typo, not a fair booth's drawer.
+MAX_NOTES = 100_000
+
+
+class ShiftAlreadyOpen(DomainError):
+    message = N_("Quầy %(till)s đang có ca %(number)s mở: đóng ca đó trước khi mở ca mới")
+    field = "till_id"
+
+
+class ShiftClosed(DomainError):
+    message = N_("Ca %(number)s của quầy %(till)s đã đóng")
+
+
+def get_till(session, booth, till_id) -> Till:
+    """A till of this booth. Raises NotFound."""
+    try:
+        till = session.get(Till, int(till_id))
+    except (TypeError, ValueError):
+        till = None
+    if till is None or till.booth_id != booth.id:
+        raise NotFound("Không tìm thấy quầy bán hàng", field="till_id")
+    return till
+
+
+def current_shift(session, till: Till) -> Shift | None:
+    """The till's open shift, or None."""
+    return session.scalars(
+        select(Shift).where(Shift.till_id == till.id, Shift.closed_at.is_(None)).order_by(Shift.id.desc())
+    ).first()
+
+
+def require_open_shift(session, till: Till) -> Shift:
+    """The till's open shift. Raises NoOpenShift."""
+    shift = current_shift(session, till)
+    if shift is None:
+        raise NoOpenShift(till=till.code)
+    return shift
+
+
+def get_shift(session, booth, shift_id) -> Shift:
+    """A shift of this booth. Raises NotFound."""
+    try:
+        shift = session.get(Shift, int(shift_id))
+    except (TypeError, ValueError):
+        shift = None
+    if shift is None or shift.booth_id != booth.id:
+        raise NotFound("Không tìm thấy ca bán hàng")
+    return shift
+
+
+def list_shifts(session, booth, *, till_id=None, limit=200) -> list[Shift]:
+    """Shifts of the booth, newest first, optionally for one till."""
+    stmt = select(Shift).where(Shift.booth_id == booth.id)
+    if till_id:
+        stmt = stmt.where(Shift.till_id == int(till_id))
+    return list(session.scalars(stmt.order_by(Shift.opened_at.desc(), Shift.id.desc()).limit(limit)))
+
+
+def open_shift(session, booth, user, data: dict, *, address: str = "") -> Shift:
+    """Open a shift at a till with the float counted into the drawer; numbered 1, 2, 3 … per till.
+
+    Raises InvalidInput, NotFound (till), ShiftAlreadyOpen.
+    """
+    till_id = v.integer(data, "till_id", minimum=1)
+    # FOR UPDATE on the till: on PostgreSQL two devices opening the same till queue here
+    # (SQLite's BEGIN IMMEDIATE already serialises writers), so a till never has two open shifts.
+    till = session.get(Till, till_id, with_for_update=True)
+    if till is None or till.booth_id != booth.id or not till.is_active:
+        raise NotFound("Không tìm thấy quầy bán hàng", field="till_id")
+    float_vnd = v.money(data, "opening_float_vnd", required=False)
+    note = v.text(data, "note", required=False, max_len=500)
+    if (open_one := current_shift(session, till)) is not None:
+        raise ShiftAlreadyOpen(till=till.code, number=open_one.number)
+    last = session.scalar(select(func.max(Shift.number)).where(Shift.till_id == till.id)) or 0
+    shift = Shift(booth_id=booth.id, till_id=till.id, number=last + 1, opened_by_id=user.id,
+                  opened_at=utcnow(), opening_float_vnd=float_vnd, note=note)
+    stamp(session, shift)
+    session.add(shift)
+    session.flush()
+    audit.record(session, user, "shift.open", f"{till.code} ca {shift.number}", address=address,
+                 shift_uuid=shift.uuid, opening_float_vnd=float_vnd)
+    return shift
+
+
+def _open_shift_for_update(session, booth, shift_id) -> Shift:
+    shift = session.scalars(
+        select(Shift).where(Shift.id == _int_id(shift_id), Shift.booth_id == booth.id).with_for_update()
+    ).first()
+    if shift is None:
+        raise NotFound("Không tìm thấy ca bán hàng")
+    if not shift.is_open:
+        raise ShiftClosed(number=shift.number, till=shift.till.code)
+    return shift
+
+
+def _int_id(raw) -> int:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return 0
+
+
+def record_cash_movement(session, booth, user, shift_id, data: dict, *, address: str = "") -> CashMovement:
+    """Cash put into the drawer (change bought) or taken out (a producer paid in cash), with the reason.
+
+    Raises InvalidInput, NotFound, ShiftClosed.
+    """
+    shift = _open_shift_for_update(session, booth, shift_id)
+    kind = data.get("kind")
+    if kind not in ("in", "out"):
+        raise InvalidInput("kind", "Chọn nộp tiền vào hay rút tiền ra")
+    amount_vnd = v.money(data, "amount_vnd", allow_zero=False)
+    reason = v.text(data, "reason", max_len=500)
+    movement = CashMovement(booth_id=booth.id, shift_id=shift.id, kind=kind, amount_vnd=amount_vnd, reason=reason,
+                            created_by_id=user.id, created_at=utcnow())
+    stamp(session, movement)
+    session.add(movement)
+    session.flush()
+    audit.record(session, user, f"shift.cash_{kind}", f"{shift.till.code} ca {shift.number}", address=address,
+                 amount_vnd=amount_vnd, reason=reason)
+    return movement
+
+
+@dataclass
+class ShiftFigures:
+    """What a shift took and paid out so far: the X report, and the body of the Z report."""
+
+    sales_count: int
+    gross_vnd: int
+    discounts_vnd: int
+    net_vnd: int
+    payments: dict  # method -> đồng received (cash after change)
+    voids_count: int
+    voids_vnd: int
+    voids_by_method: dict
+    refunds_count: int
+    refunds_vnd: int
+    refunds_by_method: dict
+    cash_in_vnd: int
+    cash_out_vnd: int
+    opening_float_vnd: int
+
+    @property
+    def expected_cash_vnd(self) -> int:
+        return (self.opening_float_vnd + self.payments["cash"] - self.voids_by_method["cash"]
+                - self.refunds_by_method["cash"] + self.cash_in_vnd - self.cash_out_vnd)
+
+    @property
+    def net_after_returns_vnd(self) -> int:
+        """Net sales less what was voided or refunded in this shift."""
+        return self.net_vnd - self.voids_vnd - self.refunds_vnd
+
+
+def _by_method(rows) -> dict:
+    out = dict.fromkeys(METHODS, 0)
+    for method, total in rows:
+        out[method] = int(total or 0)
+    return out
+
+
+def shift_figures(session, shift: Shift) -> ShiftFigures:
+    """The shift's figures as they stand (an X report writes nothing)."""
+    count, gross, discounts, net = session.execute(
+        select(func.count(Sale.id), func.coalesce(func.sum(Sale.subtotal_vnd), 0),
+               func.coalesce(func.sum(Sale.line_discount_vnd + Sale.order_discount_vnd), 0),
+               func.coalesce(func.sum(Sale.total_vnd), 0)).where(Sale.shift_id == shift.id)
+    ).one()
+    payments = _by_method(session.execute(
+        select(Payment.method, func.sum(Payment.amount_vnd)).join(Sale, Payment.sale_id == Sale.id)
+        .where(Sale.shift_id == shift.id).group_by(Payment.method)))
+    voids_count, voids_vnd = session.execute(
+        select(func.count(Void.id), func.coalesce(func.sum(Sale.total_vnd), 0)).join(Sale, Void.sale_id == Sale.id)
+        .where(Void.shift_id == shift.id)).one()
+    voids_by_method = _by_method(session.execute(
+        select(Payment.method, func.sum(Payment.amount_vnd)).join(Void, Void.sale_id == Payment.sale_id)
+        .where(Void.shift_id == shift.id).group_by(Payment.method)))
+    refunds_count, refunds_vnd = session.execute(
+        select(func.count(Refund.id), func.coalesce(func.sum(Refund.total_vnd), 0)).where(Refund.shift_id == shift.id)
+    ).one()
+    refunds_by_method = _by_method(session.execute(
+        select(Refund.method, func.sum(Refund.total_vnd)).where(Refund.shift_id == shift.id).group_by(Refund.method)))
+    cash = dict(session.execute(
+        select(CashMovement.kind, func.sum(CashMovement.amount_vnd)).where(CashMovement.shift_id == shift.id)
+        .group_by(CashMovement.kind)).all())
+    return ShiftFigures(
+        sales_count=int(count), gross_vnd=int(gross), discounts_vnd=int(discounts), net_vnd=int(net),
+        payments=payments, voids_count=int(voids_count), voids_vnd=int(voids_vnd), voids_by_method=voids_by_method,
+        refunds_count=int(refunds_count), refunds_vnd=int(refunds_vnd), refunds_by_method=refunds_by_method,
+        cash_in_vnd=int(cash.get("in") or 0), cash_out_vnd=int(cash.get("out") or 0),
+        opening_float_vnd=shift.opening_float_vnd,
+    )
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() + "Z" if moment else None
+
+
+def shift_report(session, shift: Shift) -> dict:
+    """The X report of a shift as a plain dict (the same shape the Z report is stored in, without the count)."""
+    f = shift_figures(session, shift)
+    till, booth = shift.till, shift.till.booth
+    movements = [{"kind": m.kind, "amount_vnd": m.amount_vnd, "reason": m.reason, "at": _iso(m.created_at),
+                  "by": m.created_by.full_name or m.created_by.username} for m in shift.cash_movements]
+    return {
+        "kind": "X", "shift_id": shift.id, "shift_uuid": shift.uuid, "number": shift.number,
+        "fair": booth.fair.name, "booth": booth.name, "till_code": till.code, "till_name": till.name,
+        "opened_at": _iso(shift.opened_at), "opened_by": shift.opened_by.full_name or shift.opened_by.username,
+        "closed_at": None, "closed_by": None, "printed_at": _iso(utcnow()),
+        "opening_float_vnd": f.opening_float_vnd,
+        "sales": {"count": f.sales_count, "gross_vnd": f.gross_vnd, "discounts_vnd": f.discounts_vnd,
+                  "net_vnd": f.net_vnd},
+        "payments": f.payments,
+        "voids": {"count": f.voids_count, "amount_vnd": f.voids_vnd, "by_method": f.voids_by_method},
+        "refunds": {"count": f.refunds_count, "amount_vnd": f.refunds_vnd, "by_method": f.refunds_by_method},
+        "net_after_returns_vnd": f.net_after_returns_vnd,
+        "cash_in_vnd": f.cash_in_vnd, "cash_out_vnd": f.cash_out_vnd, "cash_movements": movements,
+        "expected_cash_vnd": f.expected_cash_vnd,
+        "counted_cash_vnd": None, "denominations": None, "difference_vnd": None, "note": shift.note,
+    }
+
+
+def parse_count(data: dict) -> dict[int, int]:
+    """The cash count by denomination, {"500000": 3, …} (blank or missing = none of that note).
+
+    Raises InvalidInput naming "counts.<denomination>" for a bad number or an unknown note.
+    """
+    raw = data.get("counts")
+    if not isinstance(raw, dict):
+        raise InvalidInput("counts", "Nhập số tờ của từng mệnh giá")
+    counts = dict.fromkeys(DENOMINATIONS, 0)
+    for key, value in raw.items():
+        try:
+            denomination = int(str(key).replace(".", ""))
+        except ValueError:
+            denomination = None
+        if denomination not in counts:
+            raise InvalidInput(f"counts.{key}", "Mệnh giá %(value)s không có", value=key)
+        field = f"counts.{denomination}"
+        counts[denomination] = v.integer({field: value}, field, minimum=0, maximum=MAX_NOTES, required=False,
+                                         default=0)
+    return counts
+
+
+def close_shift(session, booth, user, shift_id, data: dict, *, address: str = "") -> Shift:
+    """Close a shift with the cash counted by denomination, storing its Z report.
+
+    A cashier closes only a shift they opened; a manager or organiser closes any.
+    Raises InvalidInput, NotFound, ShiftClosed, Forbidden.
+    """
+    shift = _open_shift_for_update(session, booth, shift_id)
+    if user.role == "cashier" and shift.opened_by_id != user.id:
+        raise Forbidden("Ca này do %(name)s mở: chỉ người mở ca hoặc trưởng gian hàng được đóng ca",
+                        name=shift.opened_by.full_name or shift.opened_by.username)
+    counts = parse_count(data)
+    counted = sum(d * n for d, n in counts.items())
+    if counted > MAX_VND:
+        raise InvalidInput("counts", "Số tiền quá lớn")
+    note = v.text(data, "note", required=False, max_len=1000)
+    report = shift_report(session, shift)
+    now = utcnow()
+    shift.closed_at, shift.closed_by_id = now, user.id
+    shift.expected_cash_vnd, shift.counted_cash_vnd = report["expected_cash_vnd"], counted
+    shift.denominations = json.dumps({str(d): n for d, n in counts.items() if n})
+    if note:
+        shift.note = f"{shift.note}\n{note}".strip()
+    report.update(kind="Z", closed_at=_iso(now), closed_by=user.full_name or user.username, printed_at=_iso(now),
+                  counted_cash_vnd=counted, denominations={str(d): n for d, n in counts.items()},
+                  difference_vnd=counted - report["expected_cash_vnd"], note=shift.note)
+    shift.z_report = json.dumps(report, ensure_ascii=False)
+    session.flush()
+    audit.record(session, user, "shift.close", f"{shift.till.code} ca {shift.number}", address=address,
+                 shift_uuid=shift.uuid, expected_cash_vnd=report["expected_cash_vnd"], counted_cash_vnd=counted,
+                 difference_vnd=report["difference_vnd"])
+    return shift
+
+
+def z_report(shift: Shift) -> dict | None:
+    """The stored Z report of a closed shift, or None while it is open."""
+    return json.loads(shift.z_report) if shift.z_report else None
+
+
+def report_of(session, shift: Shift) -> dict:
+    """The Z report of a closed shift, else the X report as it stands."""
+    return z_report(shift) or shift_report(session, shift)
+
+
+def shift_sales(session, shift: Shift) -> list[Sale]:
+    """The shift's sales, newest first."""
+    return list(session.scalars(select(Sale).where(Sale.shift_id == shift.id).order_by(Sale.id.desc())))
+
+
+# ---- the paper slip -------------------------------------------------------------------------------
+
+_METHOD_LABELS = {"cash": "Tiền mặt", "transfer": "Chuyển khoản", "card": "Thẻ"}
+
+
+def _slip_time(iso: str | None) -> str:
+    if not iso:
+        return ""
+    from datetime import datetime
+
+    return format_slip_time(to_local(datetime.fromisoformat(iso.rstrip("Z"))))
+
+
+def build_z_report_slip(report: dict) -> Slip:
+    """The X or Z report as a receipt-printer slip (same layout engine as the payment slip).
+
+    A Z report ends with the count by denomination, expected, counted and the
+    difference ("THIẾU" when cash is missing, "THỪA" when there is more), and
+    room for the cashier's and the manager's signatures.
+    """
+    is_z = report.get("kind") == "Z"
+    slip = Slip().title("BÁO CÁO CHỐT CA (Z)" if is_z else "BÁO CÁO TẠM (X)")
+    slip.text(report["fair"], align="center").text(report["booth"], align="center", bold=True).separator()
+    slip.row("Quầy:", f"{report['till_code']} · {report['till_name']}").row("Ca số:", str(report["number"]))
+    slip.row("Mở ca:", _slip_time(report["opened_at"])).row("Người mở:", report["opened_by"])
+    if is_z:
+        slip.row("Đóng ca:", _slip_time(report["closed_at"])).row("Người đóng:", report["closed_by"])
+    else:
+        slip.row("In lúc:", _slip_time(report["printed_at"]))
+    sales = report["sales"]
+    slip.separator().text("BÁN HÀNG", bold=True)
+    slip.row("Số đơn", str(sales["count"])).row("Tiền hàng", amount(sales["gross_vnd"]))
+    slip.row("Giảm giá", amount(-sales["discounts_vnd"])).row("Doanh thu", amount(sales["net_vnd"]), bold=True)
+    slip.separator().text("THEO HÌNH THỨC THANH TOÁN", bold=True)
+    for method in METHODS:
+        slip.row(_METHOD_LABELS[method], amount(report["payments"].get(method, 0)))
+    voids, refunds = report["voids"], report["refunds"]
+    slip.separator().text("HỦY ĐƠN VÀ HOÀN TIỀN", bold=True)
+    slip.row(f"Hủy đơn ({voids['count']})", amount(-voids["amount_vnd"]))
+    slip.row(f"Hoàn tiền ({refunds['count']})", amount(-refunds["amount_vnd"]))
+    for method in METHODS:
+        if refunds["by_method"].get(method):
+            slip.row(f"  hoàn {_METHOD_LABELS[method].lower()}", amount(-refunds["by_method"][method]))
+    slip.row("Doanh thu thuần", amount(report["net_after_returns_vnd"]), bold=True)
+    slip.separator().text("TIỀN MẶT TRONG KÉT", bold=True)
+    slip.row("Tiền đầu ca", amount(report["opening_float_vnd"]))
+    slip.row("+ Thu tiền mặt", amount(report["payments"].get("cash", 0)))
+    slip.row("− Hủy đơn tiền mặt", amount(-voids["by_method"].get("cash", 0)))
+    slip.row("− Hoàn tiền mặt", amount(-refunds["by_method"].get("cash", 0)))
+    slip.row("+ Nộp vào két", amount(report["cash_in_vnd"]))
+    slip.row("− Rút khỏi két", amount(-report["cash_out_vnd"]))
+    for m in report.get("cash_movements", []):
+        sign = 1 if m["kind"] == "in" else -1
+        slip.row(f"  {m['reason']}", amount(sign * m["amount_vnd"]))
+    slip.row("Tiền mặt phải có", amount(report["expected_cash_vnd"]), bold=True)
+    if is_z:
+        slip.separator().text("KIỂM ĐẾM TIỀN MẶT", bold=True)
+        for denomination in DENOMINATIONS:
+            n = report["denominations"].get(str(denomination), 0)
+            if n:
+                slip.row(f"{amount(denomination)} x {n}", amount(denomination * n))
+        slip.row("Thực đếm", amount(report["counted_cash_vnd"]), bold=True)
+        difference = report["difference_vnd"]
+        label = "Chênh lệch" if difference == 0 else ("THIẾU" if difference < 0 else "THỪA")
+        slip.row(label, amount(difference), bold=True)
+        if report.get("note"):
+            slip.text(f"Ghi chú: {report['note']}")
+        slip.blank().row("Thu ngân", "Trưởng gian hàng").blank().blank().blank()
+    return slip.cut()
