@@ -930,9 +930,37 @@
     $('#done-change').textContent = vnd(sale.change_vnd || 0);
     $('#done-warn').hidden = !sale.went_below_zero;
     $('#done-link').href = url;
+    watchPrint(sale.print_job);
     el.doneDlg.showModal();
     $('#done-next').focus();
     beep('done');
+  }
+
+  // The slip prints after the sale is saved: its outcome is shown, never waited for.
+  function watchPrint(job) {
+    const line = $('#done-print');
+    line.hidden = !job || job.status === 'off';
+    if (!job || job.status === 'off') return;
+    const show = (status, error) => {
+      const failed = status === 'failed';
+      line.textContent = failed ? t('print_failed', { error: error || '' }) : t(status === 'done' ? 'print_done' : 'print_pending');
+      line.classList.toggle('warn', failed);
+      const alert = $('#print-alert');
+      alert.hidden = !failed;
+      if (failed) alert.textContent = t('print_failed', { error: error || '' });
+      return status === 'done' || failed;
+    };
+    if (!job.id || show(job.status, job.error)) return;
+    let tries = 0;
+    const poll = async () => {
+      tries += 1;
+      try {
+        const res = await api('GET', '/print-jobs/' + job.id);
+        if (show(res.data.status, res.data.error)) return;
+      } catch (e) { /* the sale is safe; try again shortly */ }
+      if (tries < 30) setTimeout(poll, 1000);
+    };
+    setTimeout(poll, 700);
   }
 
   function nextCustomer() {

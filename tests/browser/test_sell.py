@@ -327,3 +327,30 @@ def test_a_sale_completes_on_a_phone_sized_screen(browser, live_demo):
         expect(paybar.locator("#pb-total")).to_have_text("0 ₫")
     finally:
         context.close()
+
+
+def test_a_printer_that_is_off_is_shown_without_blocking_the_next_customer(page, live_demo):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on: the receipt printer is "off"
+        s.bind(("127.0.0.1", 0))
+        dead_port = s.getsockname()[1]
+    log_in(page, live_demo, "quanly")
+    page.goto(f"{live_demo}/setup/printer")
+    page.fill("input[name=url]", f"tcp://127.0.0.1:{dead_port}")
+    page.fill("input[name=timeout]", "1")
+    page.click("form.form-grid button.primary")
+    expect(page.locator(".flash.success")).to_be_visible()
+    page.click("text=Đăng xuất")
+
+    open_sell_screen(page, live_demo)
+    scan(page, "8936123451018")
+    pay_cash_exactly(page)
+    expect(page.locator("#done-receipt")).to_have_text(re.compile(r"X20-B07-T1-\d{6}"))
+    expect(page.locator("#done-print")).to_contain_text("Máy in lỗi", timeout=20_000)
+    page.keyboard.press("Enter")
+    expect(page.locator("#print-alert")).to_be_visible()
+    scan(page, "8936123450011")  # the next customer is served at once
+    expect(cart_line(page, "Tinh dầu quế Tuệ Lâm 10ml")).to_be_visible()
+    page.click("#print-alert")
+    expect(page.locator("#print-jobs")).to_contain_text("127.0.0.1")
