@@ -245,15 +245,14 @@ def price_cart(session, data: dict, *, lines: list[dict] | None = None) -> Price
     Raises InvalidInput, UnknownProduct.
     """
     lines = lines if lines is not None else _parse_lines(data)
-    products: dict[int, Product] = {}
-    for line in lines:
-        pid = line["product_id"]
-        if pid not in products:
-            # FOR UPDATE: on PostgreSQL two writers on one product queue here (SQLite's BEGIN IMMEDIATE already does).
-            product = session.get(Product, pid, with_for_update=True)
-            if product is None or not product.is_active:
-                raise UnknownProduct(code=pid)
-            products[pid] = product
+    wanted_ids = sorted({line["product_id"] for line in lines})
+    # One query for all the cart's products. FOR UPDATE: on PostgreSQL two writers on one product
+    # queue here (SQLite's BEGIN IMMEDIATE already serialises them); sorted ids avoid deadlocks.
+    products = {p.id: p for p in session.scalars(
+        select(Product).where(Product.id.in_(wanted_ids)).order_by(Product.id).with_for_update())}
+    for pid in wanted_ids:
+        if pid not in products or not products[pid].is_active:
+            raise UnknownProduct(code=pid)
     subtotal = line_discount = 0
     for i, line in enumerate(lines):
         gross = line["qty"] * products[line["product_id"]].price_vnd
