@@ -84,6 +84,11 @@ def create_app(config_class=Config, overrides=None):
     app.before_request(access.check_access)
     templating.init_app(app)
 
+    from . import security_headers
+
+    # CSP and the other security headers, Secure cookies over HTTPS, failed PINs kept after a rollback.
+    security_headers.init_app(app)
+
     from . import cli
 
     cli.init_app(app)

@@ -31,6 +31,15 @@ def upgrade_schema(app) -> None:
         upgrade(directory=MIGRATIONS_DIR)
 
 
+def refuse_a_damaged_database(app) -> None:
+    """Check the database before anything touches it; a damaged one stops here with advice, not a traceback."""
+    from .services import backups
+
+    problem = backups.problem_at_start(app)
+    if problem:
+        raise click.ClickException(problem)
+
+
 def _lan_addresses() -> list[str]:
     """The laptop's addresses that phones on the booth's Wi-Fi can reach (no traffic is sent)."""
     addrs = set()
@@ -47,11 +56,15 @@ def serve_app(app, host: str, port: int, threads: int = 8) -> None:
     from waitress import serve
 
     from .print_worker import recover_at_start, start_print_worker
+    from .services import backups
 
     interrupted = recover_at_start(app)
     if interrupted:
         click.echo(f"{interrupted} phiếu chưa in xong khi máy dừng: xem Bán hàng → Lệnh in để in lại hoặc bỏ qua.")
     start_print_worker(app)
+    if backups.start_periodic_backups(app):
+        click.echo(f"Sao lưu tự động {app.config['BACKUP_INTERVAL_MINUTES']:g} phút một lần vào "
+                   f"{backups.backup_dir(app.config, app.instance_path)}")
     click.echo(f"Fair POS đang chạy: http://127.0.0.1:{port}/")
     if host in ("0.0.0.0", "::"):
         for addr in _lan_addresses():
@@ -114,6 +127,7 @@ def init_app(app):
     @click.option("--port", default=5000, show_default=True, type=int)
     def serve_command(host, port):
         """Serve the booth app with waitress."""
+        refuse_a_damaged_database(current_app)
         upgrade_schema(current_app)
         serve_app(current_app._get_current_object(), host, port)
 
@@ -132,6 +146,7 @@ def init_app(app):
             for suffix in ("", "-wal", "-shm"):
                 Path(str(path) + suffix).unlink(missing_ok=True)
         app = create_app(overrides={"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+        refuse_a_damaged_database(app)
         upgrade_schema(app)
         with app.app_context():
             from .services import booths

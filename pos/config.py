@@ -21,6 +21,13 @@ class Config:
     # SQLite waits this long for another till's write before giving up with a clear message.
     SQLITE_BUSY_TIMEOUT_MS = 10_000
     PRINTER_URL = os.environ.get("POS_PRINTER_URL", "none")
+    # Secure session cookie even over plain HTTP (behind an HTTPS proxy); over HTTPS it is Secure anyway.
+    SESSION_COOKIE_SECURE = os.environ.get("POS_COOKIE_SECURE", "") == "1"
+    # Backups of the booth's SQLite database (pos serve, shift close, `pos backup`).
+    BACKUP_DIR = os.environ.get("POS_BACKUP_DIR", "")  # "" = instance/backups
+    BACKUP_USB_PATH = os.environ.get("POS_BACKUP_USB_PATH", "")  # a folder on a USB stick: each backup is copied there too
+    BACKUP_INTERVAL_MINUTES = float(os.environ.get("POS_BACKUP_INTERVAL_MINUTES", "5"))  # 0 = no periodic backups
+    BACKUP_KEEP = int(os.environ.get("POS_BACKUP_KEEP", "48"))  # per kind (auto, shift, manual): 4 hours of 5-minute copies
 
 
 class TestConfig(Config):

@@ -65,8 +65,9 @@ def unit_of_work(session):
         raise RuntimeError("unit_of_work() started with unsaved changes in the session")
     if session.in_transaction():
         session.commit()  # nothing pending: only ends the read snapshot
-    session.connection(execution_options={_IMMEDIATE: True})
     try:
+        # Inside the try: a BEGIN IMMEDIATE that times out on another process's lock is DatabaseBusy too.
+        session.connection(execution_options={_IMMEDIATE: True})
         yield session
         session.commit()
     except OperationalError as exc:

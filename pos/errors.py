@@ -100,7 +100,7 @@ class NoOpenShift(DomainError):
 # How the HTTP blueprints answer each refusal (the services never see this).
 _HTTP_STATUS = {
     "NotFound": 404, "InvalidInput": 422, "Underpaid": 422, "IdempotencyConflict": 422,
-    "WrongPin": 403, "DiscountOverLimit": 403, "Forbidden": 403, "DatabaseBusy": 503,
+    "TooManyAttempts": 429, "WrongPin": 403, "DiscountOverLimit": 403, "Forbidden": 403, "DatabaseBusy": 503,
 }
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -11,7 +11,7 @@ from ..access import PUBLIC, roles
 from ..db import unit_of_work
 from ..extensions import db, login_manager
 from ..models import User
-from ..services import users
+from ..services import security, users
 
 bp = Blueprint("auth", __name__)
 login_manager.login_view = "auth.login"
@@ -46,10 +46,24 @@ def home():
 @roles(PUBLIC)
 def login():
     if request.method == "POST":
-        user = users.authenticate(db.session, request.form.get("username", ""), request.form.get("password", ""))
+        username, address = request.form.get("username", ""), request.remote_addr or ""
+        # Growing delays after failed tries, per account and per address (services/security.py says why).
+        wait = security.login_wait_seconds(db.session, username, address)
+        if wait:
+            flash(_("Đăng nhập sai nhiều lần. Vui lòng chờ %(seconds)s giây rồi thử lại.", seconds=wait), "error")
+            response = make_response(render_template("auth/login.html", username=username), 429)
+            response.headers["Retry-After"] = str(wait)
+            return response
+        user = users.authenticate(db.session, username, request.form.get("password", ""))
         if user is None:
-            flash(_("Sai tên đăng nhập hoặc mật khẩu."), "error")
-            return render_template("auth/login.html", username=request.form.get("username", "")), 401
+            with unit_of_work(db.session) as s:
+                security.record_login_failure(s, username, address)
+            wait = security.login_wait_seconds(db.session, username, address)
+            flash(_("Sai tên đăng nhập hoặc mật khẩu.") + (" " + _("Vui lòng chờ %(seconds)s giây trước khi thử lại.",
+                                                                   seconds=wait) if wait else ""), "error")
+            return render_template("auth/login.html", username=username), 401
+        with unit_of_work(db.session) as s:
+            security.record_login(s, user, address)
         session.clear()
         login_user(user)
         return redirect(_safe_next(request.args.get("next")) or url_for(HOME[user.role]))

@@ -17,7 +17,7 @@ from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..models import PAYMENT_METHODS, Refund, Shift, Void
 from ..printing import lay_out
-from ..services import booths, print_queue, returns, sales, shifts
+from ..services import backups, booths, print_queue, returns, sales, shifts
 from .forms import form_dict, rerender
 
 bp = Blueprint("shifts", __name__, url_prefix="/shifts")
@@ -182,6 +182,8 @@ def close(shift_id):
         except DomainError as err:
             return rerender("shifts/close.html", err, **context)
         queue_slip(booth, _z_slip(shift_id))
+        if backups.backup_after_shift_close(current_app._get_current_object()) is None:
+            flash(_("Ca đã đóng nhưng chưa sao lưu được cơ sở dữ liệu: xem Nhật ký → Sao lưu."), "warning")
         flash(_("Đã đóng ca %(n)s. Báo cáo chốt ca (Z) đã lưu.", n=shift.number), "success")
         return redirect(url_for("shifts.report", shift_id=shift.id))
     return render_template("shifts/close.html", form=None, error_field=None, **context)
@@ -376,6 +378,7 @@ def api_close(shift_id):
     with unit_of_work(db.session) as s:
         out = shift_json(shifts.close_shift(s, booth, current_user, shift_id, data, address=_address()))
     queue_slip(booth, _z_slip(shift_id))
+    backups.backup_after_shift_close(current_app._get_current_object())
     return jsonify(out)
 
 

@@ -24,6 +24,20 @@ def init_database(session, *, is_demo=False) -> DbIdentity:
     return row
 
 
+_BOOTH_SETTINGS = ("code", "name", "receipt_prefix", "bank_bin", "bank_account", "bank_account_name",
+                   "cashier_discount_limit_bp", "allow_negative_stock", "low_stock_qty", "receipt_footer")
+
+
+def _audit_settings(session, action, target, before: dict, after: dict, actor, address) -> None:
+    """Audit a settings change: only the fields that changed, old and new (nothing when nothing changed)."""
+    from . import audit, audit_log
+
+    changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+    if changes:
+        actor, address = audit_log.actor_and_address(actor, address)
+        audit.record(session, actor, action, target, address=address, created=not before, changes=changes)
+
+
 def current_booth(session) -> Booth | None:
     """The booth this database serves, or None before set-up (or on a hub)."""
     ident = session.scalars(select(DbIdentity)).first()
@@ -51,8 +65,8 @@ def _date(data, field):
         raise InvalidInput(field, "Ngày không hợp lệ, ví dụ 20/01/2020") from None
 
 
-def save_fair(session, data: dict, fair: Fair | None = None) -> Fair:
-    """Create or update a fair. Raises InvalidInput, Duplicate."""
+def save_fair(session, data: dict, fair: Fair | None = None, *, actor=None, address: str | None = None) -> Fair:
+    """Create or update a fair (audited as "settings.fair"). Raises InvalidInput, Duplicate."""
     code = _code(data, "code")
     name = v.text(data, "name")
     starts_on, ends_on = _date(data, "starts_on"), _date(data, "ends_on")
@@ -61,6 +75,8 @@ def save_fair(session, data: dict, fair: Fair | None = None) -> Fair:
     other = session.scalars(select(Fair).where(Fair.code == code)).first()
     if other is not None and other is not fair:
         raise Duplicate("Mã hội chợ %(code)s đã có", field="code", code=code)
+    fields = ("code", "name", "location", "starts_on", "ends_on", "commission_bp")
+    before = {f: getattr(fair, f) for f in fields} if fair is not None else {}
     fair = fair or Fair()
     fair.code, fair.name = code, name
     fair.location = v.text(data, "location", required=False)
@@ -68,11 +84,15 @@ def save_fair(session, data: dict, fair: Fair | None = None) -> Fair:
     fair.commission_bp = v.percent_bp(data, "commission_percent", default=fair.commission_bp or 0)
     session.add(fair)
     session.flush()
+    _audit_settings(session, "settings.fair", fair.code, before, {f: getattr(fair, f) for f in fields}, actor, address)
     return fair
 
 
-def save_booth(session, data: dict, booth: Booth | None = None) -> Booth:
-    """Create or update a booth and its settings. Raises InvalidInput, Duplicate, NotFound."""
+def save_booth(session, data: dict, booth: Booth | None = None, *, actor=None, address: str | None = None) -> Booth:
+    """Create or update a booth and its settings (audited as "settings.booth", old and new values).
+
+    Raises InvalidInput, Duplicate, NotFound.
+    """
     fair = session.get(Fair, v.integer(data, "fair_id", minimum=1)) if "fair_id" in data else (booth and booth.fair)
     if fair is None:
         raise NotFound("Không tìm thấy hội chợ", field="fair_id")
@@ -80,6 +100,7 @@ def save_booth(session, data: dict, booth: Booth | None = None) -> Booth:
     other = session.scalars(select(Booth).where(Booth.fair_id == fair.id, Booth.code == code)).first()
     if other is not None and other is not booth:
         raise Duplicate("Mã gian hàng %(code)s đã có ở hội chợ này", field="code", code=code)
+    before = {f: getattr(booth, f) for f in _BOOTH_SETTINGS} if booth is not None else {}
     booth = booth or Booth()
     booth.fair = fair
     booth.code = code
@@ -104,6 +125,8 @@ def save_booth(session, data: dict, booth: Booth | None = None) -> Booth:
     booth.receipt_footer = v.text(data, "receipt_footer", required=False, max_len=500)
     session.add(booth)
     session.flush()
+    _audit_settings(session, "settings.booth", f"{fair.code}-{booth.code}", before,
+                    {f: getattr(booth, f) for f in _BOOTH_SETTINGS}, actor, address)
     return booth
 
 
@@ -113,18 +136,25 @@ def make_this_booth(session, booth: Booth) -> None:
     session.flush()
 
 
-def save_till(session, booth: Booth, data: dict, till: Till | None = None) -> Till:
-    """Register a till (a cashier device) with its own receipt series. Raises InvalidInput, Duplicate."""
+def save_till(session, booth: Booth, data: dict, till: Till | None = None, *, actor=None,
+              address: str | None = None) -> Till:
+    """Register a till (a cashier device) with its own receipt series (audited as "settings.till").
+
+    Raises InvalidInput, Duplicate.
+    """
     code = _code(data, "code")
     other = session.scalars(select(Till).where(Till.booth_id == booth.id, Till.code == code)).first()
     if other is not None and other is not till:
         raise Duplicate("Mã quầy %(code)s đã có", field="code", code=code)
+    before = {"code": till.code, "name": till.name, "is_active": till.is_active} if till is not None else {}
     till = till or Till(booth=booth, last_number=0)
     till.code = code
     till.name = v.text(data, "name", max_len=100)
     till.is_active = v.boolean(data, "is_active") if till.id else True
     session.add(till)
     session.flush()
+    _audit_settings(session, "settings.till", till.code, before,
+                    {"code": till.code, "name": till.name, "is_active": till.is_active}, actor, address)
     return till
 
 

@@ -62,8 +62,12 @@ def _barcodes(data: dict) -> list[str]:
     return codes
 
 
-def save_product(session, data: dict, product: Product | None = None) -> Product:
-    """Create or update a product with its barcodes. Raises InvalidInput, DuplicateBarcode, NotFound."""
+def save_product(session, data: dict, product: Product | None = None, *, actor=None,
+                 address: str | None = None) -> Product:
+    """Create or update a product with its barcodes. Raises InvalidInput, DuplicateBarcode, NotFound.
+
+    A changed price is audited ("product.price", old and new) as done by actor (default: the logged-in user).
+    """
     producer = session.get(Producer, v.integer(data, "producer_id", minimum=1))
     if producer is None:
         raise NotFound("Không tìm thấy chủ thể", field="producer_id")
@@ -85,6 +89,7 @@ def save_product(session, data: dict, product: Product | None = None) -> Product
             raise DuplicateBarcode(code=code, product=other.product.name)
         if stamp and code == stamp:
             continue
+    old_price = product.price_vnd if product is not None and product.id is not None else None
     product = product or Product()
     product.producer = producer
     product.name, product.unit, product.price_vnd = name, unit, price
@@ -98,6 +103,12 @@ def save_product(session, data: dict, product: Product | None = None) -> Product
     product.barcodes = [existing.get(c) or Barcode(code=c) for c in codes]
     session.add(product)
     session.flush()
+    if old_price is not None and old_price != price:
+        from . import audit, audit_log
+
+        actor, address = audit_log.actor_and_address(actor, address)
+        audit.record(session, actor, "product.price", product.name, address=address, product_id=product.id,
+                     old_vnd=old_price, new_vnd=price)
     return product
 
 

@@ -16,7 +16,7 @@ from ..errors import (DiscountOverLimit, IdempotencyConflict, InvalidInput, NotF
 from ..models import Booth, ParkedCart, Payment, Product, Sale, SaleLine, StockMovement, Till
 from ..money import MAX_VND, allocate
 from ..timeutil import local_day_bounds
-from . import shifts, stock, users
+from . import audit, shifts, stock, users
 from . import validate as v
 
 MAX_LINES = 200
@@ -226,6 +226,9 @@ def record_sale(session, booth: Booth, cashier, data: dict, idempotency_key) -> 
     stamp(session, *records)
     session.add(sale)
     session.flush()
+    if approver is not None and approver.id != cashier.id:
+        audit.record(session, cashier, "discount.over_limit", sale.receipt_no, approver=approver.username,
+                     discount_vnd=line_discount + order_discount, subtotal_vnd=subtotal)
     return CheckoutResult(sale, False)
 
 

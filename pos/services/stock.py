@@ -146,7 +146,18 @@ def record_document(session, booth: Booth, user, kind: str, data: dict) -> Stock
     stamp(session, doc, *movements)
     session.add_all([doc, *movements])
     session.flush()
+    if kind in ("sample", "damage"):
+        # Goods leaving without money: a manager must be able to see who wrote them off.
+        _audit(session, user, "stock.adjust", doc, [
+            {"product": m.product.name, "qty": m.qty} for m in movements])
     return doc
+
+
+def _audit(session, user, action, doc, lines):
+    from . import audit, audit_log
+
+    _, address = audit_log.actor_and_address(user)
+    audit.record(session, user, action, doc.number, address=address, kind=doc.kind, reason=doc.reason, lines=lines)
 
 
 def record_count(session, booth: Booth, user, data: dict) -> StockDocument:
@@ -170,6 +181,9 @@ def record_count(session, booth: Booth, user, data: dict) -> StockDocument:
     stamp(session, doc, *movements)
     session.add_all([doc, *movements])
     session.flush()
+    _audit(session, user, "stock.count", doc, [
+        {"product": m.product.name, "expected": m.expected_qty, "counted": m.counted_qty, "adjust": m.qty}
+        for m in movements])
     return doc
 
 

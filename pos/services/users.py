@@ -17,9 +17,13 @@ def _password_hash(secret: str) -> str:
     return generate_password_hash(secret, method="scrypt")
 
 
-def save_user(session, data: dict, user: User | None = None, *, booth_id: int | None = None) -> User:
+def save_user(session, data: dict, user: User | None = None, *, booth_id: int | None = None, actor=None,
+              address: str | None = None) -> User:
     """Create or update an account. A new account needs a password of at least 8 characters;
-    a manager may have a PIN of 4 to 8 digits. Raises InvalidInput, Duplicate, NotFound."""
+    a manager may have a PIN of 4 to 8 digits. Raises InvalidInput, Duplicate, NotFound.
+
+    The change is audited ("user.save", never the secrets) as done by actor (default: the logged-in user).
+    """
     username = v.text(data, "username", max_len=64).lower()
     if not _USERNAME.match(username):
         raise InvalidInput("username", "Tên đăng nhập 3–64 ký tự: chữ thường không dấu, số, dấu chấm, gạch")
@@ -47,6 +51,10 @@ def save_user(session, data: dict, user: User | None = None, *, booth_id: int | 
     if language not in ("vi", "en"):
         raise InvalidInput("language", "Ngôn ngữ không hợp lệ")
 
+    is_new = user is None
+    had_pin = bool(user and user.pin_hash)
+    before = {} if is_new else {"username": user.username, "role": user.role, "is_active": user.is_active,
+                                "full_name": user.full_name, "producer_id": user.producer_id}
     user = user or User(booth_id=booth_id if role != "organiser" else None)
     user.username = username
     user.full_name = v.text(data, "full_name", max_len=200)
@@ -63,7 +71,22 @@ def save_user(session, data: dict, user: User | None = None, *, booth_id: int | 
         user.pin_hash = None
     session.add(user)
     session.flush()
+    _audit_user(session, user, is_new, before, password_set=bool(password), pin_set=bool(pin),
+                pin_removed=had_pin and not user.pin_hash, actor=actor, address=address)
     return user
+
+
+def _audit_user(session, user, is_new, before, *, password_set, pin_set, pin_removed, actor, address):
+    from . import audit, audit_log
+
+    actor, address = audit_log.actor_and_address(actor, address)
+    after = {"username": user.username, "role": user.role, "is_active": user.is_active,
+             "full_name": user.full_name, "producer_id": user.producer_id}
+    changes = {k: [before.get(k), v] for k, v in after.items() if is_new or before.get(k) != v}
+    if not (changes or password_set or pin_set or pin_removed):
+        return
+    audit.record(session, actor, "user.save", user.username, address=address, created=is_new, changes=changes,
+                 password_changed=password_set and not is_new, pin_changed=pin_set, pin_removed=pin_removed)
 
 
 def authenticate(session, username: str, password: str) -> User | None:
@@ -76,8 +99,18 @@ def authenticate(session, username: str, password: str) -> User | None:
     return user
 
 
-def verify_manager_pin(session, pin: str) -> User:
-    """The active manager (or organiser) whose PIN this is. Raises WrongPin."""
+def verify_manager_pin(session, pin: str, *, actor=None, address: str | None = None, now=None) -> User:
+    """The active manager (or organiser) whose PIN this is.
+
+    actor is the person at the till asking for the approval (default: the logged-in user),
+    address their device (default: the request's). After 3 wrong PINs in a row from either,
+    each further try waits longer (2 s, 4 s … 60 s at most; see services/security.py); every
+    wrong PIN and every approval is audited. Raises WrongPin, PinDelayed (a WrongPin).
+    """
+    from . import audit_log, security
+
+    actor, address = audit_log.actor_and_address(actor, address)
+    security.check_pin_allowed(session, actor, address, now=now)
     pin = (pin or "").strip()
     if not pin:
         raise WrongPin("Cần mã PIN của quản lý")
@@ -86,8 +119,9 @@ def verify_manager_pin(session, pin: str) -> User:
     )
     for user in candidates:
         if user.check_pin(pin):
+            security.pin_ok(session, actor, user, address)
             return user
-    raise WrongPin()
+    raise security.pin_failed(session, actor, address, now=now)
 
 
 def list_users(session) -> list[User]:
