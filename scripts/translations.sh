@@ -9,7 +9,7 @@ KEYWORDS=(-k N_ -k InvalidInput:2 -k NotFound:1 -k Duplicate:1 -k WrongPin:1 -k 
 $PYBABEL extract -F babel.cfg "${KEYWORDS[@]}" --no-location --sort-output --omit-header \
   -o pos/translations/messages.pot pos templates
 if [ -f pos/translations/en/LC_MESSAGES/messages.po ]; then
-  $PYBABEL update --no-fuzzy-matching --omit-header -i pos/translations/messages.pot -d pos/translations -l en
+  $PYBABEL update --no-fuzzy-matching -i pos/translations/messages.pot -d pos/translations -l en
 else
   $PYBABEL init -i pos/translations/messages.pot -d pos/translations -l en
 fi
