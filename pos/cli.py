@@ -62,6 +62,9 @@ def serve_app(app, host: str, port: int, threads: int = 8) -> None:
     if interrupted:
         click.echo(f"{interrupted} phiếu chưa in xong khi máy dừng: xem Bán hàng → Lệnh in để in lại hoặc bỏ qua.")
     start_print_worker(app)
+    from .blueprints.sync import start_push_worker
+
+    start_push_worker(app)  # a provisioned booth pushes to its hub whenever it is reachable
     if backups.start_periodic_backups(app):
         click.echo(f"Sao lưu tự động {app.config['BACKUP_INTERVAL_MINUTES']:g} phút một lần vào "
                    f"{backups.backup_dir(app.config, app.instance_path)}")

@@ -9,9 +9,9 @@ import re
 
 from .errors import InvalidInput
 
-# The largest amount one field may hold: 10 billion đồng. Above that a price or a
+# The largest amount one field may hold: 2 billion đồng (it also fits a 4-byte integer column). Above that a price or a
 # tendered amount is a typo (an extra zero), never a real booth amount.
-MAX_VND = 10_000_000_000
+MAX_VND = 2_000_000_000
 
 _DIGITS = re.compile(r"^\d+$")
 

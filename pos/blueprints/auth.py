@@ -18,7 +18,7 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = None
 
 HOME = {"cashier": "sell.screen", "manager": "stock.overview", "organiser": "stock.overview",
-        "producer": "stock.overview"}
+        "producer": "portal.home"}
 
 
 @login_manager.user_loader

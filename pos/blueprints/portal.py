@@ -1,13 +1,201 @@
-"""The producer portal"""
+"""The producer portal: a producer reads its own products' stock, sales and settlement statements.
+
+Every query here is scoped by the logged-in user's producer_id, never by an id from
+the request: no page, download or API call of this area takes a producer id, and a
+booth or fair id only selects among the producer's own booths (anything else is 404,
+so a guessed id tells nothing).
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..access import roles
+from ..errors import DomainError, NotFound
+from ..extensions import db
+from ..services import charts, reports, settlement
+from .reports import download, pick_tables, query_args, statement_json, wanted_format
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
+api_bp = Blueprint("portal_api", __name__, url_prefix="/api/v1/portal")
 
-# JSON routes of this area, merged into /api/v1/openapi.json (see blueprints/openapi.py).
-OPENAPI_PATHS: dict = {}
+PRODUCER = ("producer",)
+
+
+def _producer_id() -> int:
+    return current_user.producer_id
+
+
+def _own_booth(booth_id):
+    for booth in settlement.producer_booths(db.session, _producer_id()):
+        if booth.id == booth_id:
+            return booth
+    raise NotFound("Không tìm thấy gian hàng")
+
+
+def _own_fair(fair_id=None):
+    fairs = reports.producer_fairs(db.session, _producer_id())
+    if fair_id is None:
+        return (fairs[0] if fairs else None), fairs
+    for fair in fairs:
+        if fair.id == fair_id:
+            return fair, fairs
+    raise NotFound("Không tìm thấy hội chợ")
+
+
+@bp.route("")
+@roles(*PRODUCER)
+def home():
+    producer = current_user.producer
+    stock = reports.producer_stock(db.session, producer.id)
+    statements = [settlement.statement(db.session, b, producer.id)
+                  for b in settlement.producer_booths(db.session, producer.id)]
+    return render_template("portal/home.html", producer=producer, stock=stock, statements=statements)
+
+
+def _sales_context(fair, start, end):
+    board = reports.dashboard(db.session, fair, start=start, end=end, producer_id=_producer_id())
+    period = {k: v for k, v in (("start", start), ("end", end)) if v}
+
+    def drill_url(name, key):
+        if name not in ("day", "product", "hour"):
+            return None
+        return url_for("portal.sales_list", fair_id=fair.id, **{reports.DIMENSIONS[name]: key}, **period)
+
+    chart = {
+        "day": charts.line_chart([charts.Series(_("Doanh thu"), [(r.label[:5], r.revenue_vnd, drill_url("day", r.key))
+                                                                  for r in board.days])],
+                                 title=_("Doanh thu theo ngày")),
+        "product": charts.bar_chart([charts.Bar(r.label, r.revenue_vnd, drill_url("product", r.key),
+                                                _("%(n)s sp", n=r.units)) for r in board.breakdowns["product"]],
+                                    title=_("Doanh thu theo sản phẩm"), color=charts.PALETTE[2]),
+    }
+    return board, chart, drill_url
+
+
+@bp.route("/sales")
+@roles(*PRODUCER)
+def sales():
+    fair, fairs = _own_fair(request.args.get("fair_id", type=int))
+    start, end = request.args.get("start", ""), request.args.get("end", "")
+    context = dict(fair=fair, fairs=fairs, start=start, end=end)
+    if fair is None:
+        return render_template("portal/sales.html", board=None, chart=None, error_field=None, **context)
+    try:
+        board, chart, drill_url = _sales_context(fair, start, end)
+    except DomainError as err:
+        from .reports import _bad_request
+
+        return _bad_request("portal/sales.html", err, board=None, chart=None, **context)
+    if (fmt := wanted_format()):
+        tables = reports.dashboard_tables(board)
+        tables = {k: tables[k] for k in ("summary", "day", "product")}
+        return download(pick_tables(tables), fmt, _("Doanh thu"), current_user.producer.name, fair.code)
+    return render_template("portal/sales.html", board=board, chart=chart, drill_url=drill_url, error_field=None,
+                           **context)
+
+
+@bp.route("/sales/list")
+@roles(*PRODUCER)
+def sales_list():
+    fair, _fairs = _own_fair(request.args.get("fair_id", type=int))
+    if fair is None:
+        abort(404)
+    start, end = request.args.get("start", ""), request.args.get("end", "")
+    try:
+        # Only day, hour and product filters make sense here; the producer is always the logged-in one.
+        filters = reports.clean_filters({k: request.args.get(k) for k in ("day", "hour", "product_id")
+                                         if request.args.get(k) is not None})
+        found = reports.drill(db.session, fair, filters, start=start, end=end, producer_id=_producer_id(),
+                              page=request.args.get("page", 1, type=int))
+    except DomainError as err:
+        from .reports import _bad_request
+
+        return _bad_request("reports/drill.html", err, fair=fair, found=None, labels=[], back=None, portal=True)
+    labels = reports.filter_labels(db.session, {k: v for k, v in found.filters.items() if k != "producer_id"})
+    if (fmt := wanted_format()):
+        return download([reports.drill_table(found, labels, with_sale_totals=False)], fmt, _("Đơn hàng"),
+                        current_user.producer.name)
+    back = url_for("portal.sales", fair_id=fair.id, **{k: v for k, v in (("start", start), ("end", end)) if v})
+    return render_template("reports/drill.html", fair=fair, found=found, labels=labels, back=back, portal=True,
+                           error_field=None)
+
+
+@bp.route("/settlements/<int:booth_id>")
+@roles(*PRODUCER)
+def statement(booth_id):
+    booth = _own_booth(booth_id)
+    st = settlement.statement(db.session, booth, _producer_id())
+    if (fmt := wanted_format()):
+        return download(settlement.statement_tables(st), fmt, _("Quyết toán"), booth.fair.code, booth.code)
+    return render_template("portal/statement.html", st=st, booth=booth)
+
+
+# --- JSON ---
+
+@api_bp.get("/stock")
+@roles(*PRODUCER)
+def api_stock():
+    query_args(set())
+    return jsonify(booths=[{
+        "booth": {"id": bs.booth.id, "code": bs.booth.code, "name": bs.booth.name},
+        "fair": {"id": bs.booth.fair.id, "code": bs.booth.fair.code, "name": bs.booth.fair.name},
+        "products": [{"product_id": r.product.id, "name": r.product.name, "on_hand": r.on_hand} for r in bs.rows],
+    } for bs in reports.producer_stock(db.session, _producer_id())])
+
+
+@api_bp.get("/sales")
+@roles(*PRODUCER)
+def api_sales():
+    args = query_args({"fair_id", "start", "end"})
+    fair, _fairs = _own_fair(args.get("fair_id", type=int))
+    if fair is None:
+        return jsonify(fair=None, days=[], products=[])
+    board = reports.dashboard(db.session, fair, start=args.get("start"), end=args.get("end"),
+                              producer_id=_producer_id())
+    return jsonify(
+        fair={"id": fair.id, "code": fair.code, "name": fair.name}, revenue_vnd=board.revenue_vnd, units=board.units,
+        transactions=board.transactions,
+        days=[{"day": r.key, "revenue_vnd": r.revenue_vnd, "units": r.units, "transactions": r.transactions}
+              for r in board.days],
+        products=[{"product_id": int(r.key), "name": r.label, "revenue_vnd": r.revenue_vnd, "units": r.units}
+                  for r in board.breakdowns["product"]])
+
+
+@api_bp.get("/settlements/<int:booth_id>")
+@roles(*PRODUCER)
+def api_statement(booth_id):
+    query_args(set())
+    return jsonify(statement_json(settlement.statement(db.session, _own_booth(booth_id), _producer_id())))
+
+
+def _p(name, where="query", schema=None):
+    return {"name": name, "in": where, "required": where == "path", "schema": schema or {"type": "string"}}
+
+
+def _ok(description):
+    out = {"200": {"description": description, "content": {"application/json": {"schema": {"type": "object"}}}}}
+    for status, text in (("401", "Not logged in"), ("403", "Not a producer account"),
+                         ("404", "Not one of the producer's booths or fairs"), ("422", "Invalid input, field named")):
+        out[status] = {"description": text,
+                       "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return out
+
+
+OPENAPI_PATHS: dict = {
+    "/api/v1/portal/stock": {"get": {
+        "summary": "The logged-in producer's products on hand at every booth and fair", "tags": ["portal"],
+        "responses": _ok("Stock per booth")}},
+    "/api/v1/portal/sales": {"get": {
+        "summary": "The logged-in producer's sales by day and by product at one fair", "tags": ["portal"],
+        "parameters": [_p("fair_id", schema={"type": "integer"}), _p("start"), _p("end")],
+        "responses": _ok("Sales")}},
+    "/api/v1/portal/settlements/{booth_id}": {"get": {
+        "summary": "The logged-in producer's settlement statement at one of its booths", "tags": ["portal"],
+        "parameters": [_p("booth_id", "path", {"type": "integer"})], "responses": _ok("The statement")}},
+}
 
 
 def init_cli(app) -> None:
-    """Add this area's `pos` commands (called by pos.cli.init_app)."""
+    """The portal has no commands: producers use the web pages and the API."""

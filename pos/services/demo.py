@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from . import booths, catalogue, shifts, stock, users
+from ..models import Product
+from . import booths, catalogue, demo_sales, shifts, stock, users
 
 DEMO_PASSWORD = "demo1234"
 DEMO_PIN = "1234"
@@ -89,7 +90,24 @@ def load_demo(session) -> dict:
     for key, lines in received.items():
         stock.record_document(session, booth, manager, "receive",
                               dict(producer_id=producers[key].id, lines=lines, reason="Nhập hàng đầu hội chợ"))
-    # Each till starts with a shift open (1.000.000 ₫ float), so the demo can sell at once.
+    # The fair's earlier days and the 2019 fair, so reports, settlements and comparisons have figures;
+    # their shifts are closed as they were each evening.
+    demo_sales.load_demo_sales(session, booth)
+    demo_sales.close_open_shifts(session, booth, manager, "Đóng ca hôm trước")
+    _top_up(session, booth, manager, received)
+    # Today each till starts with a shift open (1.000.000 ₫ float), so the demo can sell at once.
     for till in booths.active_tills(session, booth):
         shifts.open_shift(session, booth, manager, dict(till_id=till.id, opening_float_vnd=1_000_000))
     return dict(booth=booth, logins=logins)
+
+
+def _top_up(session, booth, manager, received: dict[str, list]) -> None:
+    """A morning delivery that brings every product back to its opening stock, so today can sell."""
+    levels = stock.on_hand(session, booth.id)
+    for key, lines in received.items():
+        missing = [dict(product_id=ln["product_id"], qty=ln["qty"] - levels.get(ln["product_id"], 0))
+                   for ln in lines if levels.get(ln["product_id"], 0) < ln["qty"]]
+        if missing:
+            producer_id = session.get(Product, missing[0]["product_id"]).producer_id
+            stock.record_document(session, booth, manager, "receive",
+                                  dict(producer_id=producer_id, lines=missing, reason="Nhập bổ sung sáng nay"))

@@ -27,7 +27,7 @@ from ..models import Refund, RefundLine, Sale, SaleLine, Shift, StockMovement, V
 from ..printing import Slip
 from ..printing.receipt import amount, format_slip_time
 from ..timeutil import to_local
-from . import audit, shifts, users
+from . import audit, closing, shifts, users
 from . import validate as v
 
 METHODS = ("cash", "transfer", "card")
@@ -109,6 +109,7 @@ def void_sale(session, booth, user, sale_id, data: dict, *, address: str = "") -
 
     Raises InvalidInput, NotFound, AlreadyVoided, VoidAfterRefund, VoidAfterClose, WrongPin.
     """
+    closing.ensure_open(booth)
     _unknown_fields(data, VOID_FIELDS)
     sale = _sale_for_update(session, booth, sale_id)
     reason = v.text(data, "reason", max_len=500)
@@ -169,6 +170,7 @@ def refund_sale(session, booth, user, sale_id, data: dict, *, address: str = "")
     Numbered <receipt_no>-HT1, -HT2 … per sale.
     Raises InvalidInput, NotFound, RefundOfVoided, RefundTooMuch, NoOpenShift, WrongPin.
     """
+    closing.ensure_open(booth)
     _unknown_fields(data, REFUND_FIELDS)
     sale = _sale_for_update(session, booth, sale_id)
     if void_of(session, sale) is not None:

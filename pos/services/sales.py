@@ -16,7 +16,7 @@ from ..errors import (DiscountOverLimit, IdempotencyConflict, InvalidInput, NotF
 from ..models import Booth, ParkedCart, Payment, Product, Sale, SaleLine, StockMovement, Till
 from ..money import MAX_VND, allocate
 from ..timeutil import local_day_bounds
-from . import audit, shifts, stock, users
+from . import audit, closing, shifts, stock, users
 from . import validate as v
 
 MAX_LINES = 200
@@ -132,6 +132,7 @@ def record_sale(session, booth: Booth, cashier, data: dict, idempotency_key) -> 
     Raises InvalidInput, UnknownProduct, OutOfStock, Underpaid, DiscountOverLimit,
     WrongPin, IdempotencyConflict, NotFound, NoOpenShift (the till has no open shift).
     """
+    closing.ensure_open(booth)
     key = _key(idempotency_key)
     unknown = sorted(set(data) - SALE_FIELDS)
     if unknown:
@@ -366,6 +367,7 @@ def best_sellers(session, booth: Booth, limit: int = 12) -> list[tuple[Product, 
 
 def park_cart(session, till: Till, cashier, label: str, content) -> ParkedCart:
     """Put a cart aside at a till to serve the next customer. Raises InvalidInput."""
+    closing.ensure_open(till.booth)
     if not isinstance(content, dict):
         raise InvalidInput("content", "Giỏ hàng không hợp lệ")
     text = json.dumps(content, ensure_ascii=False)
@@ -383,6 +385,7 @@ def parked_carts(session, till: Till) -> list[ParkedCart]:
 
 def resume_cart(session, booth: Booth, cart_id) -> dict:
     """Take a parked cart back, at any till of the booth (it leaves the parked list). Raises NotFound."""
+    closing.ensure_open(booth)
     try:
         cart = session.get(ParkedCart, int(cart_id))
     except (TypeError, ValueError):

@@ -23,7 +23,7 @@ from ..money import MAX_VND
 from ..printing import Slip
 from ..printing.receipt import amount, format_slip_time
 from ..timeutil import to_local, utcnow
-from . import audit
+from . import audit, closing
 from . import validate as v
 
 # The Vietnamese notes a drawer holds (coins are no longer used in practice).
@@ -92,6 +92,7 @@ def open_shift(session, booth, user, data: dict, *, address: str = "") -> Shift:
 
     Raises InvalidInput, NotFound (till), ShiftAlreadyOpen.
     """
+    closing.ensure_open(booth)
     till_id = v.integer(data, "till_id", minimum=1)
     # FOR UPDATE on the till: on PostgreSQL two devices opening the same till queue here
     # (SQLite's BEGIN IMMEDIATE already serialises writers), so a till never has two open shifts.
@@ -136,6 +137,7 @@ def record_cash_movement(session, booth, user, shift_id, data: dict, *, address:
 
     Raises InvalidInput, NotFound, ShiftClosed.
     """
+    closing.ensure_open(booth)
     shift = _open_shift_for_update(session, booth, shift_id)
     kind = data.get("kind")
     if kind not in ("in", "out"):

@@ -9,6 +9,7 @@ from ..db import stamp
 from ..errors import InvalidInput, NotFound, OutOfStock, UnknownProduct
 from ..models import DOCUMENT_PREFIX, Booth, Product, Producer, StockDocument, StockMovement
 from ..text import vi_sorted
+from . import closing
 from . import validate as v
 
 # A single line above this is a typo (an extra digit), not a delivery to a fair booth.
@@ -115,6 +116,7 @@ def record_document(session, booth: Booth, user, kind: str, data: dict) -> Stock
     A return, samples and damage cannot take more than is on hand; samples and
     damage need a reason. Raises InvalidInput, UnknownProduct, OutOfStock, NotFound.
     """
+    closing.ensure_open(booth)
     if kind not in ("receive", "return", "sample", "damage"):
         raise InvalidInput("kind", "Loại phiếu không hợp lệ")
     producer = None
@@ -165,6 +167,7 @@ def record_count(session, booth: Booth, user, data: dict) -> StockDocument:
 
     Raises InvalidInput (a negative count, a count above MAX_LINE_QTY), UnknownProduct.
     """
+    closing.ensure_open(booth)
     lines = _lines(data, allow_zero=True)
     reason = v.text(data, "reason", required=False, max_len=500)
     doc = StockDocument(booth_id=booth.id, kind="count", number=_next_number(session, booth, "count"),

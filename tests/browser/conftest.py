@@ -30,7 +30,7 @@ def live_demo(tmp_path):
     env = dict(os.environ, POS_INSTANCE_PATH=str(tmp_path / "instance"))
     proc = subprocess.Popen([sys.executable, "-m", "pos.cli", "demo", "--host", "127.0.0.1", "--port", str(port)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120  # the demo builds its fair history first
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"pos demo exited: {proc.stdout.read()}")
@@ -41,7 +41,7 @@ def live_demo(tmp_path):
             time.sleep(0.2)
     else:
         proc.kill()
-        pytest.fail("pos demo did not start listening within 60 s")
+        pytest.fail("pos demo did not start listening within 120 s")
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
     try:

@@ -1,0 +1,797 @@
+"""The booth's side of sync: provisioning from the hub, the cursor, batches, push, export.
+
+The booth sends every travelling record the hub has not acknowledged: per database
+that wrote records here (origin_db; a restored booth has its old identity's records
+and its new one's), those with a sequence above the hub's last answer. Records are
+grouped by their links (sync_wire) so a sale travels whole, and packed in batches of
+at most BATCH_RECORDS records in sequence order. Each batch also carries, as
+"context", the unacknowledged records it points at through other links (the shift of
+a sale), so a batch that arrives before an earlier one is still complete; and, as
+"refs", the catalogue rows its records name (till, cashier, product, producer), which
+the hub creates only if it does not know them (a product added at the booth).
+
+The hub answers with the highest contiguous sequence it holds and the booth sets its
+cursor to exactly that: an interrupted push resends from there (the hub ignores what
+it already holds), and a hub restored from an older backup gets what it lost again.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import socket
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, func, insert, select, update
+
+from ..db import identity, unit_of_work
+from ..errors import DomainError, InvalidInput, N_
+from ..models import Barcode, Booth, DbIdentity, Till
+from ..models.sync import BoothSyncState, SyncCursor
+from ..timeutil import utcnow
+from . import signing
+from . import sync_hub
+from . import sync_wire as wire
+
+log = logging.getLogger(__name__)
+
+BATCH_RECORDS = 1000
+HTTP_TIMEOUT_S = 30
+BATCHES_PATH = "/api/v1/sync/batches"
+PROVISION_PATH = "/api/v1/sync/provision"
+COMPARE_PATH = "/api/v1/sync/compare"
+PROVISION_TABLES = ("fair", "booth", "producer", "product", "till", "user")
+# Rows made at the booth before provisioning are matched to the hub's by these keys and take
+# the hub's uuid (a booth set up by hand with the same fair and booth codes, then provisioned).
+NATURAL_KEYS = {"fair": ("code",), "booth": ("fair_id", "code"), "till": ("booth_id", "code"), "user": ("username",)}
+# What the booth set itself and provisioning must not undo: a fair closed at the booth stays closed.
+KEEP_LOCAL = (("fair", "closed_at"),)
+
+
+class NotProvisioned(DomainError):
+    message = N_("Gian hàng chưa kết nối với hub: chạy pos provision --hub ĐỊA_CHỈ --token MÃ (hoặc --file TỆP)")
+
+
+class HubUnreachable(DomainError):
+    message = N_("Không kết nối được hub (%(why)s). Dữ liệu vẫn an toàn trên máy này và sẽ được gửi lại sau.")
+
+
+class HubRefused(DomainError):
+    message = N_("Hub từ chối (%(status)s): %(text)s")
+
+    def __init__(self, status: int, error: str = "", text: str = "", field: str | None = None):
+        self.status, self.error = status, error
+        super().__init__(field=field, status=status, text=text or error)
+
+
+class InsecureHubUrl(InvalidInput):
+    def __init__(self):
+        super().__init__("hub", "Qua Internet chỉ dùng https://. Dùng http:// chỉ với hub trong mạng nội bộ, "
+                                "bằng tùy chọn --allow-http")
+
+
+class WrongBooth(DomainError):
+    message = N_("Máy này đang phục vụ gian hàng %(ours)s; dữ liệu cấp là của gian hàng %(theirs)s: không thay đổi gì")
+
+
+class IsAHub(DomainError):
+    message = N_("Cơ sở dữ liệu này là hub, không nhận dữ liệu cấp cho gian hàng")
+
+
+class PushStuck(DomainError):
+    message = N_("Hub nhận lô nhưng không xác nhận các bản ghi đã gửi: dừng gửi để tránh lặp vô hạn")
+
+
+# --- the hub's address and the transport ------------------------------------------------------
+
+def _is_local(host: str) -> bool:
+    try:
+        addresses = {ipaddress.ip_address(host)}
+    except ValueError:
+        try:
+            addresses = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in socket.getaddrinfo(host, None)}
+        except (OSError, ValueError):
+            return False
+    return bool(addresses) and all(a.is_private or a.is_loopback or a.is_link_local for a in addresses)
+
+
+def check_hub_url(url: str, *, allow_http: bool = False) -> str:
+    """The hub's base URL, normalised. Over the internet only https://; http:// only to a hub
+    on the local network (a private, loopback or link-local address) and only when allowed.
+    Raises InvalidInput, InsecureHubUrl."""
+    url = (url or "").strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.query or parts.fragment:
+        raise InvalidInput("hub", "Địa chỉ hub không hợp lệ, ví dụ https://hub.ocop-quangninh.vn")
+    if parts.scheme == "http":
+        if not allow_http:
+            raise InsecureHubUrl()
+        if not _is_local(parts.hostname):
+            raise InvalidInput("hub", "http:// chỉ dùng được với hub trong mạng nội bộ; qua Internet phải dùng https://")
+    return url
+
+
+def http_transport(hub_url: str, token: str, *, timeout: float = HTTP_TIMEOUT_S):
+    """A transport that talks to the hub over HTTP(S): call(method, path, body) -> answer (dict).
+
+    Raises HubUnreachable (network down, timeout, hub error 5xx) and HubRefused (4xx).
+    """
+    import http.client
+    import urllib.error
+    import urllib.request
+
+    def call(method: str, path: str, body: dict | None = None) -> dict:
+        data = None if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        request = urllib.request.Request(
+            hub_url + path, data=data, method=method,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                     "Accept": "application/json", "User-Agent": "FairPOS-booth"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return json.loads(response.read().decode("utf-8"))
+        except urllib.error.HTTPError as err:
+            try:
+                answer = json.loads(err.read().decode("utf-8"))
+            except (ValueError, UnicodeDecodeError, OSError):
+                answer = {}
+            if err.code >= 500:
+                raise HubUnreachable(why=f"HTTP {err.code}") from None
+            raise HubRefused(err.code, str(answer.get("error", "")), str(answer.get("message", err.reason)),
+                             answer.get("field")) from None
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as err:
+            raise HubUnreachable(why=str(getattr(err, "reason", err))[:200]) from None
+        except ValueError:
+            raise HubUnreachable(why="câu trả lời không phải JSON") from None
+
+    return call
+
+
+def state(session) -> BoothSyncState | None:
+    return session.scalars(select(BoothSyncState)).first()
+
+
+def transport_for(session, *, factory=None, timeout: float = HTTP_TIMEOUT_S):
+    """The transport to this booth's hub (HTTP unless a factory(hub_url, token) is given, as tests do).
+
+    Raises NotProvisioned, InvalidInput, InsecureHubUrl (the address is checked again each time).
+    """
+    st = state(session)
+    if st is None or not st.hub_url or not st.token:
+        raise NotProvisioned()
+    url = check_hub_url(st.hub_url, allow_http=st.allow_http)
+    if factory is not None:
+        return factory(url, st.token)
+    return http_transport(url, st.token, timeout=timeout)
+
+
+# --- provisioning -----------------------------------------------------------------------------
+
+@dataclass
+class ProvisionResult:
+    booth: Booth
+    created: dict
+    updated: dict
+
+
+def fetch_provisioning(transport) -> dict:
+    """The hub's provisioning payload for this token's booth (network; no database)."""
+    return transport("GET", PROVISION_PATH, None)
+
+
+_PAYLOAD_KEYS = {"format", "version", "booth_uuid", "booth", "hub", "created_at", "records", "barcodes", "signing_key"}
+
+
+def provision(session, payload: dict, *, hub_url: str = "", token: str = "", allow_http: bool = False,
+              signing_key: str | None = None, via: str = "http") -> ProvisionResult:
+    """Write the hub's fair, booth settings, tills, producers, products (prices, barcodes) and
+    staff into this booth's database, and make it serve that booth.
+
+    Runs again at any time to update prices and products: sales, stock and every other
+    travelling record are never touched. Raises IsAHub, WrongBooth, InvalidInput / BadRecord.
+    """
+    if sync_hub.is_hub(session):
+        raise IsAHub()
+    if not isinstance(payload, dict) or payload.get("format") != sync_hub.PROVISION_FORMAT:
+        raise InvalidInput("format", "Không phải dữ liệu cấp cho gian hàng của Fair POS")
+    unknown = sorted(set(payload) - _PAYLOAD_KEYS)
+    if unknown:
+        raise InvalidInput(unknown[0], "Trường không được hỗ trợ: %(name)s", name=unknown[0])
+    if payload.get("version") != wire.WIRE_VERSION:
+        raise InvalidInput("version", "Phiên bản dữ liệu %(v)s không đọc được: cập nhật phần mềm", v=payload.get("version"))
+    booth_uuid = payload.get("booth_uuid")
+    records, barcodes = payload.get("records"), payload.get("barcodes", {})
+    if not isinstance(records, list) or not isinstance(barcodes, dict):
+        raise InvalidInput("records", "Dữ liệu cấp không hợp lệ")
+
+    specs = {s.name: s for s in wire.catalogue_specs()}
+    loaded: dict[str, list] = {}
+    for i, raw in enumerate(records):
+        table = raw.get("table") if isinstance(raw, dict) else None
+        if table not in PROVISION_TABLES:
+            raise wire.BadRecord(i, table, None, N_("loại bản ghi không được cấp cho gian hàng"), "table")
+        values, refs = wire.load_record(specs[table], raw, i)
+        if table in ("till", "user") and refs.get("booth_id") != booth_uuid:
+            raise wire.BadRecord(i, table, values["uuid"], N_("không thuộc gian hàng này"), "booth_uuid")
+        if table == "user" and values.get("role") not in ("manager", "cashier"):
+            raise wire.BadRecord(i, table, values["uuid"], N_("chỉ nhận tài khoản nhân viên của gian hàng"), "role")
+        loaded.setdefault(table, []).append((i, values, refs))
+    booth_recs = loaded.get("booth", [])
+    if len(booth_recs) != 1 or booth_recs[0][1]["uuid"] != booth_uuid:
+        raise InvalidInput("booth_uuid", "Dữ liệu cấp phải có đúng một gian hàng")
+
+    ident = identity(session)
+    st = state(session)
+    current = session.get(Booth, ident.booth_id) if ident.booth_id else None
+    theirs = str(payload.get("booth") or booth_uuid)
+    if current is not None and current.uuid != booth_uuid:
+        fair_rec = next((v for _, v, _ in loaded.get("fair", [])), {})
+        adoptable = (st is None and current.code == booth_recs[0][1]["code"]
+                     and current.fair.code == fair_rec.get("code"))
+        if not adoptable:
+            raise WrongBooth(ours=f"{current.fair.code}-{current.code}", theirs=theirs)
+
+    created: dict[str, int] = {}
+    updated: dict[str, int] = {}
+    known: dict[str, dict[str, int]] = {}
+    for spec in wire.catalogue_specs():  # parents first
+        for i, values, refs in loaded.get(spec.name, []):
+            row = dict(values)
+            for f in spec.refs:
+                uuid = refs.get(f.attr)
+                if uuid is None:
+                    row[f.attr] = None
+                    continue
+                target = known.get(f.target, {}).get(uuid) or wire.ids_for_uuids(session, f.target, [uuid]).get(uuid, (None,))[0]
+                if target is None:
+                    raise wire.BadRecord(i, spec.name, values["uuid"], N_("tham chiếu %(name)s không có"), f.key, name=f.key)
+                row[f.attr] = target
+            row_id, is_new = _upsert(session, spec, row)
+            known.setdefault(spec.name, {})[values["uuid"]] = row_id
+            (created if is_new else updated)[spec.name] = (created if is_new else updated).get(spec.name, 0) + 1
+    _apply_barcodes(session, known.get("product", {}), barcodes)
+
+    booth_id = known["booth"][booth_uuid]
+    session.execute(update(DbIdentity).where(DbIdentity.id == ident.id).values(booth_id=booth_id))
+    if st is None:
+        st = BoothSyncState(booth_uuid=booth_uuid)
+        session.add(st)
+    st.booth_uuid = booth_uuid
+    if hub_url:
+        st.hub_url, st.allow_http = check_hub_url(hub_url, allow_http=allow_http), allow_http
+    if token:
+        st.token = token
+    if signing_key:
+        st.signing_key = signing_key
+    st.provisioned_at, st.provisioned_via = utcnow(), via
+    session.flush()
+    _remember_origins(session)
+    session.expire_all()
+    return ProvisionResult(session.get(Booth, booth_id), created, updated)
+
+
+def _upsert(session, spec: wire.Spec, row: dict) -> tuple[int, bool]:
+    table = spec.table
+    found = session.execute(select(table.c.id).where(table.c.uuid == row["uuid"])).scalar()
+    if found is None and spec.name in NATURAL_KEYS:
+        conds = []
+        for key in NATURAL_KEYS[spec.name]:
+            col = table.c[key]
+            conds.append(func.lower(col) == str(row[key]).lower() if key == "username" else col == row[key])
+        found = session.execute(select(table.c.id).where(*conds)).scalar()
+    for table_name, column in KEEP_LOCAL:
+        if spec.name == table_name and found is not None:
+            local = session.execute(select(table.c[column]).where(table.c.id == found)).scalar()
+            if local is not None:
+                row[column] = local
+    if spec.name == "till":
+        current = session.execute(select(table.c.last_number).where(table.c.id == found)).scalar() if found else 0
+        # Never lower a till's receipt counter: numbers already printed must not come again.
+        row["last_number"] = max(row.get("last_number") or 0, current or 0)
+    if spec.name == "product" and row.get("stamp_code"):
+        # The hub's catalogue wins: a product made here with the same stamp code gives it up.
+        stmt = update(table).where(table.c.stamp_code == row["stamp_code"])
+        if found is not None:
+            stmt = stmt.where(table.c.id != found)
+        session.execute(stmt.values(stamp_code=None))
+    if found is None:
+        return session.execute(insert(table).returning(table.c.id), [row]).scalar_one(), True
+    session.execute(update(table).where(table.c.id == found).values(**row))
+    return found, False
+
+
+def _apply_barcodes(session, products: dict[str, int], barcodes: dict) -> None:
+    for product_uuid, codes in barcodes.items():
+        product_id = products.get(product_uuid)
+        if product_id is None:
+            continue
+        if not isinstance(codes, list) or not all(isinstance(c, str) and 0 < len(c) <= 64 for c in codes):
+            raise InvalidInput(f"barcodes.{product_uuid[:36]}", "Mã vạch không hợp lệ")
+        wanted = list(dict.fromkeys(codes))
+        # A code the hub gives this product leaves any other local product that had it.
+        if wanted:
+            session.execute(delete(Barcode).where(Barcode.code.in_(wanted), Barcode.product_id != product_id))
+        session.execute(delete(Barcode).where(Barcode.product_id == product_id, Barcode.code.not_in(wanted or [""])))
+        have = set(session.scalars(select(Barcode.code).where(Barcode.product_id == product_id)))
+        missing = [{"product_id": product_id, "code": c} for c in wanted if c not in have]
+        if missing:
+            session.execute(insert(Barcode), missing)
+
+
+def provision_from_file(session, data: bytes, key: str) -> ProvisionResult:
+    """Provision from a file the hub exported, checked with the booth's signing key.
+
+    Raises signing.UnreadableFile / TamperedFile / ForeignFile / WrongKindFile, and what provision raises.
+    """
+    key = (key or "").strip().lower()
+    if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
+        raise InvalidInput("key", "Khóa ký tệp gồm 64 ký tự 0-9, a-f (in ra khi tạo ở hub)")
+    ident = identity(session)
+    current = session.get(Booth, ident.booth_id) if ident.booth_id else None
+    st = state(session)
+    expected = st.booth_uuid if st else None
+    header, payload = signing.open_signed(data, key, kind="provision", booth_uuid=expected,
+                                          booth_label=f"{current.fair.code}-{current.code}" if current else "")
+    return provision(session, payload, signing_key=key, via="file")
+
+
+# --- cursors and the unpushed count -----------------------------------------------------------
+
+@dataclass
+class Cursor:
+    origin_db: str
+    acked_seq: int
+    max_seq: int
+
+    @property
+    def unpushed(self) -> int:
+        return max(0, self.max_seq - self.acked_seq)
+
+
+def _scan_origins(session) -> dict[str, int]:
+    """Every database that wrote records here, with its highest sequence (a full scan, done once
+    per identity: after that the cursor rows remember it)."""
+    found: dict[str, int] = {}
+    for spec in wire.travelling_specs():
+        t = spec.table
+        for origin, top in session.execute(select(t.c.origin_db, func.max(t.c.origin_seq)).group_by(t.c.origin_db)):
+            found[origin] = max(found.get(origin, 0), int(top or 0))
+    return found
+
+
+def cursors(session) -> list[Cursor]:
+    """Per origin database, what the hub acknowledged and what is here: older identities first."""
+    ident = identity(session)
+    rows = {c.origin_db: c for c in session.scalars(select(SyncCursor))}
+    if ident.id in rows:
+        old = {o: (c.max_seq or 0) for o, c in rows.items() if o != ident.id}
+    else:
+        old = {o: top for o, top in _scan_origins(session).items() if o != ident.id}
+    out = [Cursor(o, rows[o].acked_seq if o in rows else 0, top) for o, top in sorted(old.items())]
+    out.append(Cursor(ident.id, rows[ident.id].acked_seq if ident.id in rows else 0, ident.last_seq))
+    return out
+
+
+def _remember_origins(session) -> None:
+    ident = identity(session)
+    if session.get(SyncCursor, ident.id) is not None:
+        return
+    for origin, top in _scan_origins(session).items():
+        if origin == ident.id:
+            continue
+        row = session.get(SyncCursor, origin)
+        if row is None:
+            session.add(SyncCursor(origin_db=origin, acked_seq=0, max_seq=top))
+        else:
+            row.max_seq = top
+    session.add(SyncCursor(origin_db=ident.id, acked_seq=0, max_seq=None))
+    session.flush()
+
+
+def unpushed_count(session) -> int:
+    """How many records of this booth the hub does not have, or not in their final state (a shift
+    closed since it was sent); 0 on a hub or a fresh database."""
+    if session.scalars(select(DbIdentity)).first() is None:
+        return 0
+    cs = cursors(session)
+    return sum(c.unpushed for c in cs) + len(_pending_updates(session, cs))
+
+
+def banner(session) -> dict | None:
+    """What every booth page shows about sync: {"unpushed", "last_push_at", "error", "provisioned"},
+    or None on a hub or a database that serves no booth yet."""
+    ident = session.scalars(select(DbIdentity)).first()
+    if ident is None or ident.booth_id is None or sync_hub.is_hub(session):
+        return None
+    st = state(session)
+    return {"unpushed": unpushed_count(session), "last_push_at": st.last_push_at if st else None,
+            "error": st.last_push_error if st else "", "provisioned": st is not None,
+            "clock_skew_s": st.clock_skew_s if st else None}
+
+
+def unpushed_warning(session) -> str | None:
+    """The warning to show before closing the fair or shutting the app down, or None when all is on the hub."""
+    from flask_babel import gettext
+
+    n = unpushed_count(session)
+    if not n or current_booth_id(session) is None:
+        return None
+    return gettext("Còn %(n)s bản ghi chưa gửi lên hub: hãy gửi (hoặc xuất tệp) trước khi đóng.", n=n)
+
+
+def current_booth_id(session) -> int | None:
+    ident = session.scalars(select(DbIdentity)).first()
+    return ident.booth_id if ident else None
+
+
+# --- batches ----------------------------------------------------------------------------------
+
+@dataclass
+class Plan:
+    origin_db: str
+    members: dict  # table -> [ids]
+    context: dict  # table -> [ids]
+    count: int
+    min_seq: int
+    until: datetime | None = None  # for a batch of changed records: when the last of them changed
+
+
+def _plan_origin(session, origin: str, acked: int, max_records: int, limit: int | None) -> list[Plan]:
+    specs = wire.travelling_specs()
+    names = {s.name for s in specs}
+    seq_of: dict[tuple, int] = {}
+    refs_of: dict[tuple, list] = {}
+    parent: dict[tuple, tuple] = {}
+    links = []
+    for spec in specs:
+        t = spec.table
+        ref_fields = [f for f in spec.refs if f.target in names]
+        cols = [t.c.id, t.c.origin_seq] + [t.c[f.attr] for f in ref_fields]
+        for row in session.execute(select(*cols).where(t.c.origin_db == origin, t.c.origin_seq > acked)):
+            key = (spec.name, row[0])
+            seq_of[key] = row[1]
+            parent[key] = key
+            for f, value in zip(ref_fields, row[2:]):
+                if value is None:
+                    continue
+                refs_of.setdefault(key, []).append((f.target, value))
+                if f in spec.links:
+                    links.append((key, (f.target, value)))
+
+    def find(k):
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for a, b in links:
+        if b in parent:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[ra] = rb
+    groups: dict[tuple, list] = {}
+    for k in seq_of:
+        groups.setdefault(find(k), []).append(k)
+    components = sorted(groups.values(), key=lambda g: min(seq_of[k] for k in g))
+    packed: list[list] = []
+    current: list = []
+    for g in components:
+        if current and len(current) + len(g) > max_records:
+            packed.append(current)
+            current = []
+            if limit and len(packed) >= limit:
+                break
+        current += g
+    if current and not (limit and len(packed) >= limit):
+        packed.append(current)
+    plans = []
+    for members in packed:
+        inside = set(members)
+        context: set = set()
+        stack = [t for k in members for t in refs_of.get(k, ())]
+        while stack:
+            t = stack.pop()
+            if t in seq_of and t not in inside and t not in context:
+                context.add(t)
+                stack += refs_of.get(t, ())
+        by_table: dict[str, list] = {}
+        for table, id_ in members:
+            by_table.setdefault(table, []).append(id_)
+        ctx_table: dict[str, list] = {}
+        for table, id_ in context:
+            ctx_table.setdefault(table, []).append(id_)
+        plans.append(Plan(origin, by_table, ctx_table, len(members), min(seq_of[k] for k in members)))
+    return plans
+
+
+def plan_batches(session, max_records: int = BATCH_RECORDS, *, limit: int | None = None) -> list[Plan]:
+    """The batches to send now, oldest records first, each at most max_records records (a bigger
+    group, such as a sale of many lines, goes alone: never split); once everything is on the hub,
+    the records that changed since they were sent (a shift closed). Reads only."""
+    plans: list[Plan] = []
+    for c in cursors(session):
+        if c.unpushed:
+            plans += _plan_origin(session, c.origin_db, c.acked_seq, max_records, limit)
+            # An older identity's records go first and alone: the newer ones may point at them.
+            if plans:
+                break
+    if not plans:
+        plans = _update_plans(session, cursors(session))
+    return plans[:limit] if limit else plans
+
+
+def _pending_updates(session, cs: list[Cursor]) -> list[tuple[str, str, int, int, datetime]]:
+    """(origin_db, table, id, seq, changed at) of records the hub has, but not in their final state."""
+    st = state(session)
+    if st is None:
+        return []
+    acked = {c.origin_db: c.acked_seq for c in cs}
+    out = []
+    for spec in wire.travelling_specs():
+        column = sync_hub.MUTABLE.get(spec.name)
+        if column is None:
+            continue
+        t = spec.table
+        stmt = select(t.c.origin_db, t.c.id, t.c.origin_seq, t.c[column]).where(t.c[column].is_not(None))
+        if st.mutable_pushed_until is not None:
+            stmt = stmt.where(t.c[column] > st.mutable_pushed_until)
+        for origin, id_, seq, at in session.execute(stmt):
+            if seq <= acked.get(origin, 0):  # not acknowledged yet: it travels in its final state anyway
+                out.append((origin, spec.name, id_, seq, at))
+    return out
+
+
+def _update_plans(session, cs: list[Cursor]) -> list[Plan]:
+    by_origin: dict[str, Plan] = {}
+    for origin, table, id_, seq, at in _pending_updates(session, cs):
+        plan = by_origin.setdefault(origin, Plan(origin, {}, {}, 0, seq, at))
+        plan.members.setdefault(table, []).append(id_)
+        plan.count += 1
+        plan.min_seq, plan.until = min(plan.min_seq, seq), max(plan.until, at)
+    return list(by_origin.values())
+
+
+_REF_CLOSURE = ("till", "user", "product", "producer")
+
+
+def build_batch(session, plan: Plan) -> dict:
+    """The batch for a plan, in its wire form (see sync_hub.ingest_batch)."""
+    st = state(session)
+    booth_uuid = st.booth_uuid if st else session.get(Booth, identity(session).booth_id).uuid
+    specs = wire.travelling_specs()
+    cat = {s.name: s for s in wire.catalogue_specs()}
+    out: dict[str, list] = {"records": [], "context": []}
+    wanted: dict[str, set] = {}
+    for part, ids_by_table in (("records", plan.members), ("context", plan.context)):
+        for spec in specs:
+            ids = ids_by_table.get(spec.name)
+            if not ids:
+                continue
+            rows = []
+            for chunk in wire._chunks(sorted(ids)):
+                rows += wire.select_rows(session, spec, spec.table.c.id.in_(chunk))
+            out[part] += wire.dump_rows(session, spec, rows, secrets=False)
+            for f in spec.refs:
+                if f.target in _REF_CLOSURE:
+                    wanted.setdefault(f.target, set()).update(r[f.attr] for r in rows if r[f.attr] is not None)
+    refs = []
+    # Parents after children in this loop's order, so a product's producer is collected before producers are dumped.
+    for name in ("user", "till", "product", "producer"):
+        ids = wanted.get(name)
+        if not ids:
+            continue
+        spec = cat[name]
+        rows = []
+        for chunk in wire._chunks(sorted(ids)):
+            rows += wire.select_rows(session, spec, spec.table.c.id.in_(chunk))
+        for f in spec.refs:
+            if f.target in _REF_CLOSURE:
+                wanted.setdefault(f.target, set()).update(r[f.attr] for r in rows if r[f.attr] is not None)
+        refs += wire.dump_rows(session, spec, rows, secrets=False)
+    order = {name: i for i, name in enumerate(("producer", "product", "till", "user"))}
+    refs.sort(key=lambda r: order[r["table"]])
+    return {"format": sync_hub.BATCH_FORMAT, "version": wire.WIRE_VERSION, "booth_uuid": booth_uuid,
+            "origin_db": plan.origin_db, "sent_at": utcnow().isoformat(), "records": out["records"],
+            "context": out["context"], "refs": refs}
+
+
+def acknowledge(session, answer: dict, *, until: datetime | None = None) -> int:
+    """Move the cursor of the answer's database to the hub's highest contiguous sequence. Returns it.
+
+    until: the batch carried records changed up to then (Plan.until), now on the hub.
+    """
+    origin, seq = (answer or {}).get("origin_db"), (answer or {}).get("contiguous_seq")
+    if not isinstance(origin, str) or isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+        raise HubRefused(200, "BadAnswer", "câu trả lời của hub không hợp lệ")
+    _remember_origins(session)
+    row = session.get(SyncCursor, origin)
+    if row is None:
+        row = SyncCursor(origin_db=origin, acked_seq=0)
+        session.add(row)
+    row.acked_seq, row.updated_at = seq, utcnow()
+    st = state(session)
+    if st is not None:
+        st.last_push_at = st.last_attempt_at = utcnow()
+        st.last_push_error = ""
+        if isinstance(answer.get("clock_skew_s"), int):
+            st.clock_skew_s = answer["clock_skew_s"]
+        if until is not None and (st.mutable_pushed_until is None or until > st.mutable_pushed_until):
+            st.mutable_pushed_until = until
+    session.flush()
+    return seq
+
+
+def record_push_error(session, err: DomainError) -> None:
+    """Remember why the last push failed, for the booth's page."""
+    st = state(session)
+    if st is not None:
+        st.last_push_error = str(err)[:1000]
+        st.last_attempt_at = utcnow()
+        session.flush()
+
+
+def _end_read(session) -> None:
+    # Network calls happen outside any transaction: a slow hub never holds a lock on the booth's database.
+    from sqlalchemy.orm import scoped_session
+
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.in_transaction():
+        session.commit()
+
+
+@dataclass
+class Step:
+    sent: int
+    acked_seq: int
+    remaining: int
+    done: bool
+
+
+def push_step(session, transport, *, max_records: int = BATCH_RECORDS) -> Step:
+    """Send the next batch and move the cursor: one read, one network call, one short write.
+
+    Raises HubUnreachable, HubRefused, PushStuck (each also remembered for the booth's page).
+    """
+    plans = plan_batches(session, max_records, limit=1)
+    if not plans:
+        _end_read(session)
+        return Step(0, 0, 0, True)
+    plan = plans[0]
+    batch = build_batch(session, plan)
+    _end_read(session)
+    try:
+        answer = transport("POST", BATCHES_PATH, batch)
+        with unit_of_work(session) as s:
+            acked = acknowledge(s, answer, until=plan.until)
+        if acked < plan.min_seq:
+            raise PushStuck()
+    except DomainError as err:
+        with unit_of_work(session) as s:
+            record_push_error(s, err)
+        raise
+    remaining = unpushed_count(session)
+    _end_read(session)
+    return Step(plan.count, acked, remaining, remaining == 0)
+
+
+@dataclass
+class PushResult:
+    sent: int
+    batches: int
+    remaining: int
+    compare: dict | None
+
+
+def push(session, transport, *, max_records: int = BATCH_RECORDS, on_progress=None, compare: bool = True) -> PushResult:
+    """Push everything the hub has not acknowledged, batch by batch, then compare totals.
+
+    A workflow of several short transactions, not one: each batch's acknowledgement is
+    committed as soon as the hub gives it, so a push cut off anywhere keeps what the hub
+    confirmed and the next push resends only the rest. on_progress(done, total) is called
+    after each batch. Raises HubUnreachable, HubRefused, PushStuck, NotProvisioned.
+    """
+    total = unpushed_count(session)
+    _end_read(session)
+    sent = batches = 0
+    remaining = total
+    # Bounded: each step acknowledges at least one record, so this is enough for everything.
+    for _ in range(total + 1):
+        step = push_step(session, transport, max_records=max_records)
+        if step.sent == 0:
+            break
+        sent += step.sent
+        batches += 1
+        remaining = step.remaining
+        if on_progress is not None:
+            on_progress(max(0, total - remaining), total)
+        if step.done:
+            break
+    result = None
+    if compare:
+        try:
+            result = compare_with_hub(session, transport)
+        except (HubUnreachable, HubRefused) as err:
+            # Everything was pushed and acknowledged; only the comparison waits for the next push.
+            log.warning("totals not compared with the hub: %s", err)
+    return PushResult(sent, batches, remaining, result)
+
+
+# --- totals -----------------------------------------------------------------------------------
+
+def local_totals(session) -> dict:
+    """This booth's totals over what the hub acknowledged (see sync_hub.booth_totals)."""
+    booth_id = current_booth_id(session)
+    if booth_id is None:
+        raise NotProvisioned()
+    cs = cursors(session)
+    totals = sync_hub.booth_totals(session, booth_id, {c.origin_db: c.acked_seq for c in cs})
+    return {"format": sync_hub.TOTALS_FORMAT, "products": totals["products"], "records": totals["records"],
+            "unpushed": sum(c.unpushed for c in cs)}
+
+
+def compare_with_hub(session, transport) -> dict:
+    """Send this booth's totals to the hub, keep the differences it finds for the booth's page,
+    and continue each till's receipt numbers after the highest the hub holds. Returns the differences.
+
+    Raises HubUnreachable, HubRefused.
+    """
+    mine = local_totals(session)
+    _end_read(session)
+    answer = transport("POST", COMPARE_PATH, mine)
+    hub_side = answer.get("hub") if isinstance(answer, dict) else None
+    if not isinstance(hub_side, dict):
+        raise HubRefused(200, "BadAnswer", "câu trả lời của hub không hợp lệ")
+    with unit_of_work(session) as s:
+        from ..models import Product
+
+        names = dict(s.execute(select(Product.uuid, Product.name)).all())
+        diff = sync_hub.differences(mine, hub_side, names)
+        st = state(s)
+        if st is not None:
+            st.last_compare_at = utcnow()
+            st.last_compare = json.dumps(dict(diff, booth_unpushed=mine["unpushed"]), ensure_ascii=False)
+        for till_uuid, number in (answer.get("tills_high_water") or {}).items():
+            if isinstance(number, int) and not isinstance(number, bool):
+                s.execute(update(Till).where(Till.uuid == till_uuid, Till.last_number < number)
+                          .values(last_number=number))
+    return diff
+
+
+# --- the USB stick ----------------------------------------------------------------------------
+
+def export_file(session, *, max_records: int = BATCH_RECORDS) -> tuple[bytes, int]:
+    """Every unacknowledged record, in batches, in a file signed with the booth's key.
+
+    The cursor does not move: the hub's acknowledgement comes with the next push over the
+    network (which then sends only what the file did not already bring). Raises NotProvisioned,
+    signing.NoSigningKey.
+    """
+    st = state(session)
+    booth_id = current_booth_id(session)
+    if st is None or booth_id is None:
+        raise NotProvisioned()
+    booth = session.get(Booth, booth_id)
+    if not st.signing_key:
+        raise signing.NoSigningKey(booth=f"{booth.fair.code}-{booth.code}")
+    _remember_origins(session)
+    batches, count = [], 0
+    # Every origin in turn (plan_batches stops at the first with records, for the network's sake).
+    cs = cursors(session)
+    plans = [p for c in cs if c.unpushed for p in _plan_origin(session, c.origin_db, c.acked_seq, max_records, None)]
+    for plan in plans + _update_plans(session, cs):
+        batches.append(build_batch(session, plan))
+        count += plan.count
+    payload = {"format": sync_hub.PUSH_FILE_FORMAT, "version": wire.WIRE_VERSION, "booth_uuid": st.booth_uuid,
+               "batches": batches}
+    data = signing.sign("push", st.booth_uuid, f"{booth.fair.code}-{booth.code}", payload, st.signing_key)
+    st.last_export_at, st.last_export_records = utcnow(), count
+    session.flush()
+    return data, count
+
+
+def booth_of_state(session) -> Booth | None:
+    booth_id = current_booth_id(session)
+    return session.get(Booth, booth_id) if booth_id else None
+
