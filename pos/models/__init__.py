@@ -10,10 +10,12 @@ from .refund import Refund, RefundLine, Void
 from .security import DbRestore
 from .sale import PAYMENT_METHODS, ParkedCart, Payment, Sale, SaleLine
 from .shift import CASH_MOVEMENT_KINDS, CashMovement, Shift
+from .sync import BoothSyncState, HubBooth, IngestState, SyncConflict, SyncCursor, SyncHub
 from .stock import DOCUMENT_KINDS, DOCUMENT_PREFIX, MOVEMENT_KINDS, StockDocument, StockMovement
 from .user import ROLES, User
 
 __all__ = [
+    "BoothSyncState", "HubBooth", "IngestState", "SyncConflict", "SyncCursor", "SyncHub",
     "BankCredit", "BankStatement", "DbRestore",
     "AuditEntry", "CASH_MOVEMENT_KINDS", "CashMovement", "Refund", "RefundLine", "Shift", "Void",
     "Barcode", "Booth", "JOB_KINDS", "JOB_STATUSES", "PrinterSetting", "PrintJob", "DbIdentity", "DOCUMENT_KINDS", "DOCUMENT_PREFIX", "Fair", "MOVEMENT_KINDS",
