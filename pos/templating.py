@@ -28,9 +28,15 @@ def init_app(app):
     def booth_context():
         from .services.booths import current_booth
 
+        from flask_login import current_user
+
+        from .services.sync_booth import banner
+
         if request.endpoint == "static":
             return {}
-        return {"this_booth": current_booth(db.session)}
+        staff = current_user.is_authenticated and current_user.role != "producer"
+        # Every staff page says how much the hub does not have yet: nobody closes the fair by mistake.
+        return {"this_booth": current_booth(db.session), "sync_banner": banner(db.session) if staff else None}
 
     @app.errorhandler(403)
     def forbidden(_err):
