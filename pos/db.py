@@ -81,6 +81,14 @@ def unit_of_work(session):
         raise
 
 
+def get_row(session, model, row_id):
+    """The row with this primary key, or None for an unknown or malformed id (URLs, forms, cookies)."""
+    try:
+        return session.get(model, int(row_id))
+    except (TypeError, ValueError):
+        return None
+
+
 def new_uuid() -> str:
     return str(uuid.uuid4())
 

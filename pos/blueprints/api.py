@@ -237,7 +237,7 @@ def reprint_sale(sale_id):
 def print_prebill():
     booth = _booth()
     data = json_body({"till_id", "lines", "order_discount_vnd", "idempotency_key"})
-    till = sales.get_till(db.session, booth, data.get("till_id"))
+    till = booths.get_till(db.session, booth, data.get("till_id"))
     settings = print_queue.printer_settings(db.session, booth, current_app.config)
     with unit_of_work(db.session) as s:
         bill, qr = sales.prebill(s, booth, till, current_user, data)
@@ -271,7 +271,7 @@ def get_sale(sale_id):
 def sale_vietqr():
     booth = _booth()
     data = json_body({"till_id", "amount_vnd", "idempotency_key"})
-    till = sales.get_till(db.session, booth, data.get("till_id"))
+    till = booths.get_till(db.session, booth, data.get("till_id"))
     out = sales.vietqr_for_checkout(db.session, booth, till, data.get("amount_vnd"), data.get("idempotency_key"))
     out["svg"] = qr_svg(out["payload"])
     return jsonify(out)
@@ -282,7 +282,7 @@ def sale_vietqr():
 def list_parked_carts():
     import json as _json
 
-    till = sales.get_till(db.session, _booth(), request.args.get("till_id"))
+    till = booths.get_till(db.session, _booth(), request.args.get("till_id"))
     carts = []
     for cart in sales.parked_carts(db.session, till):
         content = _json.loads(cart.content)
@@ -296,7 +296,7 @@ def list_parked_carts():
 def park_cart():
     booth = _booth()
     data = json_body({"till_id", "label", "content"})
-    till = sales.get_till(db.session, booth, data.get("till_id"))
+    till = booths.get_till(db.session, booth, data.get("till_id"))
     with unit_of_work(db.session) as s:
         cart = sales.park_cart(s, till, current_user, data.get("label", ""), data.get("content"))
     return jsonify(id=cart.id), 201

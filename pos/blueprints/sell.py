@@ -29,7 +29,7 @@ def _booth():
 def current_till(booth):
     """The till this browser was registered as, or None."""
     try:
-        till = sales.get_till(db.session, booth, request.cookies.get(TILL_COOKIE))
+        till = booths.get_till(db.session, booth, request.cookies.get(TILL_COOKIE))
     except DomainError:
         return None
     return till if till.is_active else None
@@ -42,7 +42,7 @@ def choose_till():
     tills = booths.active_tills(db.session, booth)
     if request.method == "POST":
         try:
-            till = sales.get_till(db.session, booth, request.form.get("till_id"))
+            till = booths.get_till(db.session, booth, request.form.get("till_id"))
         except DomainError:
             abort(404)
         response = make_response(redirect(url_for("sell.screen")))

@@ -61,7 +61,7 @@ def index():
 @roles(*ALL_STAFF)
 def till_page(till_id):
     booth = _booth()
-    till = shifts.get_till(db.session, booth, till_id)
+    till = booths.get_till(db.session, booth, till_id)
     return _till_page(booth, till)
 
 
@@ -82,7 +82,7 @@ def _till_page(booth, till, *, status=200, **context):
 @roles(*ALL_STAFF)
 def open_shift(till_id):
     booth = _booth()
-    till = shifts.get_till(db.session, booth, till_id)
+    till = booths.get_till(db.session, booth, till_id)
     try:
         with unit_of_work(db.session) as s:
             shift = shifts.open_shift(s, booth, current_user, dict(form_dict(), till_id=till.id), address=_address())
@@ -341,7 +341,7 @@ def api_open():
 @roles(*ALL_STAFF)
 def api_current():
     booth = _api_booth()
-    till = shifts.get_till(db.session, booth, request.args.get("till_id"))
+    till = booths.get_till(db.session, booth, request.args.get("till_id"))
     return jsonify(shift_json(shifts.require_open_shift(db.session, till)))
 
 

@@ -26,6 +26,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
+from ..db import get_row
 from .. import vietqr
 from ..errors import N_, DomainError, InvalidInput, NotFound
 from ..models import Payment, Sale
@@ -600,20 +601,14 @@ def reconciliation(session, booth, *, matched_limit: int = 200) -> Reconciliatio
 
 
 def get_statement(session, booth, statement_id) -> BankStatement:
-    try:
-        statement = session.get(BankStatement, int(statement_id))
-    except (TypeError, ValueError):
-        statement = None
+    statement = get_row(session, BankStatement, statement_id)
     if statement is None or statement.booth_id != booth.id:
         raise NotFound("Không tìm thấy sao kê")
     return statement
 
 
 def _credit(session, booth, credit_id) -> BankCredit:
-    try:
-        credit = session.get(BankCredit, int(credit_id))
-    except (TypeError, ValueError):
-        credit = None
+    credit = get_row(session, BankCredit, credit_id)
     if credit is None or credit.booth_id != booth.id:
         raise NotFound("Không tìm thấy khoản tiền vào")
     return credit
@@ -628,10 +623,7 @@ def match_by_hand(session, booth, user, credit_id, payment_id, note: str, *, add
     note = (note or "").strip()
     if not note:
         raise InvalidInput("note", "Ghi lý do khớp bằng tay (ví dụ: khách ghi sai nội dung)")
-    try:
-        payment = session.get(Payment, int(payment_id))
-    except (TypeError, ValueError):
-        payment = None
+    payment = get_row(session, Payment, payment_id)
     if payment is None or payment.booth_id != booth.id or payment.method != "transfer":
         raise NotFound("Không tìm thấy khoản chuyển khoản của đơn", field="payment_id")
     if session.scalar(select(func.count()).select_from(BankCredit).where(BankCredit.payment_id == payment.id)):

@@ -5,7 +5,7 @@ import re
 
 from sqlalchemy import select
 
-from ..db import identity, new_uuid
+from ..db import get_row, identity, new_uuid
 from ..errors import Duplicate, InvalidInput, NotFound
 from ..models import Booth, DbIdentity, Fair, Till
 from ..timeutil import parse_date
@@ -168,3 +168,11 @@ def list_booths(session) -> list[Booth]:
 
 def active_tills(session, booth: Booth) -> list[Till]:
     return list(session.scalars(select(Till).where(Till.booth_id == booth.id, Till.is_active).order_by(Till.code)))
+
+
+def get_till(session, booth: Booth, till_id) -> Till:
+    """A till of this booth (the id may come from a cookie or a form). Raises NotFound."""
+    till = get_row(session, Till, till_id)
+    if till is None or till.booth_id != booth.id:
+        raise NotFound("Không tìm thấy quầy bán hàng", field="till_id")
+    return till

@@ -5,6 +5,7 @@ import re
 
 from sqlalchemy import select
 
+from ..db import get_row
 from ..errors import Duplicate, DuplicateBarcode, InvalidInput, NotFound, UnknownProduct
 from ..models import PRODUCER_KINDS, UNITS, Barcode, Product, Producer
 from ..text import fold, vi_sorted
@@ -114,20 +115,14 @@ def save_product(session, data: dict, product: Product | None = None, *, actor=N
 
 def get_product(session, product_id) -> Product:
     """Raises UnknownProduct."""
-    try:
-        product = session.get(Product, int(product_id))
-    except (TypeError, ValueError):
-        product = None
+    product = get_row(session, Product, product_id)
     if product is None:
         raise UnknownProduct(code=product_id)
     return product
 
 
 def get_producer(session, producer_id) -> Producer:
-    try:
-        producer = session.get(Producer, int(producer_id))
-    except (TypeError, ValueError):
-        producer = None
+    producer = get_row(session, Producer, producer_id)
     if producer is None:
         raise NotFound("Không tìm thấy chủ thể")
     return producer

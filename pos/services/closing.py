@@ -27,6 +27,7 @@ from datetime import datetime
 from flask_babel import gettext
 from sqlalchemy import func, select
 
+from ..db import get_row
 from ..errors import DomainError, FairClosed, Forbidden, InvalidInput, N_, NotFound
 from ..models import AuditEntry, Booth, Producer, Product, Shift, StockDocument, StockMovement
 from ..text import vi_sorted
@@ -248,10 +249,7 @@ def return_all_goods(session, booth: Booth, user, producer_id) -> StockDocument:
     Raises FairClosed, NotFound, InvalidInput (nothing on hand; a product below zero needs a count first).
     """
     ensure_open(booth)
-    try:
-        producer = session.get(Producer, int(producer_id))
-    except (TypeError, ValueError):
-        producer = None
+    producer = get_row(session, Producer, producer_id)
     if producer is None:
         raise NotFound("Không tìm thấy chủ thể", field="producer_id")
     levels = stock.on_hand(session, booth.id)

@@ -12,6 +12,7 @@ from dataclasses import asdict, fields
 
 from sqlalchemy import select
 
+from ..db import get_row
 from ..errors import InvalidInput, NotFound
 from ..models import PrinterSetting, PrintJob, Sale
 from ..printing import (PrinterConfigError, PrinterSettings, PrinterUnavailable, ReceiptData, ReceiptLine,
@@ -141,10 +142,7 @@ def job_slip(job: PrintJob):
 
 
 def get_job(session, job_id) -> PrintJob:
-    try:
-        job = session.get(PrintJob, int(job_id))
-    except (TypeError, ValueError):
-        job = None
+    job = get_row(session, PrintJob, job_id)
     if job is None:
         raise NotFound("Không tìm thấy lệnh in")
     return job

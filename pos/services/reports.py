@@ -28,6 +28,7 @@ from datetime import date, datetime, timedelta, timezone
 from flask_babel import gettext
 from sqlalchemy import BigInteger, Integer, cast, exists, func, select, true
 
+from ..db import get_row
 from ..errors import InvalidInput, N_, NotFound
 from ..models import (PAYMENT_METHODS, Booth, Fair, Payment, Producer, Product, Refund, RefundLine, Sale, SaleLine,
                       StockDocument, StockMovement, Void)
@@ -289,10 +290,7 @@ class Dashboard:
 
 def get_fair(session, fair_id) -> Fair:
     """Raises NotFound."""
-    try:
-        fair = session.get(Fair, int(fair_id))
-    except (TypeError, ValueError):
-        fair = None
+    fair = get_row(session, Fair, fair_id)
     if fair is None:
         raise NotFound("Không tìm thấy hội chợ", field="fair_id")
     return fair
@@ -300,10 +298,7 @@ def get_fair(session, fair_id) -> Fair:
 
 def get_booth(session, booth_id) -> Booth:
     """Raises NotFound."""
-    try:
-        booth = session.get(Booth, int(booth_id))
-    except (TypeError, ValueError):
-        booth = None
+    booth = get_row(session, Booth, booth_id)
     if booth is None:
         raise NotFound("Không tìm thấy gian hàng", field="booth_id")
     return booth

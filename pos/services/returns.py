@@ -21,13 +21,13 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from ..db import stamp
+from ..db import get_row, stamp
 from ..errors import DomainError, InvalidInput, N_, NoOpenShift, NotFound
 from ..models import Refund, RefundLine, Sale, SaleLine, Shift, StockMovement, Void
 from ..printing import Slip
 from ..printing.receipt import amount, format_slip_time
 from ..timeutil import to_local
-from . import audit, closing, shifts, users
+from . import audit, booths, closing, shifts, users
 from . import validate as v
 
 METHODS = ("cash", "transfer", "card")
@@ -182,7 +182,7 @@ def refund_sale(session, booth, user, sale_id, data: dict, *, address: str = "")
     lines = _parse_refund_lines(data, sale)
     till = shift = None
     if data.get("till_id") not in (None, ""):
-        till = shifts.get_till(session, booth, data.get("till_id"))
+        till = booths.get_till(session, booth, data.get("till_id"))
         shift = shifts.current_shift(session, till)
     if method == "cash":
         if till is None:
@@ -232,20 +232,14 @@ def refund_sale(session, booth, user, sale_id, data: dict, *, address: str = "")
 
 
 def get_void(session, booth, void_id) -> Void:
-    try:
-        void = session.get(Void, int(void_id))
-    except (TypeError, ValueError):
-        void = None
+    void = get_row(session, Void, void_id)
     if void is None or void.booth_id != booth.id:
         raise NotFound("Không tìm thấy phiếu hủy đơn")
     return void
 
 
 def get_refund(session, booth, refund_id) -> Refund:
-    try:
-        refund = session.get(Refund, int(refund_id))
-    except (TypeError, ValueError):
-        refund = None
+    refund = get_row(session, Refund, refund_id)
     if refund is None or refund.booth_id != booth.id:
         raise NotFound("Không tìm thấy phiếu hoàn tiền")
     return refund

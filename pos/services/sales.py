@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from .. import vietqr
-from ..db import stamp
+from ..db import get_row, stamp
 from ..errors import (DiscountOverLimit, IdempotencyConflict, InvalidInput, NotFound, OutOfStock, Underpaid,
                       UnknownProduct)
 from ..models import Booth, ParkedCart, Payment, Product, Sale, SaleLine, StockMovement, Till
@@ -321,10 +321,7 @@ def prebill(session, booth: Booth, till: Till, cashier, data: dict):
 
 
 def get_sale(session, booth: Booth, sale_id) -> Sale:
-    try:
-        sale = session.get(Sale, int(sale_id))
-    except (TypeError, ValueError):
-        sale = None
+    sale = get_row(session, Sale, sale_id)
     if sale is None or sale.booth_id != booth.id:
         raise NotFound("Không tìm thấy đơn hàng")
     return sale
@@ -386,23 +383,10 @@ def parked_carts(session, till: Till) -> list[ParkedCart]:
 def resume_cart(session, booth: Booth, cart_id) -> dict:
     """Take a parked cart back, at any till of the booth (it leaves the parked list). Raises NotFound."""
     closing.ensure_open(booth)
-    try:
-        cart = session.get(ParkedCart, int(cart_id))
-    except (TypeError, ValueError):
-        cart = None
+    cart = get_row(session, ParkedCart, cart_id)
     if cart is None or session.get(Till, cart.till_id).booth_id != booth.id:
         raise NotFound("Không tìm thấy giỏ hàng đã tạm giữ")
     content = json.loads(cart.content)
     session.delete(cart)
     session.flush()
     return content
-
-
-def get_till(session, booth: Booth, till_id) -> Till:
-    try:
-        till = session.get(Till, int(till_id))
-    except (TypeError, ValueError):
-        till = None
-    if till is None or till.booth_id != booth.id:
-        raise NotFound("Không tìm thấy quầy bán hàng", field="till_id")
-    return till

@@ -26,6 +26,7 @@ from datetime import datetime
 from flask_babel import gettext
 from sqlalchemy import BigInteger, cast, func, select
 
+from ..db import get_row
 from ..errors import NotFound
 from ..models import Booth, Fair, Producer, Product, RefundLine, SaleLine, StockDocument, StockMovement, Void
 from ..money import percent_of
@@ -289,10 +290,7 @@ def _check(st: Statement, ln: StatementLine) -> None:
 
 
 def _booth(session, booth_id) -> Booth:
-    try:
-        booth = session.get(Booth, int(booth_id))
-    except (TypeError, ValueError):
-        booth = None
+    booth = get_row(session, Booth, booth_id)
     if booth is None:
         raise NotFound("Không tìm thấy gian hàng", field="booth_id")
     return booth
@@ -300,10 +298,7 @@ def _booth(session, booth_id) -> Booth:
 
 def statement(session, booth: Booth, producer_id) -> Statement:
     """One producer's statement at one booth (empty when it had nothing there). Raises NotFound."""
-    try:
-        producer = session.get(Producer, int(producer_id))
-    except (TypeError, ValueError):
-        producer = None
+    producer = get_row(session, Producer, producer_id)
     if producer is None:
         raise NotFound("Không tìm thấy chủ thể", field="producer_id")
     return _compute(session, [booth], [producer.id])[(booth.id, producer.id)]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from ..db import stamp
+from ..db import get_row, stamp
 from ..errors import DomainError, Forbidden, InvalidInput, N_, NoOpenShift, NotFound
 from ..models import CashMovement, Payment, Refund, Sale, Shift, Till, Void
 from ..money import MAX_VND
@@ -42,17 +42,6 @@ class ShiftClosed(DomainError):
     message = N_("Ca %(number)s của quầy %(till)s đã đóng")
 
 
-def get_till(session, booth, till_id) -> Till:
-    """A till of this booth. Raises NotFound."""
-    try:
-        till = session.get(Till, int(till_id))
-    except (TypeError, ValueError):
-        till = None
-    if till is None or till.booth_id != booth.id:
-        raise NotFound("Không tìm thấy quầy bán hàng", field="till_id")
-    return till
-
-
 def current_shift(session, till: Till) -> Shift | None:
     """The till's open shift, or None."""
     return session.scalars(
@@ -70,10 +59,7 @@ def require_open_shift(session, till: Till) -> Shift:
 
 def get_shift(session, booth, shift_id) -> Shift:
     """A shift of this booth. Raises NotFound."""
-    try:
-        shift = session.get(Shift, int(shift_id))
-    except (TypeError, ValueError):
-        shift = None
+    shift = get_row(session, Shift, shift_id)
     if shift is None or shift.booth_id != booth.id:
         raise NotFound("Không tìm thấy ca bán hàng")
     return shift

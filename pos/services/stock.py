@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from ..db import stamp
+from ..db import get_row, stamp
 from ..errors import InvalidInput, NotFound, OutOfStock, UnknownProduct
 from ..models import DOCUMENT_PREFIX, Booth, Product, Producer, StockDocument, StockMovement
 from ..text import vi_sorted
@@ -191,10 +191,7 @@ def record_count(session, booth: Booth, user, data: dict) -> StockDocument:
 
 
 def get_document(session, booth: Booth, document_id) -> StockDocument:
-    try:
-        doc = session.get(StockDocument, int(document_id))
-    except (TypeError, ValueError):
-        doc = None
+    doc = get_row(session, StockDocument, document_id)
     if doc is None or doc.booth_id != booth.id:
         raise NotFound("Không tìm thấy phiếu")
     return doc
