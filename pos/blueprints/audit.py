@@ -11,7 +11,7 @@ from ..access import MANAGERS, roles
 from ..db import unit_of_work
 from ..errors import DomainError, http_status
 from ..extensions import db
-from ..services import audit, audit_log, backups, security
+from ..services import audit, audit_log, backups, security, sync_booth
 from ..templating import flash_error
 from ..timeutil import local_today
 from .openapi import _op, _param, _resp
@@ -205,6 +205,7 @@ def init_cli(app) -> None:
             try:
                 with unit_of_work(db.session) as s:
                     new_id, old_id, old_seq = backups.assign_new_identity(s, backup_name=Path(backup_file).name)
+                    hub_url = sync_booth.state(s).hub_url if sync_booth.state(s) is not None else None
             except DomainError as err:
                 _fail(err)
             db.session.remove()
@@ -214,6 +215,11 @@ def init_cli(app) -> None:
         click.echo(f"Đã khôi phục vào {target}.")
         click.echo(f"Mã cơ sở dữ liệu mới: {new_id} (tiếp nối {old_id} đến số thứ tự {old_seq}); "
                    "các bản ghi mới không trùng với bản ghi đã gửi máy chủ tổng.")
+        if hub_url is not None:
+            # The backup does not know the last receipts, shifts and stock documents the hub holds:
+            # numbered from the backup they would repeat them (services/numbering).
+            click.echo("Trước khi bán tiếp: gửi dữ liệu lên hub (pos sync push), hoặc cấp lại (pos provision, "
+                       "hay nhập tệp cấp của hub), để số hoá đơn, số ca và số phiếu kho tiếp nối các số hub đã có.")
 
 
 def _folders(app, to) -> list[Path]:

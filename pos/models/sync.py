@@ -145,6 +145,9 @@ class BoothSyncState(db.Model):
     # Records that change once (sync_hub.MUTABLE: a shift, when closed) were sent again up to this
     # moment of their change: a shift closed later is sent again on the next push.
     mutable_pushed_until: Mapped[datetime | None]
+    # The highest shift and stock document numbers the hub holds for this booth (JSON, see
+    # services/numbering): a booth restored from an older backup numbers after them.
+    hub_numbers: Mapped[str] = mapped_column(Text, nullable=False, default="")
 
     @property
     def compare(self) -> dict | None:

@@ -23,7 +23,7 @@ from ..money import MAX_VND
 from ..printing import Slip
 from ..printing.receipt import amount, format_slip_time
 from ..timeutil import to_local, utcnow
-from . import audit, closing
+from . import audit, closing, numbering
 from . import validate as v
 
 # The Vietnamese notes a drawer holds (coins are no longer used in practice).
@@ -89,7 +89,8 @@ def open_shift(session, booth, user, data: dict, *, address: str = "") -> Shift:
     note = v.text(data, "note", required=False, max_len=500)
     if (open_one := current_shift(session, till)) is not None:
         raise ShiftAlreadyOpen(till=till.code, number=open_one.number)
-    last = session.scalar(select(func.max(Shift.number)).where(Shift.till_id == till.id)) or 0
+    last = max(session.scalar(select(func.max(Shift.number)).where(Shift.till_id == till.id)) or 0,
+               numbering.shift_floor(session, till))
     shift = Shift(booth_id=booth.id, till_id=till.id, number=last + 1, opened_by_id=user.id,
                   opened_at=utcnow(), opening_float_vnd=float_vnd, note=note)
     stamp(session, shift)

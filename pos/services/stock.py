@@ -9,7 +9,7 @@ from ..db import get_row, stamp
 from ..errors import InvalidInput, NotFound, OutOfStock, UnknownProduct
 from ..models import DOCUMENT_PREFIX, Booth, Product, Producer, StockDocument, StockMovement
 from ..text import vi_sorted
-from . import closing
+from . import closing, numbering
 from . import validate as v
 
 # A single line above this is a typo (an extra digit), not a delivery to a fair booth.
@@ -93,11 +93,10 @@ def _lines(data: dict, *, allow_zero=False) -> list[tuple[int, int]]:
 
 
 def _next_number(session, booth: Booth, kind: str) -> str:
-    prefix = DOCUMENT_PREFIX[kind]
-    count = session.scalar(
-        select(func.count()).select_from(StockDocument).where(StockDocument.booth_id == booth.id, StockDocument.kind == kind)
-    )
-    return f"{prefix}-{count + 1:06d}"
+    # After the highest number written here or held by the hub (see services/numbering).
+    last = numbering.number_of(session.scalar(
+        select(func.max(StockDocument.number)).where(StockDocument.booth_id == booth.id, StockDocument.kind == kind)))
+    return f"{DOCUMENT_PREFIX[kind]}-{max(last, numbering.document_floor(session, kind)) + 1:06d}"
 
 
 def _product(session, product_id: int) -> Product:

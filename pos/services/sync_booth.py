@@ -28,10 +28,10 @@ from sqlalchemy import delete, func, insert, select, update
 
 from ..db import identity, unit_of_work
 from ..errors import DomainError, InvalidInput, N_
-from ..models import Barcode, Booth, DbIdentity, Till
+from ..models import Barcode, Booth, DbIdentity
 from ..models.sync import BoothSyncState, SyncCursor
 from ..timeutil import utcnow
-from . import signing
+from . import numbering, signing
 from . import sync_hub
 from . import sync_wire as wire
 
@@ -180,7 +180,8 @@ def fetch_provisioning(transport) -> dict:
     return transport("GET", PROVISION_PATH, None)
 
 
-_PAYLOAD_KEYS = {"format", "version", "booth_uuid", "booth", "hub", "created_at", "records", "barcodes", "signing_key"}
+_PAYLOAD_KEYS = {"format", "version", "booth_uuid", "booth", "hub", "created_at", "records", "barcodes", "signing_key",
+                 "numbers"}
 
 
 def provision(session, payload: dict, *, hub_url: str = "", token: str = "", allow_http: bool = False,
@@ -266,6 +267,8 @@ def provision(session, payload: dict, *, hub_url: str = "", token: str = "", all
         st.signing_key = signing_key
     st.provisioned_at, st.provisioned_via = utcnow(), via
     session.flush()
+    if isinstance(payload.get("numbers"), dict):
+        numbering.remember(session, payload["numbers"])
     _remember_origins(session)
     session.expire_all()
     return ProvisionResult(session.get(Booth, booth_id), created, updated)
@@ -733,7 +736,8 @@ def local_totals(session) -> dict:
 
 def compare_with_hub(session, transport) -> dict:
     """Send this booth's totals to the hub, keep the differences it finds for the booth's page,
-    and continue each till's receipt numbers after the highest the hub holds. Returns the differences.
+    and number receipts, shifts and stock documents after the highest the hub holds (a booth
+    restored from an older backup would repeat them otherwise). Returns the differences.
 
     Raises HubUnreachable, HubRefused.
     """
@@ -752,11 +756,42 @@ def compare_with_hub(session, transport) -> dict:
         if st is not None:
             st.last_compare_at = utcnow()
             st.last_compare = json.dumps(dict(diff, booth_unpushed=mine["unpushed"]), ensure_ascii=False)
-        for till_uuid, number in (answer.get("tills_high_water") or {}).items():
-            if isinstance(number, int) and not isinstance(number, bool):
-                s.execute(update(Till).where(Till.uuid == till_uuid, Till.last_number < number)
-                          .values(last_number=number))
+        numbering.remember(s, answer)
+        adopt_closed_shifts(s, answer.get("closed_shifts"))
     return diff
+
+
+def adopt_closed_shifts(session, records) -> int:
+    """Close, as the hub holds them closed, the shifts still open here (a booth restored from a
+    backup taken while they were open). Returns how many.
+
+    The shift's closing (time, who, cash counted, Z report) is the hub's record: the drawer was
+    counted once, on the laptop that was lost. Raises BadRecord for a malformed record.
+    """
+    if not isinstance(records, list) or not records:
+        return 0
+    spec = next(s for s in wire.travelling_specs() if s.name == "shift")
+    t = spec.table
+    loaded = {}
+    for i, raw in enumerate(records):
+        values, refs = wire.load_record(spec, raw, i)
+        loaded[values["uuid"]] = (i, values, refs)
+    still_open = set(session.scalars(select(t.c.uuid).where(t.c.uuid.in_(list(loaded)), t.c.closed_at.is_(None))))
+    for uuid in still_open:
+        i, values, refs = loaded[uuid]
+        if values.get("closed_at") is None:
+            continue
+        row = {k: v for k, v in values.items() if k != "uuid"}
+        for f in spec.refs:
+            if f.attr == "booth_id":
+                continue
+            ref = refs.get(f.attr)
+            target = wire.ids_for_uuids(session, f.target, [ref]).get(ref, (None,))[0] if ref else None
+            if ref and target is None:
+                raise wire.BadRecord(i, spec.name, uuid, N_("tham chiếu %(name)s không có"), f.key, name=f.key)
+            row[f.attr] = target
+        session.execute(update(t).where(t.c.uuid == uuid).values(**row))
+    return len(still_open)
 
 
 # --- the USB stick ----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Backups: online copies that are checked and kept N deep, a USB copy, `pos backup` / `pos restore`
 (a restored database gets a new identity), and the integrity check before serving."""
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -142,11 +143,24 @@ def test_pos_backup_and_pos_restore_give_the_restored_database_a_new_identity(tm
     copy = tmp_path / "instance" / "copy.sqlite"
     second = _pos(tmp_path, "restore", str(backup), "--into", str(copy))
     assert second.returncode == 0, second.stderr
+    assert "pos sync push" not in second.stdout  # a booth that never had a hub: nothing to push first
     [(copy_id, copy_seq)] = _rows(copy, "SELECT id, last_seq FROM db_identity")
     assert copy_id != old_id and copy_seq == 0
     lineage = _rows(copy, "SELECT details FROM audit_entry WHERE action = 'db.restore'")
     assert f'"restored_from_db": "{old_id}"' in lineage[0][0] and f'"restored_from_seq": {old_seq}' in lineage[0][0]
     assert _rows(live, "SELECT id FROM db_identity") == [(old_id,)]  # the live database was not touched
+
+    # A booth provisioned from a hub is told to push (or provision) before it sells again.
+    hub_booth = tmp_path / "hub-booth.sqlite"
+    shutil.copy(backup, hub_booth)
+    with sqlite3.connect(hub_booth) as con:
+        con.execute("INSERT INTO booth_sync_state (booth_uuid, hub_url, allow_http, token, signing_key, "
+                    "provisioned_via, last_push_error, last_export_records, last_compare, hub_numbers) "
+                    "VALUES ('b', 'https://hub.example.vn', 0, 't', '', 'http', '', 0, '', '')")
+    con.close()
+    told = _pos(tmp_path, "restore", str(hub_booth), "--into", str(tmp_path / "instance" / "copy2.sqlite"))
+    assert told.returncode == 0, told.stderr
+    assert "Trước khi bán tiếp: gửi dữ liệu lên hub (pos sync push)" in told.stdout
 
     refused = _pos(tmp_path, "restore", str(backup), input_text="n\n")
     assert refused.returncode != 0 and _rows(live, "SELECT count(*) FROM user WHERE username='thungan2'") == [(1,)]

@@ -234,6 +234,51 @@ def test_a_booth_restored_from_a_backup_pushes_again_without_clashing(pair, tmp_
         dispose(restored.app)
 
 
+def test_a_restored_booth_numbers_shifts_and_stock_documents_after_those_the_hub_holds(pair, tmp_path):
+    hub, booth, booth_id, token = pair
+    que = hub.products[QUE]
+    _sell_some(hub, booth, 2)
+    first_doc = booth.receive({que: 10})
+    booth.push(hub.transport(token))
+    dispose(booth.app)
+    shutil.copy(tmp_path / "booth.sqlite", tmp_path / "backup.sqlite")  # the backup: shift 1 open
+    # After the backup: shift 1 closed, shift 2 opened, goods received; all pushed; then the laptop dies.
+    assert booth.close_shift() == 1
+    _sell_some(hub, booth, 1)
+    assert booth.shift_number() == 2
+    lost_doc = booth.receive({que: 5})
+    booth.push(hub.transport(token))
+    from pos.models import Shift, StockDocument
+
+    documents_before = hub.count(StockDocument, booth_id=booth_id)
+
+    restored = BoothSide.__new__(BoothSide)
+    restored.app = make_app(f"sqlite:///{tmp_path / 'backup.sqlite'}", tmp_path, "restored")
+    with restored.app.app_context(), unit_of_work(db.session) as s:
+        from pos.services import backups
+
+        backups.assign_new_identity(s, backup_name="backup.sqlite")
+    try:
+        assert restored.shift_number() == 1  # open in the backup
+        restored.push(hub.transport(token))  # as `pos restore` says: push before selling
+        # The hub holds shift 1 closed (its cash counted on the lost laptop): the booth closes it the same way.
+        assert restored.shift_number() is None
+        restored.open_shift()
+        assert restored.shift_number() == 3  # not 2: the hub holds a shift 2 of this till
+        new_doc = restored.receive({que: 4})
+        assert new_doc[0] not in first_doc + lost_doc
+        assert int(new_doc[0].split("-")[1]) == int(lost_doc[0].split("-")[1]) + 1
+        restored.sell({que: 1})
+        result = restored.push(hub.transport(token))
+        assert result.remaining == 0 and restored.unpushed() == 0
+        status = hub.status(booth_id)
+        assert status["conflicts"] == 0 and status["gaps"] == []
+        assert hub.count(Shift, booth_id=booth_id) == 3
+        assert hub.count(StockDocument, booth_id=booth_id) == documents_before + 1
+    finally:
+        dispose(restored.app)
+
+
 def test_the_same_database_and_sequence_with_other_content_is_refused_and_recorded(pair):
     hub, booth, booth_id, token = pair
     _sell_some(hub, booth, 2)

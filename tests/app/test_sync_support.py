@@ -201,7 +201,27 @@ class BoothSide:
             if shifts.current_shift(s, till) is None:
                 shifts.open_shift(s, booth, cashier, dict(till_id=till.id, opening_float_vnd=500_000))
 
+    def close_shift(self):
+        """Close the till's open shift (cash counted as none); returns its number."""
+        from pos.services import shifts
+
+        with self.app.app_context(), unit_of_work(db.session) as s:
+            booth, till, manager, cashier = self._ids(s)
+            shift = shifts.current_shift(s, till)
+            return shifts.close_shift(s, booth, manager, shift.id, dict(counts={})).number
+
+    def shift_number(self):
+        """The number of the till's open shift (None when closed)."""
+        from pos.services import shifts
+
+        with self.app.app_context():
+            booth, till, manager, cashier = self._ids(db.session)
+            shift = shifts.current_shift(db.session, till)
+            return shift.number if shift else None
+
     def receive(self, qty_by_uuid: dict):
+        """Goods received from their producers; returns the documents' numbers."""
+
         from pos.models import Product
         from pos.services import stock
 
@@ -211,8 +231,8 @@ class BoothSide:
             for product_uuid, qty in qty_by_uuid.items():
                 p = s.scalars(select(Product).where(Product.uuid == product_uuid)).one()
                 by_producer.setdefault(p.producer_id, []).append(dict(product_id=p.id, qty=qty))
-            for producer_id, lines in by_producer.items():
-                stock.record_document(s, booth, manager, "receive", dict(producer_id=producer_id, lines=lines))
+            return [stock.record_document(s, booth, manager, "receive", dict(producer_id=producer_id, lines=lines)).number
+                    for producer_id, lines in by_producer.items()]
 
     def sell(self, qty_by_uuid: dict, *, discount_vnd=0):
         """A cash sale; returns its receipt number."""
