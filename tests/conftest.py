@@ -150,7 +150,10 @@ class World:
             self.booth()
         producer_id = producer_id or self.producer()
         self._n += 1
-        barcode = barcode or f"893600000{self._n:04d}"
+        if barcode is None:  # a valid EAN-13, as a producer's GS1 code would be
+            from pos.services.labels import check_digit
+
+            barcode = f"89360000{self._n:04d}" + check_digit(f"89360000{self._n:04d}")
         with self.app.app_context(), self._uow() as s:
             product = catalogue.save_product(s, dict(dict(producer_id=producer_id, name=name, unit="chai",
                                                           price_vnd=price_vnd, barcodes=[barcode]), **extra))

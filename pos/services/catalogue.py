@@ -9,6 +9,7 @@ from ..db import get_row
 from ..errors import Duplicate, DuplicateBarcode, InvalidInput, NotFound, UnknownProduct
 from ..models import PRODUCER_KINDS, UNITS, Barcode, Product, Producer
 from ..text import fold, vi_sorted
+from . import labels
 from . import validate as v
 
 # No single OCOP product at a fair costs more than this; a bigger price is a typo.
@@ -58,6 +59,11 @@ def _barcodes(data: dict) -> list[str]:
             continue
         if not _BARCODE.match(code):
             raise InvalidInput("barcodes", "Mã vạch %(code)s không hợp lệ (3–64 chữ số hoặc chữ)", code=code)
+        # Thirteen digits is an EAN-13 to every scanner: a wrong last digit is a typing slip, and a
+        # label printed from it would never scan.
+        if code.isdigit() and len(code) == 13 and not labels.is_ean13(code):
+            raise InvalidInput("barcodes", "Mã vạch %(code)s sai số kiểm tra EAN-13 (chữ số cuối phải là %(digit)s)",
+                               code=code, digit=labels.check_digit(code[:12]))
         if code not in codes:
             codes.append(code)
     return codes

@@ -26,18 +26,18 @@ PRODUCERS = [
 
 # (producer key, name, unit, price, stars, category, barcode, stamp code, stock received)
 PRODUCTS = [
-    ("tuelam", "Tinh dầu quế Tuệ Lâm 10ml", "lọ", 95_000, 4, "Tinh dầu", "8936123450011", "TL-QUE-10", 40),
-    ("tuelam", "Tinh dầu hồi Tuệ Lâm 10ml", "lọ", 110_000, 4, "Tinh dầu", "8936123450028", "TL-HOI-10", 30),
-    ("tuelam", "Tinh dầu bưởi Tuệ Lâm 10ml", "lọ", 85_000, 3, "Tinh dầu", "8936123450035", "TL-BUOI-10", 35),
-    ("tuelam", "Tinh dầu sả Tuệ Lâm 10ml", "lọ", 75_000, 3, "Tinh dầu", "8936123450042", "TL-SA-10", 35),
-    ("tuelam", "Tinh bột nghệ Tuệ Lâm", "hũ", 150_000, 3, "Tinh dầu", "8936123450059", "TL-NGHE-200", 20),
-    ("tuelam", "Tinh dầu nhu Tuệ Lâm 10ml", "lọ", 120_000, 3, "Tinh dầu", "8936123450066", None, 4),
-    ("miendong", "Miến dong Bình Liêu 500g", "gói", 60_000, 4, "Đặc sản khô", "8936123451018", "BL-MD-500", 80),
-    ("miendong", "Miến dong Bình Liêu 1kg", "gói", 110_000, 4, "Đặc sản khô", "8936123451025", "BL-MD-1000", 50),
-    ("matong", "Mật ong rừng Bình Liêu 500ml", "chai", 250_000, 3, "Mật ong", "8936123452015", "BL-MO-500", 24),
-    ("matong", "Mật ong bạc hà 250ml", "chai", 140_000, None, "Mật ong", "8936123452022", None, 3),
-    ("dauso", "Dầu sở Bình Liêu 500ml", "chai", 180_000, 3, "Dầu ăn", "8936123453012", "BL-DS-500", 30),
-    ("dauso", "Dầu sở Bình Liêu 1 lít", "chai", 340_000, 3, "Dầu ăn", "8936123453029", "BL-DS-1000", 12),
+    ("tuelam", "Tinh dầu quế Tuệ Lâm 10ml", "lọ", 95_000, 4, "Tinh dầu", "8936123450014", "TL-QUE-10", 40),
+    ("tuelam", "Tinh dầu hồi Tuệ Lâm 10ml", "lọ", 110_000, 4, "Tinh dầu", "8936123450021", "TL-HOI-10", 30),
+    ("tuelam", "Tinh dầu bưởi Tuệ Lâm 10ml", "lọ", 85_000, 3, "Tinh dầu", "8936123450038", "TL-BUOI-10", 35),
+    ("tuelam", "Tinh dầu sả Tuệ Lâm 10ml", "lọ", 75_000, 3, "Tinh dầu", "8936123450045", "TL-SA-10", 35),
+    ("tuelam", "Tinh bột nghệ Tuệ Lâm", "hũ", 150_000, 3, "Tinh dầu", "8936123450052", "TL-NGHE-200", 20),
+    ("tuelam", "Tinh dầu nhu Tuệ Lâm 10ml", "lọ", 120_000, 3, "Tinh dầu", "8936123450069", None, 4),
+    ("miendong", "Miến dong Bình Liêu 500g", "gói", 60_000, 4, "Đặc sản khô", "8936123451011", "BL-MD-500", 80),
+    ("miendong", "Miến dong Bình Liêu 1kg", "gói", 110_000, 4, "Đặc sản khô", "8936123451028", "BL-MD-1000", 50),
+    ("matong", "Mật ong rừng Bình Liêu 500ml", "chai", 250_000, 3, "Mật ong", "8936123452018", "BL-MO-500", 24),
+    ("matong", "Mật ong bạc hà 250ml", "chai", 140_000, None, "Mật ong", "8936123452025", None, 3),
+    ("dauso", "Dầu sở Bình Liêu 500ml", "chai", 180_000, 3, "Dầu ăn", "8936123453015", "BL-DS-500", 30),
+    ("dauso", "Dầu sở Bình Liêu 1 lít", "chai", 340_000, 3, "Dầu ăn", "8936123453022", "BL-DS-1000", 12),
 ]
 
 USERS = [

@@ -426,7 +426,7 @@ def template_workbook(kind: str) -> bytes:
                   "Agribank 8002 2050 12345", "")
     else:
         table.add("HTX Thảo mộc Tuệ Lâm", "Tinh dầu quế Tuệ Lâm 10ml", "lọ", "95000", "4", "Tinh dầu",
-                  "8936123450011", "TL-QUE-10")
+                  "8936123450014", "TL-QUE-10")
     return to_xlsx(table)
 
 

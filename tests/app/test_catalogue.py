@@ -4,7 +4,7 @@ from tests.conftest import login
 
 def _product_form(producer_id, **over):
     data = dict(producer_id=producer_id, name="Mật ong rừng Bình Liêu 500ml", unit="chai", price_vnd="250.000",
-                ocop_stars="3", category="Mật ong", barcodes="8936123452015", stamp_code="BL-MO-500")
+                ocop_stars="3", category="Mật ong", barcodes="8936123452018", stamp_code="BL-MO-500")
     data.update(over)
     return data
 
@@ -13,24 +13,37 @@ def test_a_manager_adds_a_product_with_its_barcodes_and_price_in_dong(client, wo
     world.user("manager", username="quanly")
     pid = world.producer("Hộ ông Hoàng Văn Lục")
     login(client, "quanly")
-    response = client.post("/products/new", data=_product_form(pid, barcodes="8936123452015, BL0001"))
+    response = client.post("/products/new", data=_product_form(pid, barcodes="8936123452018, BL0001"))
     assert response.status_code == 302
     page = client.get("/products?q=mat+ong").get_data(as_text=True)
-    assert "Mật ong rừng Bình Liêu 500ml" in page and "250.000 ₫" in page and "8936123452015, BL0001" in page
+    assert "Mật ong rừng Bình Liêu 500ml" in page and "250.000 ₫" in page and "8936123452018, BL0001" in page
 
 
 def test_a_duplicate_barcode_is_refused_naming_the_other_product(client, world):
     world.user("manager", username="quanly")
-    world.product(name="Tinh dầu quế 10ml", barcode="8936123450011")
+    world.product(name="Tinh dầu quế 10ml", barcode="8936123450014")
     pid = world.producer("HTX Miến dong Đồng Tâm")
     login(client, "quanly")
-    response = client.post("/products/new", data=_product_form(pid, name="Miến dong 500g", barcodes="8936123450011",
+    response = client.post("/products/new", data=_product_form(pid, name="Miến dong 500g", barcodes="8936123450014",
                                                                   stamp_code=""))
     assert response.status_code == 409
     text = response.get_data(as_text=True)
-    assert "8936123450011" in text and "Tinh dầu quế 10ml" in text
+    assert "8936123450014" in text and "Tinh dầu quế 10ml" in text
     assert "Miến dong 500g" in text  # what was typed is kept in the form
     assert "Miến dong 500g" not in client.get("/products").get_data(as_text=True).split("<tbody>")[1]
+
+
+def test_a_barcode_with_a_wrong_ean13_check_digit_is_refused_naming_the_right_digit(client, world):
+    world.user("manager", username="quanly")
+    pid = world.producer("Hộ ông Hoàng Văn Lục")
+    login(client, "quanly")
+    response = client.post("/products/new", data=_product_form(pid, barcodes="8936123452015"))
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "8936123452015" in text and "phải là 8" in text
+    assert "Mật ong rừng" not in client.get("/products").get_data(as_text=True).split("<tbody>")[1]
+    # A shop's own code of letters, or of another length, is not an EAN-13 and is kept as typed.
+    assert client.post("/products/new", data=_product_form(pid, barcodes="BL0001, 123456")).status_code == 302
 
 
 def test_negative_and_absurd_prices_are_refused(client, world):
@@ -65,9 +78,9 @@ def test_search_finds_products_by_producer_name(client, world):
 
 def test_a_barcode_or_a_stamp_url_finds_the_product(client, world):
     world.user("cashier", username="thungan")
-    world.product(name="Miến dong 500g", barcode="8936123451018", stamp_code="BL-MD-500")
+    world.product(name="Miến dong 500g", barcode="8936123451011", stamp_code="BL-MD-500")
     login(client, "thungan")
-    assert client.get("/api/v1/products/by-code", query_string={"code": "8936123451018"}).json["name"] == "Miến dong 500g"
+    assert client.get("/api/v1/products/by-code", query_string={"code": "8936123451011"}).json["name"] == "Miến dong 500g"
     found = client.get("/api/v1/products/by-code", query_string={"code": "https://tem.example.vn/truy-xuat?code=BL-MD-500"}).json
     assert found["name"] == "Miến dong 500g" and "BL-MD-500" in found["scanned_stamp_code"]
     missing = client.get("/api/v1/products/by-code", query_string={"code": "0000000"})

@@ -228,7 +228,7 @@ def test_a_catalogue_sheet_with_errors_imports_nothing_unless_bad_rows_are_skipp
 
     login(client, "btc")
     sheet = _sheet([["Chủ thể", "Tên sản phẩm", "Đơn vị tính", "Giá bán (đồng)", "Mã vạch"],
-                    ["HTX Thảo mộc Tuệ Lâm", "Tinh dầu hồi 10ml", "lọ", 110000, "8936123450028"],
+                    ["HTX Thảo mộc Tuệ Lâm", "Tinh dầu hồi 10ml", "lọ", 110000, "8936123450021"],
                     ["HTX Không Có", "Chè", "gói", "năm chục", ""]])
 
     def post(**extra):

@@ -72,7 +72,7 @@ def test_a_hub_process_and_booths_on_the_pos_command_agree_record_for_record(db_
     # The organiser prepares the hub: a fair, two booths with staff, the catalogue, tokens and keys.
     hub = Hub(make_app(db_url, tmp_path, "hub-setup"))
     b07, b08 = hub.booth("B07", "Gian hàng Bình Liêu"), hub.booth("B08", "Gian hàng Tiên Yên")
-    hub.product(QUE, 95_000, barcode="8936123450011")
+    hub.product(QUE, 95_000, barcode="8936123450014")
     hub.product(MIEN, 60_000)
     dispose(hub.app)
     hub_dir = tmp_path / "hub"

@@ -100,7 +100,7 @@ def test_a_file_of_another_booth_is_refused(db_url, tmp_path):
 def test_a_booth_is_provisioned_from_a_signed_file_with_its_key(db_url, tmp_path):
     hub = Hub(make_app(db_url, tmp_path, "hub"))
     booth_id = hub.booth()
-    hub.product(QUE, 95_000, barcode="8936123450011")
+    hub.product(QUE, 95_000, barcode="8936123450014")
     token, key = hub.credentials(booth_id)
     with hub.app.app_context():
         data = sync_hub.provisioning_file(db.session, db.session.get(Booth, booth_id))
@@ -113,7 +113,7 @@ def test_a_booth_is_provisioned_from_a_signed_file_with_its_key(db_url, tmp_path
                 result = sync_booth.provision_from_file(s, data, key)
             assert result.booth.code == "B07" and result.created["product"] == 1
             product = db.session.scalars(select(Product)).one()
-            assert product.price_vnd == 95_000 and product.barcode_list == ["8936123450011"]
+            assert product.price_vnd == 95_000 and product.barcode_list == ["8936123450014"]
             assert {u.username for u in db.session.scalars(select(User))} == {"ql.b07", "tn.b07"}
             # The staff log in at the booth with the passwords set at the hub.
             assert db.session.scalars(select(User).where(User.username == "tn.b07")).one().check_password("matkhau123")

@@ -9,9 +9,9 @@ from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser
 
-MIEN_DONG = "8936123451018"  # Miến dong Bình Liêu 500g, 60.000 ₫, stamp BL-MD-500
-QUE = "8936123450011"  # Tinh dầu quế Tuệ Lâm 10ml, 95.000 ₫
-MAT_ONG = "8936123452015"  # Mật ong rừng Bình Liêu 500ml, 250.000 ₫
+MIEN_DONG = "8936123451011"  # Miến dong Bình Liêu 500g, 60.000 ₫, stamp BL-MD-500
+QUE = "8936123450014"  # Tinh dầu quế Tuệ Lâm 10ml, 95.000 ₫
+MAT_ONG = "8936123452018"  # Mật ong rừng Bình Liêu 500ml, 250.000 ₫
 
 
 # The demo holds the fair's earlier sales too, so today's first receipt at T1 is not number 1.
@@ -351,13 +351,13 @@ def test_a_printer_that_is_off_is_shown_without_blocking_the_next_customer(page,
     page.click("text=Đăng xuất")
 
     open_sell_screen(page, live_demo)
-    scan(page, "8936123451018")
+    scan(page, "8936123451011")
     pay_cash_exactly(page)
     expect(page.locator("#done-receipt")).to_have_text(re.compile(r"X20-B07-T1-\d{6}"))
     expect(page.locator("#done-print")).to_contain_text("Máy in lỗi", timeout=20_000)
     page.keyboard.press("Enter")
     expect(page.locator("#print-alert")).to_be_visible()
-    scan(page, "8936123450011")  # the next customer is served at once
+    scan(page, "8936123450014")  # the next customer is served at once
     expect(cart_line(page, "Tinh dầu quế Tuệ Lâm 10ml")).to_be_visible()
     page.click("#print-alert")
     expect(page.locator("#print-jobs")).to_contain_text("127.0.0.1")

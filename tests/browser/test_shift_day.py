@@ -8,7 +8,7 @@ from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser
 
-MIEN_DONG = "8936123451018"  # Miến dong Bình Liêu 500g, 60.000 ₫
+MIEN_DONG = "8936123451011"  # Miến dong Bình Liêu 500g, 60.000 ₫
 
 
 def test_sell_void_with_the_pin_then_close_the_shift_with_a_counted_difference(page, live_demo):

@@ -24,7 +24,7 @@ def s(session):
     catalogue.save_producer(session, dict(name="HTX Miến dong Đồng Tâm", kind="htx", district="Bình Liêu"))
     tl = session.scalars(select(Producer).where(Producer.name == "HTX Thảo mộc Tuệ Lâm")).one()
     catalogue.save_product(session, dict(producer_id=tl.id, name="Tinh dầu quế 10ml", unit="lọ", price_vnd=95000,
-                                         barcodes=["8936123450011"]))
+                                         barcodes=["8936123450014"]))
     session.commit()
     return session
 
@@ -58,9 +58,9 @@ def count(s, model):
 
 
 GOOD = [PRODUCT_HEADER,
-        ["HTX Thảo mộc Tuệ Lâm", "Tinh dầu hồi 10ml", "lọ", 110000, 4, "Tinh dầu", 8936123450028, "TL-HOI-10"],
+        ["HTX Thảo mộc Tuệ Lâm", "Tinh dầu hồi 10ml", "lọ", 110000, 4, "Tinh dầu", 8936123450021, "TL-HOI-10"],
         ["htx thao moc tue lam", "Tinh dầu bưởi 10ml", "lọ", "85.000", "3", "Tinh dầu", "", ""],
-        ["HTX Miến dong Đồng Tâm", "Miến dong 500g", "gói", 60000.0, None, "Đặc sản khô", "8936123451018; 2000000000015",
+        ["HTX Miến dong Đồng Tâm", "Miến dong 500g", "gói", 60000.0, None, "Đặc sản khô", "8936123451011; 2000000000015",
          None]]
 
 
@@ -69,11 +69,11 @@ def test_a_good_sheet_imports_every_row_through_the_catalogue_rules(s):
     s.commit()
     assert report.written and report.imported == 3 and not report.has_errors
     hoi = s.scalars(select(Product).where(Product.name == "Tinh dầu hồi 10ml")).one()
-    assert (hoi.price_vnd, hoi.ocop_stars, hoi.barcode_list, hoi.stamp_code) == (110000, 4, ["8936123450028"], "TL-HOI-10")
+    assert (hoi.price_vnd, hoi.ocop_stars, hoi.barcode_list, hoi.stamp_code) == (110000, 4, ["8936123450021"], "TL-HOI-10")
     buoi = s.scalars(select(Product).where(Product.name == "Tinh dầu bưởi 10ml")).one()
     assert buoi.producer.name == "HTX Thảo mộc Tuệ Lâm" and buoi.price_vnd == 85000  # name matched without diacritics
     mien = s.scalars(select(Product).where(Product.name == "Miến dong 500g")).one()
-    assert mien.barcode_list == ["8936123451018", "2000000000015"] and mien.ocop_stars is None
+    assert mien.barcode_list == ["8936123451011", "2000000000015"] and mien.ocop_stars is None
 
 
 def test_wrong_columns_are_reported_for_the_sheet_and_nothing_is_imported(s):
@@ -92,8 +92,8 @@ def test_each_bad_row_is_named_with_its_column_and_nothing_is_imported(s):
     sheet = GOOD + [
         ["HTX Thảo mộc Tuệ Lâm", "Tinh dầu sả", "lọ", "liên hệ", 3, "", "", ""],             # row 5: price as text
         ["HTX Chè Không Có", "Chè xanh", "gói", 50000, "", "", "", ""],                      # row 6: unknown producer
-        ["HTX Thảo mộc Tuệ Lâm", "Tinh dầu nhu", "lọ", 120000, "", "", "8936123450028", ""],  # row 7: barcode of row 2
-        ["HTX Thảo mộc Tuệ Lâm", "Tinh dầu gừng", "lọ", 90000, "", "", "8936123450011", ""],  # row 8: already used
+        ["HTX Thảo mộc Tuệ Lâm", "Tinh dầu nhu", "lọ", 120000, "", "", "8936123450021", ""],  # row 7: barcode of row 2
+        ["HTX Thảo mộc Tuệ Lâm", "Tinh dầu gừng", "lọ", 90000, "", "", "8936123450014", ""],  # row 8: already used
         ["HTX Thảo mộc Tuệ Lâm", "Tinh dầu tràm", "lọ", 95000.5, 7, "", "", ""],             # row 9: fraction
         ["HTX Thảo mộc Tuệ Lâm", "", "lọ", 1000, "", "", "", ""],                            # row 10: no name
         ["HTX Thảo mộc Tuệ Lâm", "Tinh dầu quế 10ml", "lọ", 95000, "", "", "", ""],          # row 11: exists
@@ -108,8 +108,8 @@ def test_each_bad_row_is_named_with_its_column_and_nothing_is_imported(s):
     assert sorted(errors) == [5, 6, 7, 8, 9, 10, 11]
     assert "Giá bán (đồng)" in errors[5] and "liên hệ" in errors[5]
     assert "Không có chủ thể \"HTX Chè Không Có\"" in errors[6]
-    assert "8936123450028" in errors[7] and "dòng 2" in errors[7]
-    assert "8936123450011" in errors[8] and "Tinh dầu quế 10ml" in errors[8]
+    assert "8936123450021" in errors[7] and "dòng 2" in errors[7]
+    assert "8936123450014" in errors[8] and "Tinh dầu quế 10ml" in errors[8]
     assert "không có phần lẻ" in errors[9]
     assert "Tên sản phẩm: không được để trống" in errors[10]
     assert "đã có sản phẩm" in errors[11]
@@ -188,6 +188,6 @@ def test_the_template_has_the_columns_the_import_expects(s):
         # The filled-in example row is itself importable once its producer exists.
         report = imports.check_sheet(s, kind, "mau.xlsx", imports.template_workbook(kind))
         if kind == "products":
-            assert report.bad_rows and "8936123450011" in report.bad_rows[0].errors[0]  # taken by the fixture
+            assert report.bad_rows and "8936123450014" in report.bad_rows[0].errors[0]  # taken by the fixture
         else:
             assert "đã có" in report.bad_rows[0].errors[0]
