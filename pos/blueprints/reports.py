@@ -6,7 +6,8 @@ routes under /api/v1/reports call the same services.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
+                   url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,7 +16,7 @@ from ..db import unit_of_work
 from ..errors import DomainError, InvalidInput, NotFound, http_status
 from ..extensions import db
 from ..models import Booth
-from ..services import booths, charts, closing, exports, imports, labels, reports, settlement
+from ..services import booths, charts, closing, exports, imports, labels, print_queue, reports, settlement
 from ..templating import flash_error
 from ..timeutil import local_today
 
@@ -127,6 +128,47 @@ def statement_printed(producer_id):
         closing.record_statement_printed(s, s.get(Booth, booth.id), current_user, producer_id)
     args = {"booth_id": booth.id} if current_user.role == "organiser" else {}
     return redirect(url_for("reports.statement", producer_id=producer_id, print=1, **args))
+
+
+def _print_statements(booth: Booth, producer_ids: list[int] | None, done_message: str) -> None:
+    """Queue statements on this machine's receipt printer (every producer's when producer_ids is None)."""
+    # The printer is this machine's, as the print worker sees it, whichever booth the statement is about.
+    settings = print_queue.printer_settings(db.session, booths.current_booth(db.session), current_app.config)
+    if settings.target.kind == "none":
+        flash(_("Chưa in được: gian hàng chưa cài máy in phiếu (Cài đặt → Máy in). Có thể in bảng khổ A4."),
+              "error")
+        return
+    with unit_of_work(db.session) as s:
+        jobs = settlement.queue_statement_slips(s, s.get(Booth, booth.id), current_user, producer_ids, settings)
+    if not jobs:
+        flash(_("Gian hàng chưa nhận hàng của chủ thể nào."), "warning")
+    else:
+        flash(done_message, "success")
+
+
+@bp.post("/settlements/<int:producer_id>/slip")
+@roles(*MANAGERS)
+def statement_slip(producer_id):
+    """Print one statement on the receipt printer (a "report" print job), noted as printed for signature."""
+    booth = report_booth()
+    st = settlement.statement(db.session, booth, producer_id)  # NotFound (404) before anything is written
+    _print_statements(booth, [st.producer.id],
+                      _("Đã gửi bảng quyết toán của %(name)s ra máy in phiếu.", name=st.producer.name))
+    args = {"booth_id": booth.id} if current_user.role == "organiser" else {}
+    return redirect(url_for("reports.statement", producer_id=st.producer.id, **args))
+
+
+@bp.post("/settlements/slips")
+@roles(*MANAGERS)
+def statement_slips():
+    """Print every producer's statement at the booth on the receipt printer, one slip each."""
+    booth = report_booth()
+    back = request.form.get("back") == "closing"
+    _print_statements(booth, None, _("Đã gửi bảng quyết toán của mọi chủ thể ra máy in phiếu."))
+    if back:
+        return redirect(url_for("reports.closing_page"))
+    args = {"booth_id": booth.id} if current_user.role == "organiser" else {}
+    return redirect(url_for("reports.settlements", **args))
 
 
 # --- closing the fair at this booth ---

@@ -30,8 +30,11 @@ from ..db import get_row
 from ..errors import NotFound
 from ..models import Booth, Fair, Producer, Product, RefundLine, SaleLine, StockDocument, StockMovement, Void
 from ..money import percent_of
+from ..printing import PrinterSettings, Slip
+from ..printing.receipt import amount, format_slip_time
 from ..text import vi_sorted
-from ..timeutil import utcnow
+from ..timeutil import format_date, to_local, utcnow
+from . import print_queue
 from .exports import Column, Table
 
 
@@ -401,3 +404,109 @@ def _rate(bp: int) -> str:
     from ..money import format_percent_bp
 
     return format_percent_bp(bp)
+
+
+# --- the statement on the receipt printer ---
+
+def build_statement_slip(st: Statement, printed_at: datetime | None = None) -> Slip:
+    """The statement as a receipt-printer slip (58 or 80 mm paper), in the interface language.
+
+    Header (statement title, fair, booth, fair dates, producer, commission rate), each
+    product with its units and its money, the totals to sign, any disagreement between
+    the ledger and the sales, two signature spaces (producer, booth), the time printed,
+    a cut. Every figure is the Statement's own. A product's units that are zero are left
+    out to save paper (received, sold, on hand, net qty and net sales always print).
+    printed_at is a UTC time (now by default). Raises nothing.
+    """
+    slip = Slip().title(gettext("BẢNG QUYẾT TOÁN HÀNG KÝ GỬI"))
+    slip.text(st.fair.name, align="center").text(st.booth.name, align="center", bold=True)
+    days = " – ".join(format_date(d) for d in dict.fromkeys((st.fair.starts_on, st.fair.ends_on)) if d)
+    if days:
+        slip.text(days, align="center")
+    slip.separator()
+    slip.text(gettext("Chủ thể: %(name)s", name=st.producer.name), bold=True)
+    if st.producer.phone:
+        slip.row(gettext("ĐT") + ":", st.producer.phone)
+    if st.producer.bank_account:
+        slip.text(gettext("Tài khoản nhận tiền") + ": " + st.producer.bank_account)
+    slip.row(gettext("Hoa hồng") + ":", f"{_rate(st.commission_bp)}\u00a0%")
+    if st.problems:
+        slip.separator().text(gettext("Sổ kho và đơn hàng chưa khớp:"), bold=True)
+        for problem in st.problems:
+            slip.text(f"- {problem}")
+    slip.separator()
+    if st.is_empty:
+        slip.text(gettext("Chủ thể chưa có hàng hay doanh thu nào ở gian hàng này."))
+    for number, ln in enumerate(st.lines, 1):
+        # A no-break space keeps the unit with the name's last word, never alone on a line.
+        slip.text(f"{number}. {ln.name}" + (f"\u00a0({ln.unit})" if ln.unit else ""), bold=True)
+        slip.row("  " + gettext("Giá bán"), amount(ln.price_vnd))
+        _slip_units(slip, ln, indent="  ")
+        _slip_money(slip, ln, indent="  ")
+        slip.row("  " + gettext("Doanh thu thuần"), amount(ln.net_vnd), bold=True)
+        slip.separator()
+    if not st.is_empty:
+        slip.text(gettext("Cộng"), bold=True)
+        _slip_units(slip, st.totals, indent="  ")
+        slip.text(gettext("Số lượng bằng 0 không in."))
+        slip.separator("=")
+    slip.row(gettext("Doanh số gộp"), amount(st.gross_vnd))
+    slip.row(gettext("Trừ giảm giá"), amount(st.discount_vnd))
+    slip.row(gettext("Trừ đơn bị hủy"), amount(st.voided_vnd))
+    slip.row(gettext("Trừ tiền trả lại khách"), amount(st.refunded_vnd))
+    slip.row(gettext("Doanh thu thuần"), amount(st.net_vnd), bold=True)
+    slip.row(gettext("Hoa hồng (%(rate)s %%)", rate=_rate(st.commission_bp)), amount(st.commission_vnd))
+    slip.row(gettext("Số tiền trả chủ thể"), amount(st.payable_vnd), bold=True)
+    for who in (gettext("Đại diện chủ thể"), gettext("Trưởng gian hàng")):
+        slip.blank().text(who, align="center", bold=True).text(gettext("(Ký, ghi rõ họ tên)"), align="center")
+        slip.blank().blank().blank().separator(".")
+    slip.blank().row(gettext("In lúc"), format_slip_time(to_local(printed_at or utcnow())))
+    return slip.cut()
+
+
+def _slip_units(slip: Slip, ln: StatementLine, indent: str) -> None:
+    """A product's (or the totals') units: the ones that always print, then the non-zero others."""
+    # The A4 statement's column order, so the two papers read alike.
+    rows = [(gettext("Nhận"), str(ln.received), True), (gettext("Bán"), str(ln.sold), True),
+            (gettext("Hủy đơn"), str(ln.voided), ln.voided), (gettext("Khách trả lại"), str(ln.refunded), ln.refunded),
+            (gettext("Dùng thử"), str(ln.samples), ln.samples), (gettext("Hỏng"), str(ln.damaged), ln.damaged),
+            (gettext("Điều chỉnh kiểm kê"), f"{ln.adjusted:+d}", ln.adjusted),
+            (gettext("Trả chủ thể"), str(ln.returned), ln.returned)]
+    for label, qty, shown in rows:
+        if shown:
+            slip.row(indent + label, qty)
+    slip.row(indent + gettext("Tồn cuối"), str(ln.on_hand))
+    if ln.counted_qty is not None:
+        slip.row(indent + gettext("Sổ sách / thực đếm"), f"{ln.expected_at_count} / {ln.counted_qty}")
+    slip.row(indent + gettext("SL bán thuần"), str(ln.units_net))
+
+
+def _slip_money(slip: Slip, ln: StatementLine, indent: str) -> None:
+    """A product's money before its net sales: gross, then the deductions that are not zero."""
+    slip.row(indent + gettext("Doanh số gộp"), amount(ln.gross_vnd))
+    for label, value in ((gettext("Giảm giá"), ln.discount_vnd), (gettext("Đơn hủy"), ln.voided_vnd),
+                         (gettext("Trả tiền khách"), ln.refunded_vnd)):
+        if value:
+            slip.row(indent + label, amount(value))
+
+
+def queue_statement_slips(session, booth: Booth, user, producer_ids: list[int] | None,
+                          settings: PrinterSettings) -> list:
+    """Queue statements on the receipt printer, each noted as printed for signature.
+
+    producer_ids None: every producer's statement at the booth. Each statement is its own print job (a "report" job carrying the finished slip), so
+    one that fails can be retried alone; each print is recorded with its figures, as the
+    A4 print is, for the closing page. Returns the jobs: none, and nothing recorded,
+    when the booth has no printer. Raises NotFound (an unknown producer).
+    """
+    from . import closing  # closing builds on this module: imported here, not at the top
+
+    if settings.target.kind == "none":
+        return []
+    if producer_ids is None:
+        producer_ids = [st.producer.id for st in booth_statements(session, booth)]
+    jobs = []
+    for producer_id in producer_ids:
+        st = closing.record_statement_printed(session, booth, user, producer_id)
+        jobs.append(print_queue.enqueue_slip(session, build_statement_slip(st), settings))
+    return jobs
