@@ -589,7 +589,8 @@ OPENAPI_PATHS: dict = {
 
 
 def init_cli(app) -> None:
-    """`pos report …`: the daily report, a settlement statement, catalogue import, closing the fair."""
+    """`pos report …`: the daily report, a settlement statement, catalogue import, closing the fair,
+    rebuilding and checking the dashboard's summary tables."""
     import sys
     from pathlib import Path
 
@@ -687,3 +688,29 @@ def init_cli(app) -> None:
         click.echo(f"Đã đóng hội chợ {booth.fair.code} ở gian hàng {booth.code}.")
         if state.unpushed:
             click.echo(f"Còn {state.unpushed} bản ghi chưa gửi lên máy chủ ban tổ chức.")
+
+    @report_group.command("rebuild-summary")
+    def rebuild_summary_command():
+        """Recompute the dashboard's summary tables from the sales, voids and refunds (after a manual repair)."""
+        from ..services import sales_summary
+
+        with unit_of_work(db.session) as s:
+            written = sales_summary.rebuild(s)
+        for table, rows in written.items():
+            click.echo(f"{table}: {rows} dòng")
+        click.echo("Đã tính lại bảng tổng hợp từ dữ liệu bán hàng.")
+
+    @report_group.command("check-summary")
+    @click.option("--limit", type=int, default=50, help="differences to list (default 50)")
+    def check_summary_command(limit):
+        """Compare the dashboard's summary tables with the sales; list the rows that differ (exit 1 if any)."""
+        from ..services import sales_summary
+
+        differences = sales_summary.check(db.session)
+        db.session.rollback()
+        for difference in differences[:limit]:
+            click.echo(str(difference))
+        if differences:
+            click.echo(f"{len(differences)} dòng lệch: chạy `pos report rebuild-summary` để tính lại.", err=True)
+            raise SystemExit(1)
+        click.echo("Bảng tổng hợp khớp với dữ liệu bán hàng.")

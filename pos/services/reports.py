@@ -8,16 +8,23 @@ order discounts) of sales not voided, less what was refunded on those lines.
 Units are the units sold, less voided and refunded ones. A transaction is a
 sale not voided.
 
-Times are stored as naive UTC. Sales are grouped in SQL by their UTC hour
-(a cheap string prefix on SQLite, date_trunc on PostgreSQL) and each hour is
-turned into Vietnam's day and hour in Python with zoneinfo: correct for any
-zone whose offset is whole hours, and Asia/Ho_Chi_Minh has been UTC+7 with no
-daylight saving since 1975.
+Times are stored as naive UTC. Sales are grouped by their UTC hour and each
+hour is turned into Vietnam's day and hour in Python with zoneinfo: correct for
+any zone whose offset is whole hours, and Asia/Ho_Chi_Minh has been UTC+7 with
+no daylight saving since 1975.
 
-The dashboard runs three grouped queries (lines, refunds, sales) whose result
-is at most booths × products × hours rows; every breakdown (producer, category,
-stars, district, commune, day, hour) is folded from those rows in Python, so a
-fair of millions of sale lines costs one scan, not one per chart.
+The dashboard reads the summary tables (models.summary, kept by
+services.sales_summary in the same transaction as every sale, void and refund):
+sale lines of sales not voided per (booth, product, UTC hour) with their refunds,
+and sales per (booth, hour) and per (booth, producer, hour), not voided and
+voided. That is at most booths × products × hours rows, whatever the number of
+sale lines; product and producer (a few hundred rows) give producer, category,
+stars, district and commune, and every breakdown (those, booth, day, hour) is
+folded from those rows in Python. A date range is whole Vietnam days, so whole
+UTC hours: the hourly rows filter it exactly.
+
+The drill-down and the daily report read the sale lines themselves (one sale's
+lines, one day of one booth).
 """
 from __future__ import annotations
 
@@ -30,8 +37,8 @@ from sqlalchemy import BigInteger, Integer, cast, exists, func, select, true
 
 from ..db import get_row
 from ..errors import InvalidInput, N_, NotFound
-from ..models import (PAYMENT_METHODS, Booth, Fair, Payment, Producer, Product, Refund, RefundLine, Sale, SaleLine,
-                      StockDocument, StockMovement, Void)
+from ..models import (PAYMENT_METHODS, Booth, Fair, HourlyProducerSaleCount, HourlySaleCount, HourlySales, Payment,
+                      Producer, Product, Refund, RefundLine, Sale, SaleLine, StockDocument, StockMovement, Void)
 from ..text import vi_sorted
 from ..timeutil import VN, local_day_bounds, parse_date, to_local
 from .exports import Column, Table
@@ -98,24 +105,10 @@ def _dialect(session) -> str:
     return session.get_bind().dialect.name
 
 
-def _utc_hour(session, column):
-    """The UTC hour a stored time falls in, as something GROUP BY can use."""
-    if _dialect(session) == "postgresql":
-        return func.date_trunc("hour", column)
-    # SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff": the first 13 characters are the hour.
-    return func.substr(column, 1, 13)
-
-
 def _utc_hour_of_day(session, column):
     if _dialect(session) == "postgresql":
         return cast(func.extract("hour", column), Integer)
     return cast(func.substr(column, 12, 2), Integer)
-
-
-def _as_datetime(value) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    return datetime.strptime(value, "%Y-%m-%d %H")
 
 
 def _gross():
@@ -157,72 +150,63 @@ class _Scope:
     end_at: datetime | None = None
     producer_id: int | None = None
     # The booths are every booth in the database (a booth laptop, a hub of one fair): no need to
-    # filter on them, and SQLite then scans the lines in order instead of through the booth index.
+    # filter on them.
     every_booth: bool = False
 
     def booths(self, column):
         return true() if self.every_booth else column.in_(self.booth_ids)
 
 
-def _local(utc_hour) -> datetime:
-    return _as_datetime(utc_hour).replace(tzinfo=timezone.utc).astimezone(VN)
+def _local(utc_hour: datetime) -> datetime:
+    return utc_hour.replace(tzinfo=timezone.utc).astimezone(VN)
+
+
+def _in_scope(stmt, table, scope: _Scope):
+    """Keep a summary table's rows of the scope's booths and hours (the bounds are whole hours)."""
+    stmt = stmt.where(scope.booths(table.booth_id))
+    if scope.start_at is not None:
+        stmt = stmt.where(table.hour_at >= scope.start_at)
+    if scope.end_at is not None:
+        stmt = stmt.where(table.hour_at < scope.end_at)
+    return stmt
 
 
 def _facts(session, scope: _Scope) -> _Facts:
-    hour = _utc_hour(session, Sale.created_at)
-
-    def where(stmt):
-        stmt = stmt.where(scope.booths(SaleLine.booth_id), _not_voided())
-        if scope.start_at is not None:
-            stmt = stmt.where(Sale.created_at >= scope.start_at)
-        if scope.end_at is not None:
-            stmt = stmt.where(Sale.created_at < scope.end_at)
-        if scope.producer_id is not None:
-            stmt = stmt.join(Product, Product.id == SaleLine.product_id).where(Product.producer_id == scope.producer_id)
-        return stmt
-
     facts = _Facts()
     if not scope.booth_ids:
         return facts
+    h = HourlySales
+    stmt = _in_scope(select(h.booth_id, h.product_id, h.hour_at, h.units, h.gross_vnd, h.discount_vnd, h.net_vnd,
+                            h.refunded_units, h.refunded_vnd), h, scope)
+    if scope.producer_id is not None:
+        stmt = stmt.join(Product, Product.id == h.product_id).where(Product.producer_id == scope.producer_id)
     rows = facts.rows
-    for booth_id, product_id, h, units, gross, discount, net in session.execute(where(
-            select(SaleLine.booth_id, SaleLine.product_id, hour, func.sum(SaleLine.qty), func.sum(_gross()),
-                   func.sum(SaleLine.line_discount_vnd + SaleLine.order_discount_vnd), func.sum(SaleLine.net_vnd))
-            .join(Sale, Sale.id == SaleLine.sale_id))
-            .group_by(SaleLine.booth_id, SaleLine.product_id, hour)):
-        rows[(booth_id, product_id, h)] = [int(units), int(gross), int(discount), int(net), 0, 0]
-    for booth_id, product_id, h, units, amount in session.execute(where(
-            select(SaleLine.booth_id, SaleLine.product_id, hour, func.sum(RefundLine.qty),
-                   func.sum(RefundLine.amount_vnd))
-            .select_from(RefundLine).join(SaleLine, SaleLine.id == RefundLine.sale_line_id)
-            .join(Sale, Sale.id == SaleLine.sale_id))
-            .group_by(SaleLine.booth_id, SaleLine.product_id, hour)):
-        row = rows.setdefault((booth_id, product_id, h), [0, 0, 0, 0, 0, 0])
-        row[4] += int(units)
-        row[5] += int(amount)
+    for booth_id, product_id, hour, *values in session.execute(stmt):
+        rows[(booth_id, product_id, hour)] = [int(v) for v in values]
     # A fair has a few hundred distinct hours: each is turned into Vietnam time once.
-    facts.local = {h: _local(h) for h in {key[2] for key in rows}}
+    facts.local = {hour: _local(hour) for hour in {key[2] for key in rows}}
     return facts
+
+
+def _count_table(scope: _Scope):
+    return HourlySaleCount if scope.producer_id is None else HourlyProducerSaleCount
+
+
+def _counts(session, scope: _Scope, column: str):
+    table = _count_table(scope)
+    stmt = _in_scope(select(table.booth_id, table.hour_at, getattr(table, column)), table, scope)
+    if scope.producer_id is not None:
+        stmt = stmt.where(table.producer_id == scope.producer_id)
+    return session.execute(stmt.where(getattr(table, column) > 0))
 
 
 def _transactions(session, scope: _Scope) -> dict[tuple[int, datetime], int]:
     """Sales not voided per (booth, local hour); for a producer, the sales holding its products."""
-    hour = _utc_hour(session, Sale.created_at)
-    if scope.producer_id is None:
-        stmt = select(Sale.booth_id, hour, func.count(Sale.id)).where(scope.booths(Sale.booth_id), _not_voided())
-    else:
-        stmt = (select(Sale.booth_id, hour, func.count(func.distinct(Sale.id)))
-                .join(SaleLine, SaleLine.sale_id == Sale.id).join(Product, Product.id == SaleLine.product_id)
-                .where(scope.booths(Sale.booth_id), _not_voided(), Product.producer_id == scope.producer_id))
-    if scope.start_at is not None:
-        stmt = stmt.where(Sale.created_at >= scope.start_at)
-    if scope.end_at is not None:
-        stmt = stmt.where(Sale.created_at < scope.end_at)
     out: dict[tuple[int, datetime], int] = {}
     if not scope.booth_ids:
         return out
-    for booth_id, h, n in session.execute(stmt.group_by(Sale.booth_id, hour)):
-        out[(booth_id, _local(h))] = int(n)
+    for booth_id, hour, n in _counts(session, scope, "sales"):
+        out[(booth_id, _local(hour))] = int(n)
     return out
 
 
@@ -464,17 +448,10 @@ def _products_taking_part(session, scope: _Scope) -> set[int]:
 
 
 def _voided_count(session, scope: _Scope) -> int:
+    """Voided sales (for a producer, those holding its products)."""
     if not scope.booth_ids:
         return 0
-    stmt = select(func.count(Void.id)).join(Sale, Sale.id == Void.sale_id).where(Sale.booth_id.in_(scope.booth_ids))
-    if scope.start_at is not None:
-        stmt = stmt.where(Sale.created_at >= scope.start_at)
-    if scope.end_at is not None:
-        stmt = stmt.where(Sale.created_at < scope.end_at)
-    if scope.producer_id is not None:
-        stmt = stmt.where(exists().where(SaleLine.sale_id == Sale.id, SaleLine.product_id == Product.id,
-                                         Product.producer_id == scope.producer_id))
-    return int(session.scalar(stmt) or 0)
+    return sum(int(n) for _booth, _hour, n in _counts(session, scope, "voided"))
 
 
 # --- one fair against another ---
@@ -862,8 +839,8 @@ def daily_report(session, booth: Booth, day: date) -> DailyReport:
 
 def sale_days(session, booth: Booth) -> list[date]:
     """The Vietnam days on which the booth sold anything, newest first (to pick a day)."""
-    hour = _utc_hour(session, Sale.created_at)
-    days = {_local(h).date() for h in session.scalars(select(hour).where(Sale.booth_id == booth.id).distinct())}
+    days = {_local(h).date() for h in session.scalars(select(HourlySaleCount.hour_at)
+                                                      .where(HourlySaleCount.booth_id == booth.id))}
     return sorted(days, reverse=True)
 
 

@@ -27,7 +27,7 @@ from ..models import Refund, RefundLine, Sale, SaleLine, Shift, StockMovement, V
 from ..printing import Slip
 from ..printing.receipt import amount, format_slip_time
 from ..timeutil import to_local
-from . import audit, booths, closing, shifts, users
+from . import audit, booths, closing, sales_summary, shifts, users
 from . import validate as v
 
 METHODS = ("cash", "transfer", "card")
@@ -131,6 +131,7 @@ def void_sale(session, booth, user, sale_id, data: dict, *, address: str = "") -
     stamp(session, void, *movements)
     session.add_all([void, *movements])
     session.flush()
+    sales_summary.add_void(session, void)
     audit.record(session, user, "sale.void", sale.receipt_no, address=address, reason=reason,
                  total_vnd=sale.total_vnd, approved_by=approver.username, sale_uuid=sale.uuid)
     return void
@@ -224,6 +225,7 @@ def refund_sale(session, booth, user, sale_id, data: dict, *, address: str = "")
     session.add(refund)
     session.add_all(movements)
     session.flush()
+    sales_summary.add_refund(session, refund)
     audit.record(session, user, "sale.refund", refund.number, address=address, reason=reason, method=method,
                  total_vnd=total, approved_by=approver.username, sale_uuid=sale.uuid,
                  lines=[{"product": line.product_name, "qty": qty, "amount_vnd": amt, "back_to_stock": back}

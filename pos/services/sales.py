@@ -16,7 +16,7 @@ from ..errors import (DiscountOverLimit, IdempotencyConflict, InvalidInput, NotF
 from ..models import Booth, ParkedCart, Payment, Product, Sale, SaleLine, StockMovement, Till
 from ..money import MAX_VND, allocate
 from ..timeutil import local_day_bounds
-from . import audit, closing, shifts, stock, users
+from . import audit, closing, sales_summary, shifts, stock, users
 from . import validate as v
 
 MAX_LINES = 200
@@ -227,6 +227,7 @@ def record_sale(session, booth: Booth, cashier, data: dict, idempotency_key) -> 
     stamp(session, *records)
     session.add(sale)
     session.flush()
+    sales_summary.add_sale(session, sale)
     if approver is not None and approver.id != cashier.id:
         audit.record(session, cashier, "discount.over_limit", sale.receipt_no, approver=approver.username,
                      discount_vnd=line_discount + order_discount, subtotal_vnd=subtotal)

@@ -37,6 +37,7 @@ from ..models import Booth, Fair, Product, RefundLine, Sale, SaleLine, Till, Use
 from ..models.sync import HubBooth, IngestState, SyncConflict, SyncHub
 from ..timeutil import utcnow
 from . import signing
+from . import sales_summary
 from . import sync_wire as wire
 
 BATCH_FORMAT = "fair-pos/batch"
@@ -704,6 +705,25 @@ def _create_ref(session, booth: Booth, spec: wire.Spec, index: int, values: dict
         raise wire.BadRecord(index, spec.name, values["uuid"], N_("cơ sở dữ liệu từ chối: %(why)s"), why=text) from None
 
 
+def _add_to_summary(session, new: list[_Rec], known) -> None:
+    """Add the sales, refunds and voids just stored (never a duplicate: those are not in new) to the
+    dashboard's summary tables, in that order (see sales_summary)."""
+    uuids: dict[str, list[str]] = {"sale": [], "void": [], "refund_line": []}
+    for r in new:
+        if r.spec.name in uuids:
+            uuids[r.spec.name].append(r.values["uuid"])
+    if not any(uuids.values()):
+        return
+    sale_ids = [known["sale"][u] for u in uuids["sale"]]
+    void_ids, refund_line_ids = [], []
+    for model, wanted, ids in ((Void, uuids["void"], void_ids), (RefundLine, uuids["refund_line"], refund_line_ids)):
+        for chunk in wire._chunks(wanted):
+            ids += session.scalars(select(model.id).where(model.uuid.in_(chunk)))
+    sales_summary.add_sales(session, sale_ids)
+    sales_summary.add_refunds(session, refund_line_ids, new_void_ids=void_ids)
+    sales_summary.add_voids(session, void_ids)
+
+
 def ingest_batch(session, booth: Booth, batch: dict, *, via: str = "http", now: datetime | None = None) -> IngestResult:
     """Check a booth's batch whole and store it in the caller's transaction.
 
@@ -736,6 +756,7 @@ def ingest_batch(session, booth: Booth, batch: dict, *, via: str = "http", now: 
     known = _store_refs(session, booth, raw_refs, offset=len(raw_records) + len(raw_context))
     _resolve(session, booth, new + updates, known, new)
     _store(session, booth, origin, new, known)
+    _add_to_summary(session, new, known)
     for r in updates:
         row = _rows_for(r.spec, [r], booth, origin, known)[0]
         session.execute(update(r.spec.table).where(r.spec.table.c.id == r.update_id).values(**row))

@@ -1,0 +1,384 @@
+"""The summary tables of the sales (models.summary), kept in the transaction of the records they sum.
+
+What they hold is exactly what these grouped queries over the ledger give:
+
+- hourly_sales: the sale lines of sales not voided, per (line's booth, product, UTC hour of
+  the sale), with the refund lines of those sale lines alongside;
+- hourly_sale_count: sales per (sale's booth, UTC hour), not voided and voided;
+- hourly_producer_sale_count: the same, counting for each producer the sales holding at
+  least one of its products (product's producer as the catalogue says now).
+
+Every place that writes a sale, a void or a refund calls add_sales, add_voids or
+add_refunds in the same transaction (sales.record_sale, returns.void_sale and refund_sale,
+the hub's sync_hub.ingest_batch); a bulk load that bypasses the services calls rebuild().
+check() compares the tables with a fresh computation from the ledger and returns the
+differences (after a manual repair of the database, or to test all of the above).
+
+Additions are upserts (INSERT … ON CONFLICT DO UPDATE SET col = col + excluded.col), many
+rows per statement, keys sorted: two tills upserting the same hours on PostgreSQL lock the
+rows in the same order, so they queue instead of deadlocking. A void subtracts its sale
+(and any refunds of it) and deletes the rows it leaves at zero, so the tables stay equal
+to the ledger row for row.
+
+Order when records arrive together (a hub batch may hold a sale, its refund and its void):
+sales first, then refunds (a refund counts unless its sale was voided by an earlier
+batch), then voids (which take off everything of their sale held by then).
+
+A sale's time never changes in the app. The demo's history and the tests' record a sale and
+then set its created_at to the moment chosen for it: a mapper event (before_update on Sale)
+moves that sale's figures to its new hour in the same flush.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (BigInteger, and_, case, cast, delete, event, exists, func, inspect, literal, or_, select, true,
+                        union_all)
+
+from ..models import Product, RefundLine, Sale, SaleLine, Void
+from ..models.summary import HourlyProducerSaleCount, HourlySaleCount, HourlySales
+
+CHUNK = 500  # ids per IN (...) and rows per upsert: well under SQLite's limit on bound parameters
+
+_SALES_KEY = ("booth_id", "product_id", "hour_at")
+_SALES_VALUES = ("units", "gross_vnd", "discount_vnd", "net_vnd", "refunded_units", "refunded_vnd")
+_COUNT_KEY = ("booth_id", "hour_at")
+_PRODUCER_KEY = ("booth_id", "producer_id", "hour_at")
+_COUNT_VALUES = ("sales", "voided")
+TABLES = (
+    (HourlySales.__table__, _SALES_KEY, _SALES_VALUES),
+    (HourlySaleCount.__table__, _COUNT_KEY, _COUNT_VALUES),
+    (HourlyProducerSaleCount.__table__, _PRODUCER_KEY, _COUNT_VALUES),
+)
+
+
+def _hour(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+def _chunks(ids) -> list[list[int]]:
+    ids = sorted(set(ids))
+    return [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
+
+
+def _dialect(db) -> str:
+    """db: a Session, or the Connection a flush event gets."""
+    dialect = getattr(db, "dialect", None) or db.get_bind().dialect
+    return dialect.name
+
+
+def _gross():
+    # qty × unit price can pass 2^31 on PostgreSQL's 4-byte integers: multiply as bigint.
+    return cast(SaleLine.qty, BigInteger) * SaleLine.unit_price_vnd
+
+
+@dataclass
+class _Deltas:
+    """Changes to add, per table, key -> list of values (in the order of that table's value columns)."""
+
+    sales: dict
+    counts: dict
+    producers: dict
+
+    @classmethod
+    def empty(cls) -> "_Deltas":
+        return cls({}, {}, {})
+
+    @staticmethod
+    def add(acc: dict, key: tuple, values) -> None:
+        row = acc.get(key)
+        if row is None:
+            acc[key] = list(values)
+        else:
+            for i, v in enumerate(values):
+                row[i] += v
+
+
+def _insert(session):
+    if _dialect(session) == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def _upsert(session, table, key_cols, value_cols, deltas: dict) -> None:
+    if not deltas:
+        return
+    insert = _insert(session)
+    rows = [{**dict(zip(key_cols, key)), **dict(zip(value_cols, values))} for key, values in sorted(deltas.items())]
+    for i in range(0, len(rows), CHUNK):
+        stmt = insert(table).values(rows[i:i + CHUNK])
+        stmt = stmt.on_conflict_do_update(index_elements=list(key_cols),
+                                          set_={c: table.c[c] + stmt.excluded[c] for c in value_cols})
+        session.execute(stmt)
+
+
+def _apply(session, d: _Deltas) -> None:
+    # Always the same table order, and sorted keys within each: concurrent writers never lock in opposite orders.
+    for (table, key_cols, value_cols), deltas in zip(TABLES, (d.sales, d.counts, d.producers)):
+        _upsert(session, table, key_cols, value_cols, deltas)
+
+
+def _sale_lines(session, sale_ids: list[int]):
+    return session.execute(
+        select(Sale.id, Sale.booth_id, Sale.created_at, SaleLine.booth_id, SaleLine.product_id, Product.producer_id,
+               SaleLine.qty, _gross(), SaleLine.line_discount_vnd + SaleLine.order_discount_vnd, SaleLine.net_vnd)
+        .join(SaleLine, SaleLine.sale_id == Sale.id).join(Product, Product.id == SaleLine.product_id)
+        .where(Sale.id.in_(sale_ids)))
+
+
+def _fold_sales(session, sale_ids, sign: int, d: _Deltas) -> None:
+    """Add (sign 1) or take off (sign -1) whole sales: their lines, and one sale in each count."""
+    for chunk in _chunks(sale_ids):
+        for booth_id, at in session.execute(select(Sale.booth_id, Sale.created_at).where(Sale.id.in_(chunk))):
+            d.add(d.counts, (booth_id, _hour(at)), (sign, 0 if sign > 0 else 1))
+        holding = set()
+        for sale_id, sale_booth, at, booth_id, product_id, producer_id, qty, gross, discount, net in \
+                _sale_lines(session, chunk):
+            hour = _hour(at)
+            d.add(d.sales, (booth_id, product_id, hour), (sign * qty, sign * gross, sign * discount, sign * net, 0, 0))
+            holding.add((sale_id, sale_booth, producer_id, hour))
+        for _sale_id, sale_booth, producer_id, hour in holding:
+            d.add(d.producers, (sale_booth, producer_id, hour), (sign, 0 if sign > 0 else 1))
+
+
+def add_sales(session, sale_ids) -> None:
+    """Add new sales (with their lines, already flushed) to the summary tables."""
+    d = _Deltas.empty()
+    _fold_sales(session, sale_ids, 1, d)
+    _apply(session, d)
+
+
+def add_sale(session, sale: Sale) -> None:
+    """add_sales for one sale just recorded."""
+    add_sales(session, [sale.id])
+
+
+def add_refunds(session, refund_line_ids, *, new_void_ids=()) -> None:
+    """Add new refund lines (flushed) to the summary, at their sale's hour.
+
+    A refund of a voided sale counts for nothing (the void took the sale off), except when
+    its void is among new_void_ids: voids stored together with it, added after it by add_voids.
+    """
+    new_void_ids = list(new_void_ids)
+    d = _Deltas.empty()
+    for chunk in _chunks(refund_line_ids):
+        voided = exists().where(Void.sale_id == Sale.id)
+        if new_void_ids:
+            voided = voided.where(Void.id.not_in(new_void_ids))
+        for booth_id, product_id, at, qty, amount in session.execute(
+                select(SaleLine.booth_id, SaleLine.product_id, Sale.created_at, RefundLine.qty, RefundLine.amount_vnd)
+                .join(SaleLine, SaleLine.id == RefundLine.sale_line_id).join(Sale, Sale.id == SaleLine.sale_id)
+                .where(RefundLine.id.in_(chunk), ~voided)):
+            d.add(d.sales, (booth_id, product_id, _hour(at)), (0, 0, 0, 0, qty, amount))
+    _apply(session, d)
+
+
+def add_refund(session, refund) -> None:
+    """add_refunds for the lines of one refund just recorded."""
+    add_refunds(session, [line.id for line in refund.lines])
+
+
+def add_voids(session, void_ids) -> None:
+    """Take voided sales off the summary: their lines and every refund of them held now; count them as voided."""
+    d = _Deltas.empty()
+    sale_ids = []
+    for chunk in _chunks(void_ids):
+        sale_ids += session.scalars(select(Void.sale_id).where(Void.id.in_(chunk)))
+    _fold_sales(session, sale_ids, -1, d)
+    for chunk in _chunks(sale_ids):
+        for booth_id, product_id, at, qty, amount in session.execute(
+                select(SaleLine.booth_id, SaleLine.product_id, Sale.created_at, RefundLine.qty, RefundLine.amount_vnd)
+                .join(SaleLine, SaleLine.id == RefundLine.sale_line_id).join(Sale, Sale.id == SaleLine.sale_id)
+                .where(Sale.id.in_(chunk))):
+            d.add(d.sales, (booth_id, product_id, _hour(at)), (0, 0, 0, 0, -qty, -amount))
+    _apply(session, d)
+    _drop_empty(session, d)
+
+
+def add_void(session, void: Void) -> None:
+    """add_voids for one void just recorded."""
+    add_voids(session, [void.id])
+
+
+# --- a sale re-dated after it was recorded ---
+
+def _move_sale(db, sale_id: int, booth_id: int, old_at: datetime, new_at: datetime) -> None:
+    """Move a sale's whole share of the summary (lines, refunds, counts) from its old hour to its new one."""
+    voided = bool(db.execute(select(func.count()).select_from(Void).where(Void.sale_id == sale_id)).scalar())
+    lines = db.execute(
+        select(SaleLine.booth_id, SaleLine.product_id, Product.producer_id, SaleLine.qty, _gross(),
+               SaleLine.line_discount_vnd + SaleLine.order_discount_vnd, SaleLine.net_vnd)
+        .join(Product, Product.id == SaleLine.product_id).where(SaleLine.sale_id == sale_id)).all()
+    refunds = db.execute(
+        select(SaleLine.booth_id, SaleLine.product_id, RefundLine.qty, RefundLine.amount_vnd)
+        .join(SaleLine, SaleLine.id == RefundLine.sale_line_id).where(SaleLine.sale_id == sale_id)).all()
+    d = _Deltas.empty()
+    for sign, hour in ((-1, _hour(old_at)), (1, _hour(new_at))):
+        counted = (0, sign) if voided else (sign, 0)
+        d.add(d.counts, (booth_id, hour), counted)
+        for producer_id in {row[2] for row in lines}:
+            d.add(d.producers, (booth_id, producer_id, hour), counted)
+        if voided:
+            continue
+        for line_booth, product_id, _producer, qty, gross, discount, net in lines:
+            d.add(d.sales, (line_booth, product_id, hour), (sign * qty, sign * gross, sign * discount, sign * net, 0, 0))
+        for line_booth, product_id, qty, amount in refunds:
+            d.add(d.sales, (line_booth, product_id, hour), (0, 0, 0, 0, sign * qty, sign * amount))
+    _apply(db, d)
+    _drop_empty(db, d)
+
+
+@event.listens_for(Sale, "before_update")
+def _sale_redated(_mapper, connection, sale: Sale) -> None:
+    # The app never changes a sale's time; the demo's history and the tests' do, right after
+    # recording a sale "at" a chosen moment. Its figures follow it, in the same flush.
+    history = inspect(sale).attrs.created_at.history
+    if not history.deleted or not history.added:
+        return
+    old_at, new_at = history.deleted[0], history.added[0]
+    if old_at is None or new_at is None or _hour(old_at) == _hour(new_at):
+        return
+    _move_sale(connection, sale.id, sale.booth_id, old_at, new_at)
+
+
+def _drop_empty(db, d: _Deltas) -> None:
+    """Delete the rows taking off left at zero: the ledger's grouping has no row where nothing was sold."""
+    for (table, key_cols, value_cols), deltas in zip(TABLES, (d.sales, d.counts, d.producers)):
+        keys = sorted(k for k, values in deltas.items() if any(v < 0 for v in values))
+        for i in range(0, len(keys), CHUNK):
+            db.execute(delete(table).where(*[table.c[c] == 0 for c in value_cols],
+                                           _key_in(table, key_cols, keys[i:i + CHUNK])))
+
+
+def _key_in(table, key_cols, keys):
+    return or_(*[and_(*[table.c[c] == v for c, v in zip(key_cols, key)]) for key in keys])
+
+
+# --- from the ledger ---
+
+def _hour_sql(session, column):
+    """The UTC hour of a stored time, as the summary tables store it."""
+    if _dialect(session) == "postgresql":
+        return func.date_trunc("hour", column)
+    # SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff" (SQLAlchemy's format): keep the hour, zero the rest.
+    return func.substr(column, 1, 13).concat(":00:00.000000")
+
+
+def _not_voided():
+    return ~exists().where(Void.sale_id == Sale.id)
+
+
+def _ledger_selects(session, booth_ids=None, producer_ids=None):
+    """The three grouped queries the tables must equal (column order as in the tables)."""
+    hour = _hour_sql(session, Sale.created_at)
+    zero = literal(0, BigInteger)
+
+    def booths(column):
+        return column.in_(booth_ids) if booth_ids is not None else true()
+
+    lines = (select(SaleLine.booth_id.label("booth_id"), SaleLine.product_id.label("product_id"), hour.label("hour_at"),
+                    cast(SaleLine.qty, BigInteger).label("units"), _gross().label("gross"),
+                    cast(SaleLine.line_discount_vnd + SaleLine.order_discount_vnd, BigInteger).label("discount"),
+                    cast(SaleLine.net_vnd, BigInteger).label("net"), zero.label("r_units"), zero.label("r_vnd"))
+             .join(Sale, Sale.id == SaleLine.sale_id).where(booths(SaleLine.booth_id), _not_voided()))
+    refunds = (select(SaleLine.booth_id, SaleLine.product_id, hour, zero, zero, zero, zero,
+                      cast(RefundLine.qty, BigInteger), cast(RefundLine.amount_vnd, BigInteger))
+               .select_from(RefundLine).join(SaleLine, SaleLine.id == RefundLine.sale_line_id)
+               .join(Sale, Sale.id == SaleLine.sale_id).where(booths(SaleLine.booth_id), _not_voided()))
+    u = union_all(lines, refunds).subquery()
+    sales = (select(u.c.booth_id, u.c.product_id, u.c.hour_at, func.sum(u.c.units), func.sum(u.c.gross),
+                    func.sum(u.c.discount), func.sum(u.c.net), func.sum(u.c.r_units), func.sum(u.c.r_vnd))
+             .group_by(u.c.booth_id, u.c.product_id, u.c.hour_at))
+
+    is_voided = exists().where(Void.sale_id == Sale.id)
+    flags = (select(Sale.booth_id.label("booth_id"), hour.label("hour_at"),
+                    case((is_voided, 0), else_=1).label("live"), case((is_voided, 1), else_=0).label("dead"))
+             .where(booths(Sale.booth_id)).subquery())
+    counts = (select(flags.c.booth_id, flags.c.hour_at, func.sum(flags.c.live), func.sum(flags.c.dead))
+              .group_by(flags.c.booth_id, flags.c.hour_at))
+
+    holding = (select(Sale.id, Sale.booth_id.label("booth_id"), Product.producer_id.label("producer_id"),
+                      hour.label("hour_at"), case((is_voided, 0), else_=1).label("live"),
+                      case((is_voided, 1), else_=0).label("dead"))
+               .join(SaleLine, SaleLine.sale_id == Sale.id).join(Product, Product.id == SaleLine.product_id)
+               .where(booths(Sale.booth_id)).distinct())
+    if producer_ids is not None:
+        holding = holding.where(Product.producer_id.in_(producer_ids))
+    holding = holding.subquery()
+    producers = (select(holding.c.booth_id, holding.c.producer_id, holding.c.hour_at, func.sum(holding.c.live),
+                        func.sum(holding.c.dead))
+                 .group_by(holding.c.booth_id, holding.c.producer_id, holding.c.hour_at))
+    return sales, counts, producers
+
+
+def rebuild(session, booth_ids=None) -> dict[str, int]:
+    """Recompute the summary tables from the ledger (every booth, or only booth_ids), in the caller's transaction.
+
+    Returns the rows written per table.
+    """
+    session.flush()
+    booth_ids = None if booth_ids is None else list(booth_ids)
+    written = {}
+    for (table, key_cols, value_cols), stmt in zip(TABLES, _ledger_selects(session, booth_ids)):
+        wipe = delete(table)
+        if booth_ids is not None:
+            wipe = wipe.where(table.c.booth_id.in_(booth_ids))
+        session.execute(wipe)
+        result = session.execute(table.insert().from_select([*key_cols, *value_cols], stmt))
+        written[table.name] = result.rowcount
+    return written
+
+
+def rebuild_producer_counts(session, producer_ids) -> None:
+    """Recompute the producers' sale counts (after a product moved from one producer to another)."""
+    session.flush()
+    producer_ids = list(producer_ids)
+    table = HourlyProducerSaleCount.__table__
+    session.execute(delete(table).where(table.c.producer_id.in_(producer_ids)))
+    stmt = _ledger_selects(session, producer_ids=producer_ids)[2]
+    session.execute(table.insert().from_select([*_PRODUCER_KEY, *_COUNT_VALUES], stmt))
+
+
+@dataclass
+class Difference:
+    table: str
+    key: tuple
+    held: tuple | None  # in the summary table (None: no row)
+    expected: tuple | None  # from the ledger (None: no row)
+
+    def __str__(self) -> str:
+        return f"{self.table} {self.key}: held {self.held}, ledger {self.expected}"
+
+
+def _norm_hour(value) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def check(session, booth_ids=None) -> list[Difference]:
+    """Compare the summary tables with the ledger; returns the rows that differ (empty when they agree)."""
+    session.flush()
+    booth_ids = None if booth_ids is None else list(booth_ids)
+    out: list[Difference] = []
+    for (table, key_cols, value_cols), stmt in zip(TABLES, _ledger_selects(session, booth_ids)):
+        n = len(key_cols)
+
+        def keyed(rows):
+            acc = {}
+            for row in rows:
+                key = (*row[:n - 1], _norm_hour(row[n - 1]))
+                acc[key] = tuple(int(v) for v in row[n:])
+            return acc
+
+        held_stmt = select(*[table.c[c] for c in (*key_cols, *value_cols)])
+        if booth_ids is not None:
+            held_stmt = held_stmt.where(table.c.booth_id.in_(booth_ids))
+        held, expected = keyed(session.execute(held_stmt)), keyed(session.execute(stmt))
+        for key in sorted(set(held) | set(expected)):
+            if held.get(key) != expected.get(key):
+                out.append(Difference(table.name, key, held.get(key), expected.get(key)))
+    return out
