@@ -8,15 +8,17 @@ What they hold is exactly what these grouped queries over the ledger give:
 - hourly_producer_sale_count: the same, counting for each producer the sales holding at
   least one of its products (product's producer as the catalogue says now).
 
-Every place that writes a sale, a void or a refund calls add_sales, add_voids or
-add_refunds in the same transaction (sales.record_sale, returns.void_sale and refund_sale,
-the hub's sync_hub.ingest_batch); a bulk load that bypasses the services calls rebuild().
+Every place that writes a sale, a void or a refund calls add_sale, add_void, add_refund or
+(many at once) add_records in the same transaction (sales.record_sale, returns.void_sale and
+refund_sale, the hub's sync_hub.ingest_batch); a bulk load that bypasses the services calls
+rebuild().
 check() compares the tables with a fresh computation from the ledger and returns the
 differences (after a manual repair of the database, or to test all of the above).
 
 Additions are upserts (INSERT … ON CONFLICT DO UPDATE SET col = col + excluded.col), many
-rows per statement, keys sorted: two tills upserting the same hours on PostgreSQL lock the
-rows in the same order, so they queue instead of deadlocking. A void subtracts its sale
+rows per statement, one pass per use case in a fixed table order with keys sorted: two tills
+upserting the same hours on PostgreSQL lock the rows in the same order, so they queue instead
+of deadlocking. A void subtracts its sale
 (and any refunds of it) and deletes the rows it leaves at zero, so the tables stay equal
 to the ledger row for row.
 
@@ -104,10 +106,9 @@ def _insert(session):
 
 
 def _upsert(session, table, key_cols, value_cols, deltas: dict) -> None:
-    if not deltas:
-        return
     insert = _insert(session)
-    rows = [{**dict(zip(key_cols, key)), **dict(zip(value_cols, values))} for key, values in sorted(deltas.items())]
+    rows = [{**dict(zip(key_cols, key)), **dict(zip(value_cols, values))}
+            for key, values in sorted(deltas.items()) if any(values)]
     for i in range(0, len(rows), CHUNK):
         stmt = insert(table).values(rows[i:i + CHUNK])
         stmt = stmt.on_conflict_do_update(index_elements=list(key_cols),
@@ -116,9 +117,19 @@ def _upsert(session, table, key_cols, value_cols, deltas: dict) -> None:
 
 
 def _apply(session, d: _Deltas) -> None:
-    # Always the same table order, and sorted keys within each: concurrent writers never lock in opposite orders.
+    """Add the deltas, then delete the rows taking off left at zero (the ledger's grouping has no
+    row where nothing was sold). One call per use case: always the same table order, and sorted
+    keys within each, so concurrent writers never lock rows in opposite orders."""
     for (table, key_cols, value_cols), deltas in zip(TABLES, (d.sales, d.counts, d.producers)):
         _upsert(session, table, key_cols, value_cols, deltas)
+        emptied = sorted(k for k, values in deltas.items() if any(v < 0 for v in values))
+        for i in range(0, len(emptied), CHUNK):
+            session.execute(delete(table).where(*[table.c[c] == 0 for c in value_cols],
+                                                _key_in(table, key_cols, emptied[i:i + CHUNK])))
+
+
+def _key_in(table, key_cols, keys):
+    return or_(*[and_(*[table.c[c] == v for c, v in zip(key_cols, key)]) for key in keys])
 
 
 def _sale_lines(session, sale_ids: list[int]):
@@ -130,10 +141,11 @@ def _sale_lines(session, sale_ids: list[int]):
 
 
 def _fold_sales(session, sale_ids, sign: int, d: _Deltas) -> None:
-    """Add (sign 1) or take off (sign -1) whole sales: their lines, and one sale in each count."""
+    """Add (sign 1) or take off as voided (sign -1) whole sales: their lines, and the sale in each count."""
+    counted = (1, 0) if sign > 0 else (-1, 1)
     for chunk in _chunks(sale_ids):
         for booth_id, at in session.execute(select(Sale.booth_id, Sale.created_at).where(Sale.id.in_(chunk))):
-            d.add(d.counts, (booth_id, _hour(at)), (sign, 0 if sign > 0 else 1))
+            d.add(d.counts, (booth_id, _hour(at)), counted)
         holding = set()
         for sale_id, sale_booth, at, booth_id, product_id, producer_id, qty, gross, discount, net in \
                 _sale_lines(session, chunk):
@@ -141,66 +153,54 @@ def _fold_sales(session, sale_ids, sign: int, d: _Deltas) -> None:
             d.add(d.sales, (booth_id, product_id, hour), (sign * qty, sign * gross, sign * discount, sign * net, 0, 0))
             holding.add((sale_id, sale_booth, producer_id, hour))
         for _sale_id, sale_booth, producer_id, hour in holding:
-            d.add(d.producers, (sale_booth, producer_id, hour), (sign, 0 if sign > 0 else 1))
+            d.add(d.producers, (sale_booth, producer_id, hour), counted)
 
 
-def add_sales(session, sale_ids) -> None:
-    """Add new sales (with their lines, already flushed) to the summary tables."""
+def _fold_refunds(session, where, sign: int, d: _Deltas) -> None:
+    for booth_id, product_id, at, qty, amount in session.execute(
+            select(SaleLine.booth_id, SaleLine.product_id, Sale.created_at, RefundLine.qty, RefundLine.amount_vnd)
+            .join(SaleLine, SaleLine.id == RefundLine.sale_line_id).join(Sale, Sale.id == SaleLine.sale_id)
+            .where(*where)):
+        d.add(d.sales, (booth_id, product_id, _hour(at)), (0, 0, 0, 0, sign * qty, sign * amount))
+
+
+def add_records(session, *, sale_ids=(), refund_line_ids=(), void_ids=()) -> None:
+    """Add new sales, refund lines and voids (all flushed, stored together) to the summary tables.
+
+    In the order of the module docstring: the sales whole; the refund lines, unless their sale
+    was voided before (a void among void_ids comes after them); then the voided sales taken
+    off, with every refund of them held by then.
+    """
+    void_ids = list(void_ids)
     d = _Deltas.empty()
     _fold_sales(session, sale_ids, 1, d)
+    for chunk in _chunks(refund_line_ids):
+        voided = exists().where(Void.sale_id == Sale.id)
+        if void_ids:
+            voided = voided.where(Void.id.not_in(void_ids))
+        _fold_refunds(session, (RefundLine.id.in_(chunk), ~voided), 1, d)
+    voided_sales = []
+    for chunk in _chunks(void_ids):
+        voided_sales += session.scalars(select(Void.sale_id).where(Void.id.in_(chunk)))
+    _fold_sales(session, voided_sales, -1, d)
+    for chunk in _chunks(voided_sales):
+        _fold_refunds(session, (Sale.id.in_(chunk),), -1, d)
     _apply(session, d)
 
 
 def add_sale(session, sale: Sale) -> None:
-    """add_sales for one sale just recorded."""
-    add_sales(session, [sale.id])
-
-
-def add_refunds(session, refund_line_ids, *, new_void_ids=()) -> None:
-    """Add new refund lines (flushed) to the summary, at their sale's hour.
-
-    A refund of a voided sale counts for nothing (the void took the sale off), except when
-    its void is among new_void_ids: voids stored together with it, added after it by add_voids.
-    """
-    new_void_ids = list(new_void_ids)
-    d = _Deltas.empty()
-    for chunk in _chunks(refund_line_ids):
-        voided = exists().where(Void.sale_id == Sale.id)
-        if new_void_ids:
-            voided = voided.where(Void.id.not_in(new_void_ids))
-        for booth_id, product_id, at, qty, amount in session.execute(
-                select(SaleLine.booth_id, SaleLine.product_id, Sale.created_at, RefundLine.qty, RefundLine.amount_vnd)
-                .join(SaleLine, SaleLine.id == RefundLine.sale_line_id).join(Sale, Sale.id == SaleLine.sale_id)
-                .where(RefundLine.id.in_(chunk), ~voided)):
-            d.add(d.sales, (booth_id, product_id, _hour(at)), (0, 0, 0, 0, qty, amount))
-    _apply(session, d)
+    """Add a sale just recorded (with its lines)."""
+    add_records(session, sale_ids=[sale.id])
 
 
 def add_refund(session, refund) -> None:
-    """add_refunds for the lines of one refund just recorded."""
-    add_refunds(session, [line.id for line in refund.lines])
-
-
-def add_voids(session, void_ids) -> None:
-    """Take voided sales off the summary: their lines and every refund of them held now; count them as voided."""
-    d = _Deltas.empty()
-    sale_ids = []
-    for chunk in _chunks(void_ids):
-        sale_ids += session.scalars(select(Void.sale_id).where(Void.id.in_(chunk)))
-    _fold_sales(session, sale_ids, -1, d)
-    for chunk in _chunks(sale_ids):
-        for booth_id, product_id, at, qty, amount in session.execute(
-                select(SaleLine.booth_id, SaleLine.product_id, Sale.created_at, RefundLine.qty, RefundLine.amount_vnd)
-                .join(SaleLine, SaleLine.id == RefundLine.sale_line_id).join(Sale, Sale.id == SaleLine.sale_id)
-                .where(Sale.id.in_(chunk))):
-            d.add(d.sales, (booth_id, product_id, _hour(at)), (0, 0, 0, 0, -qty, -amount))
-    _apply(session, d)
-    _drop_empty(session, d)
+    """Add the lines of a refund just recorded, at their sale's hour."""
+    add_records(session, refund_line_ids=[line.id for line in refund.lines])
 
 
 def add_void(session, void: Void) -> None:
-    """add_voids for one void just recorded."""
-    add_voids(session, [void.id])
+    """Take a voided sale off (its lines and refunds), counting it as voided."""
+    add_records(session, void_ids=[void.id])
 
 
 # --- a sale re-dated after it was recorded ---
@@ -228,7 +228,6 @@ def _move_sale(db, sale_id: int, booth_id: int, old_at: datetime, new_at: dateti
         for line_booth, product_id, qty, amount in refunds:
             d.add(d.sales, (line_booth, product_id, hour), (0, 0, 0, 0, sign * qty, sign * amount))
     _apply(db, d)
-    _drop_empty(db, d)
 
 
 @event.listens_for(Sale, "before_update")
@@ -242,19 +241,6 @@ def _sale_redated(_mapper, connection, sale: Sale) -> None:
     if old_at is None or new_at is None or _hour(old_at) == _hour(new_at):
         return
     _move_sale(connection, sale.id, sale.booth_id, old_at, new_at)
-
-
-def _drop_empty(db, d: _Deltas) -> None:
-    """Delete the rows taking off left at zero: the ledger's grouping has no row where nothing was sold."""
-    for (table, key_cols, value_cols), deltas in zip(TABLES, (d.sales, d.counts, d.producers)):
-        keys = sorted(k for k, values in deltas.items() if any(v < 0 for v in values))
-        for i in range(0, len(keys), CHUNK):
-            db.execute(delete(table).where(*[table.c[c] == 0 for c in value_cols],
-                                           _key_in(table, key_cols, keys[i:i + CHUNK])))
-
-
-def _key_in(table, key_cols, keys):
-    return or_(*[and_(*[table.c[c] == v for c, v in zip(key_cols, key)]) for key in keys])
 
 
 # --- from the ledger ---

@@ -706,8 +706,8 @@ def _create_ref(session, booth: Booth, spec: wire.Spec, index: int, values: dict
 
 
 def _add_to_summary(session, new: list[_Rec], known) -> None:
-    """Add the sales, refunds and voids just stored (never a duplicate: those are not in new) to the
-    dashboard's summary tables, in that order (see sales_summary)."""
+    """Add the sales, refunds and voids just stored to the dashboard's summary tables, all in one
+    pass. Never a record the hub already held: those were marked duplicates and are not in new."""
     uuids: dict[str, list[str]] = {"sale": [], "void": [], "refund_line": []}
     for r in new:
         if r.spec.name in uuids:
@@ -719,9 +719,7 @@ def _add_to_summary(session, new: list[_Rec], known) -> None:
     for model, wanted, ids in ((Void, uuids["void"], void_ids), (RefundLine, uuids["refund_line"], refund_line_ids)):
         for chunk in wire._chunks(wanted):
             ids += session.scalars(select(model.id).where(model.uuid.in_(chunk)))
-    sales_summary.add_sales(session, sale_ids)
-    sales_summary.add_refunds(session, refund_line_ids, new_void_ids=void_ids)
-    sales_summary.add_voids(session, void_ids)
+    sales_summary.add_records(session, sale_ids=sale_ids, refund_line_ids=refund_line_ids, void_ids=void_ids)
 
 
 def ingest_batch(session, booth: Booth, batch: dict, *, via: str = "http", now: datetime | None = None) -> IngestResult:

@@ -253,6 +253,47 @@ def test_check_and_rebuild_from_the_command_line(any_app):
     _equal_to_a_rebuild(any_app)
 
 
+def test_a_sale_its_refund_and_its_void_stored_apart_or_together_sum_to_the_ledger(any_app):
+    """A hub may get a sale, refunds of it and a void of it in one batch or in several (a booth
+    refuses that pair; a tampered or odd database might not): the sum still equals the ledger."""
+    from pos.db import stamp
+    from pos.models import RefundLine, SaleLine, Void
+
+    h = _history(any_app)
+    sale_id = h["ids"][1]  # refunded twice above
+    with any_app.app_context(), unit_of_work(db.session) as s:
+        refund_lines = list(s.scalars(select(RefundLine.id).join(SaleLine, SaleLine.id == RefundLine.sale_line_id)
+                                      .where(SaleLine.sale_id == sale_id).order_by(RefundLine.id)))
+        assert len(refund_lines) == 2
+
+        def start_over():
+            """Empty tables, then every record but this sale's, its refunds and the void to come."""
+            for table in TABLES:
+                s.execute(text(f"DELETE FROM {table}"))
+            sales_summary.add_records(
+                s, sale_ids=list(s.scalars(select(Sale.id).where(Sale.id != sale_id))),
+                void_ids=list(s.scalars(select(Void.id).where(Void.sale_id != sale_id))),
+                refund_line_ids=list(s.scalars(select(RefundLine.id).where(RefundLine.id.not_in(refund_lines)))))
+
+        # Apart: the sale, then one refund, then the other refund with the void, in three batches.
+        start_over()
+        sales_summary.add_records(s, sale_ids=[sale_id])
+        sales_summary.add_records(s, refund_line_ids=refund_lines[:1])
+        manager = s.scalars(select(User).where(User.username == "quanly")).one()
+        void = Void(booth_id=h["world"].booth_id, sale_id=sale_id, reason="Sổ lạ", created_by_id=manager.id,
+                    approved_by_id=manager.id)
+        stamp(s, void)
+        s.add(void)
+        s.flush()
+        sales_summary.add_records(s, refund_line_ids=refund_lines[1:], void_ids=[void.id])
+        assert sales_summary.check(s) == []
+        # Together: all of them in one batch.
+        start_over()
+        sales_summary.add_records(s, sale_ids=[sale_id], refund_line_ids=refund_lines, void_ids=[void.id])
+        assert sales_summary.check(s) == []
+    _equal_to_a_rebuild(any_app)
+
+
 # --- at the hub ---
 
 def test_a_hub_ingesting_a_push_keeps_its_tables_equal_to_its_ledger_and_counts_a_batch_sent_twice_once(
