@@ -36,7 +36,7 @@ from ..errors import DomainError, Forbidden, InvalidInput, N_, NotFound
 from ..models import Booth, Fair, Product, RefundLine, Sale, SaleLine, Till, User, Void
 from ..models.sync import HubBooth, IngestState, SyncConflict, SyncHub
 from ..timeutil import utcnow
-from . import signing
+from . import numbering, signing
 from . import sales_summary
 from . import sync_wire as wire
 
@@ -198,16 +198,6 @@ def signing_key_of(session, booth: Booth) -> str:
 
 # --- provisioning (hub -> booth) --------------------------------------------------------------
 
-def till_high_water(session, booth: Booth) -> dict[str, int]:
-    """Per till of the booth, the highest receipt number the hub holds (a restored booth
-    continues from there, so its new sales never reuse a number already on the hub)."""
-    rows = session.execute(
-        select(Till.uuid, func.max(Sale.number)).join(Sale, Sale.till_id == Till.id)
-        .where(Till.booth_id == booth.id).group_by(Till.uuid)
-    ).all()
-    return {uuid: int(n or 0) for uuid, n in rows}
-
-
 def provisioning_payload(session, booth: Booth, *, include_key: bool = False) -> dict:
     """What a booth gets from the hub: its fair, its own settings and tills, every producer and
     product with prices and barcodes, and its own staff (managers and cashiers of this booth).
@@ -230,7 +220,8 @@ def provisioning_payload(session, booth: Booth, *, include_key: bool = False) ->
     for spec in wire.catalogue_specs():  # parents first
         if spec.name in selection:
             records += wire.dump_rows(session, spec, wire.select_rows(session, spec, *selection[spec.name]))
-    high = till_high_water(session, booth)
+    numbers = numbering.high_water(session, booth)
+    high = numbers["tills_high_water"]
     for rec in records:
         if rec["table"] == "till":
             rec["last_number"] = max(rec["last_number"], high.get(rec["uuid"], 0))
@@ -241,7 +232,7 @@ def provisioning_payload(session, booth: Booth, *, include_key: bool = False) ->
         barcodes.setdefault(product_uuid, []).append(code)
     payload = {"format": PROVISION_FORMAT, "version": wire.WIRE_VERSION, "booth_uuid": booth.uuid,
                "booth": booth_label(booth), "hub": _hub_name(session), "created_at": utcnow().isoformat(),
-               "records": records, "barcodes": barcodes}
+               "records": records, "barcodes": barcodes, "numbers": numbers}
     if include_key:
         payload["signing_key"] = signing_key_of(session, booth)
     return payload
@@ -907,7 +898,16 @@ def compare_totals(session, booth: Booth, booth_side: dict) -> dict:
     row.last_compare = json.dumps(dict(diff, booth_unpushed=booth_side.get("unpushed", 0)), ensure_ascii=False)
     session.flush()
     return {"format": TOTALS_FORMAT, "hub": hub_side, "differences": diff,
-            "tills_high_water": till_high_water(session, booth)}
+            **numbering.high_water(session, booth), "closed_shifts": closed_shifts(session, booth)}
+
+
+def closed_shifts(session, booth: Booth) -> list[dict]:
+    """The booth's shifts the hub holds closed, in their wire form: a booth restored from a backup
+    taken while one was open closes it as it was closed (sync_booth.adopt_closed_shifts), rather
+    than closing it a second time with another count the hub would have to refuse."""
+    spec = next(s for s in wire.travelling_specs() if s.name == "shift")
+    return wire.dump_rows(session, spec, wire.select_rows(session, spec, spec.table.c.booth_id == booth.id,
+                                                          spec.table.c.closed_at.is_not(None)))
 
 
 # --- status pages -----------------------------------------------------------------------------
