@@ -33,7 +33,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ..db import identity
 from ..errors import DomainError, Forbidden, InvalidInput, N_, NotFound
-from ..models import Booth, Fair, Product, RefundLine, Sale, SaleLine, Till, User, Void
+from ..models import Booth, Fair, Product, RefundLine, SaleLine, Till, User, Void
 from ..models.sync import HubBooth, IngestState, SyncConflict, SyncHub
 from ..timeutil import utcnow
 from . import numbering, signing
