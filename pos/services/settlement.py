@@ -242,9 +242,9 @@ def _compute(session, booths: list[Booth], producer_ids: list[int] | None,
     for booth_id, pid, qty, net in voided:
         ln = line(booth_id, pid)
         ln.units_voided, ln.voided_vnd = int(qty or 0), int(net or 0)
-    for booth_id, pid, qty, amount in refunded:
+    for booth_id, pid, qty, paid in refunded:
         ln = line(booth_id, pid)
-        ln.units_refunded, ln.refunded_vnd = int(qty or 0), int(amount or 0)
+        ln.units_refunded, ln.refunded_vnd = int(qty or 0), int(paid or 0)
     for m in counts:  # the last count of each product wins
         ln = line(m.booth_id, m.product_id)
         ln.counted_qty, ln.expected_at_count, ln.counted_at = m.counted_qty, m.counted_qty - m.qty, m.created_at
