@@ -181,8 +181,9 @@ def _facts(session, scope: _Scope) -> _Facts:
     if scope.producer_id is not None:
         stmt = stmt.join(Product, Product.id == h.product_id).where(Product.producer_id == scope.producer_id)
     rows = facts.rows
-    for booth_id, product_id, hour, *values in session.execute(stmt):
-        rows[(booth_id, product_id, hour)] = [int(v) for v in values]
+    # Core rows, not ORM ones: up to booths × products × hours of them, and the columns are already ints.
+    for booth_id, product_id, hour, *values in session.connection().execute(stmt):
+        rows[(booth_id, product_id, hour)] = values
     # A fair has a few hundred distinct hours: each is turned into Vietnam time once.
     facts.local = {hour: _local(hour) for hour in {key[2] for key in rows}}
     return facts

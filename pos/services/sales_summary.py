@@ -18,9 +18,8 @@ differences (after a manual repair of the database, or to test all of the above)
 Additions are upserts (INSERT … ON CONFLICT DO UPDATE SET col = col + excluded.col), many
 rows per statement, one pass per use case in a fixed table order with keys sorted: two tills
 upserting the same hours on PostgreSQL lock the rows in the same order, so they queue instead
-of deadlocking. A void subtracts its sale
-(and any refunds of it) and deletes the rows it leaves at zero, so the tables stay equal
-to the ledger row for row.
+of deadlocking. A void subtracts its sale (and any refunds of it) and deletes the rows it
+leaves at zero, so the tables stay equal to the ledger row for row.
 
 Order when records arrive together (a hub batch may hold a sale, its refund and its void):
 sales first, then refunds (a refund counts unless its sale was voided by an earlier
@@ -313,8 +312,12 @@ def rebuild(session, booth_ids=None) -> dict[str, int]:
         if booth_ids is not None:
             wipe = wipe.where(table.c.booth_id.in_(booth_ids))
         session.execute(wipe)
-        result = session.execute(table.insert().from_select([*key_cols, *value_cols], stmt))
-        written[table.name] = result.rowcount
+        session.execute(table.insert().from_select([*key_cols, *value_cols], stmt))
+        # Counted afterwards: an INSERT … SELECT's rowcount is -1 through some drivers (psycopg here).
+        count = select(func.count()).select_from(table)
+        if booth_ids is not None:
+            count = count.where(table.c.booth_id.in_(booth_ids))
+        written[table.name] = session.scalar(count)
     return written
 
 
