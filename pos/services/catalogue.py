@@ -9,7 +9,7 @@ from ..db import get_row
 from ..errors import Duplicate, DuplicateBarcode, InvalidInput, NotFound, UnknownProduct
 from ..models import PRODUCER_KINDS, UNITS, Barcode, Product, Producer
 from ..text import fold, vi_sorted
-from . import labels
+from . import labels, sales_summary
 from . import validate as v
 
 # No single OCOP product at a fair costs more than this; a bigger price is a typo.
@@ -97,6 +97,7 @@ def save_product(session, data: dict, product: Product | None = None, *, actor=N
         if stamp and code == stamp:
             continue
     old_price = product.price_vnd if product is not None and product.id is not None else None
+    old_producer_id = product.producer_id if product is not None and product.id is not None else None
     product = product or Product()
     product.producer = producer
     product.name, product.unit, product.price_vnd = name, unit, price
@@ -110,6 +111,9 @@ def save_product(session, data: dict, product: Product | None = None, *, actor=N
     product.barcodes = [existing.get(c) or Barcode(code=c) for c in codes]
     session.add(product)
     session.flush()
+    if old_producer_id is not None and old_producer_id != producer.id:
+        # The dashboard counts each producer's sales through its products: both producers' counts move.
+        sales_summary.rebuild_producer_counts(session, [old_producer_id, producer.id])
     if old_price is not None and old_price != price:
         from . import audit, audit_log
 

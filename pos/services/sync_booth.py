@@ -31,7 +31,7 @@ from ..errors import DomainError, InvalidInput, N_
 from ..models import Barcode, Booth, DbIdentity
 from ..models.sync import BoothSyncState, SyncCursor
 from ..timeutil import utcnow
-from . import numbering, signing
+from . import numbering, sales_summary, signing
 from . import sync_hub
 from . import sync_wire as wire
 
@@ -300,7 +300,13 @@ def _upsert(session, spec: wire.Spec, row: dict) -> tuple[int, bool]:
         session.execute(stmt.values(stamp_code=None))
     if found is None:
         return session.execute(insert(table).returning(table.c.id), [row]).scalar_one(), True
+    moved_from = None
+    if spec.name == "product":
+        moved_from = session.execute(select(table.c.producer_id).where(table.c.id == found)).scalar()
     session.execute(update(table).where(table.c.id == found).values(**row))
+    if moved_from is not None and moved_from != row.get("producer_id"):
+        # The hub gave the product to another producer: the dashboard's per-producer counts follow.
+        sales_summary.rebuild_producer_counts(session, [moved_from, row["producer_id"]])
     return found, False
 
 

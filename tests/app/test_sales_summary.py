@@ -235,6 +235,18 @@ def test_a_product_moved_to_another_producer_is_counted_under_it_after_rebuildin
     _equal_to_a_rebuild(any_app)
 
 
+def test_a_product_given_to_another_producer_in_the_catalogue_moves_its_sale_counts_with_it(any_app):
+    h = _history(any_app)
+    with any_app.app_context(), unit_of_work(db.session) as s:
+        from pos.models import Product
+        from pos.services import catalogue
+
+        hoi = s.scalars(select(Product).where(Product.name == "Tinh dầu hồi 10ml")).one()
+        catalogue.save_product(s, dict(producer_id=h["md"], name=hoi.name, unit=hoi.unit, price_vnd=hoi.price_vnd,
+                                       barcodes=[b.code for b in hoi.barcodes]), hoi)
+    _equal_to_a_rebuild(any_app)
+
+
 def test_check_and_rebuild_from_the_command_line(any_app):
     _history(any_app)
     runner = any_app.test_cli_runner()
@@ -355,3 +367,26 @@ def test_the_migration_fills_the_tables_from_the_sales_already_held(db_url, tmp_
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_a_booth_provisioned_again_after_the_hub_gave_a_product_to_another_producer_counts_it_under_it(tmp_path):
+    from pos.models import Producer, Product
+    from pos.services import catalogue
+
+    hub, booth, booth_id, token, _key = hub_and_booth(f"sqlite:///{tmp_path / 'hub.sqlite'}", tmp_path)
+    try:
+        que = hub.products["Tinh dầu quế 10ml"]
+        for _ in range(3):
+            booth.sell({que: 2})
+        with hub.app.app_context(), unit_of_work(db.session) as s:
+            other = catalogue.save_producer(s, dict(name="HTX Quế Văn Yên", kind="htx", district="Văn Yên"))
+            p = s.scalars(select(Product).where(Product.uuid == que)).one()
+            catalogue.save_product(s, dict(producer_id=other.id, name=p.name, unit=p.unit, price_vnd=p.price_vnd), p)
+        booth.provision(hub, token)
+        with booth.app.app_context():
+            moved = db.session.scalars(select(Product).where(Product.uuid == que)).one()
+            assert db.session.get(Producer, moved.producer_id).name == "HTX Quế Văn Yên"
+        _equal_to_a_rebuild(booth.app)
+    finally:
+        dispose(booth.app)
+        dispose(hub.app)
