@@ -108,11 +108,14 @@ def _upsert(session, table, key_cols, value_cols, deltas: dict) -> None:
     insert = _insert(session)
     rows = [{**dict(zip(key_cols, key)), **dict(zip(value_cols, values))}
             for key, values in sorted(deltas.items()) if any(values)]
-    for i in range(0, len(rows), CHUNK):
-        stmt = insert(table).values(rows[i:i + CHUNK])
-        stmt = stmt.on_conflict_do_update(index_elements=list(key_cols),
-                                          set_={c: table.c[c] + stmt.excluded[c] for c in value_cols})
-        session.execute(stmt)
+    if not rows:
+        return
+    # One statement executed for many rows (the driver's executemany): compiled once and cached,
+    # where a multi-row VALUES would be compiled afresh for every batch of a push.
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(index_elements=list(key_cols),
+                                      set_={c: table.c[c] + stmt.excluded[c] for c in value_cols})
+    session.execute(stmt, rows)
 
 
 def _apply(session, d: _Deltas) -> None:
