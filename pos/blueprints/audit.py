@@ -205,7 +205,7 @@ def init_cli(app) -> None:
             try:
                 with unit_of_work(db.session) as s:
                     new_id, old_id, old_seq = backups.assign_new_identity(s, backup_name=Path(backup_file).name)
-                    hub_url = sync_booth.state(s).hub_url if sync_booth.state(s) is not None else None
+                    synced = sync_booth.state(s) is not None  # provisioned from a hub, by network or file
             except DomainError as err:
                 _fail(err)
             db.session.remove()
@@ -215,7 +215,7 @@ def init_cli(app) -> None:
         click.echo(f"Đã khôi phục vào {target}.")
         click.echo(f"Mã cơ sở dữ liệu mới: {new_id} (tiếp nối {old_id} đến số thứ tự {old_seq}); "
                    "các bản ghi mới không trùng với bản ghi đã gửi máy chủ tổng.")
-        if hub_url is not None:
+        if synced:
             # The backup does not know the last receipts, shifts and stock documents the hub holds:
             # numbered from the backup they would repeat them (services/numbering).
             click.echo("Trước khi bán tiếp: gửi dữ liệu lên hub (pos sync push), hoặc cấp lại (pos provision, "
