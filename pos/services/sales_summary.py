@@ -96,26 +96,30 @@ class _Deltas:
                 row[i] += v
 
 
-def _insert(session):
-    if _dialect(session) == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+_UPSERTS: dict = {}  # (dialect, table name) -> the statement, built once: it is the same for every call
+
+
+def _upsert_statement(dialect: str, table, key_cols, value_cols):
+    stmt = _UPSERTS.get((dialect, table.name))
+    if stmt is None:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = insert(table)
+        stmt = _UPSERTS[(dialect, table.name)] = stmt.on_conflict_do_update(
+            index_elements=list(key_cols), set_={c: table.c[c] + stmt.excluded[c] for c in value_cols})
+    return stmt
 
 
 def _upsert(session, table, key_cols, value_cols, deltas: dict) -> None:
-    insert = _insert(session)
     rows = [{**dict(zip(key_cols, key)), **dict(zip(value_cols, values))}
             for key, values in sorted(deltas.items()) if any(values)]
     if not rows:
         return
-    # One statement executed for many rows (the driver's executemany): compiled once and cached,
-    # where a multi-row VALUES would be compiled afresh for every batch of a push.
-    stmt = insert(table)
-    stmt = stmt.on_conflict_do_update(index_elements=list(key_cols),
-                                      set_={c: table.c[c] + stmt.excluded[c] for c in value_cols})
-    session.execute(stmt, rows)
+    # One statement executed for many rows (the driver's executemany), built and compiled once:
+    # a multi-row VALUES would be compiled afresh for every sale and every batch of a push.
+    session.execute(_upsert_statement(_dialect(session), table, key_cols, value_cols), rows)
 
 
 def _apply(session, d: _Deltas) -> None:
