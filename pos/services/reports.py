@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from flask_babel import gettext
-from sqlalchemy import BigInteger, Integer, cast, exists, func, select, true
+from sqlalchemy import Integer, cast, exists, func, select, true
 
 from ..db import get_row
 from ..errors import InvalidInput, N_, NotFound
@@ -42,6 +42,7 @@ from ..models import (PAYMENT_METHODS, Booth, Fair, HourlyProducerSaleCount, Hou
 from ..text import vi_sorted
 from ..timeutil import VN, local_day_bounds, parse_date, to_local
 from .exports import Column, Table
+from .sale_sql import line_gross, not_voided
 
 # A date range longer than this is a typo (a wrong year), not a fair.
 MAX_RANGE_DAYS = 400
@@ -109,15 +110,6 @@ def _utc_hour_of_day(session, column):
     if _dialect(session) == "postgresql":
         return cast(func.extract("hour", column), Integer)
     return cast(func.substr(column, 12, 2), Integer)
-
-
-def _gross():
-    # qty × unit price can pass 2^31 on PostgreSQL's 4-byte integers: multiply as bigint.
-    return cast(SaleLine.qty, BigInteger) * SaleLine.unit_price_vnd
-
-
-def _not_voided():
-    return ~exists().where(Void.sale_id == Sale.id)
 
 
 def _share_bp(part: int, whole: int) -> int:
@@ -638,7 +630,7 @@ def drill(session, fair: Fair, filters: dict, *, start=None, end=None, page: int
     def where(stmt):
         stmt = (stmt.join(Sale, Sale.id == SaleLine.sale_id).join(Product, Product.id == SaleLine.product_id)
                 .join(Producer, Producer.id == Product.producer_id)
-                .where(SaleLine.booth_id.in_(booth_ids), _not_voided()))
+                .where(SaleLine.booth_id.in_(booth_ids), not_voided()))
         if lo is not None:
             stmt = stmt.where(Sale.created_at >= lo)
         if hi is not None:
@@ -792,7 +784,7 @@ def daily_report(session, booth: Booth, day: date) -> DailyReport:
     methods = {m: MethodTotal(m, gettext(label)) for m, label in PAYMENT_METHODS.items()}
     for method, amount, n in session.execute(
             select(Payment.method, func.sum(Payment.amount_vnd), func.count(func.distinct(Payment.sale_id)))
-            .join(Sale, Sale.id == Payment.sale_id).where(*in_day, _not_voided()).group_by(Payment.method)):
+            .join(Sale, Sale.id == Payment.sale_id).where(*in_day, not_voided()).group_by(Payment.method)):
         methods[method].received_vnd, methods[method].count = int(amount), int(n)
     for method, amount in session.execute(
             select(Refund.method, func.sum(Refund.total_vnd))
@@ -802,9 +794,9 @@ def daily_report(session, booth: Booth, day: date) -> DailyReport:
 
     products: dict[int, DailyRow] = {}
     for pid, units, gross, discount, net in session.execute(
-            select(SaleLine.product_id, func.sum(SaleLine.qty), func.sum(_gross()),
+            select(SaleLine.product_id, func.sum(SaleLine.qty), func.sum(line_gross()),
                    func.sum(SaleLine.line_discount_vnd + SaleLine.order_discount_vnd), func.sum(SaleLine.net_vnd))
-            .join(Sale, Sale.id == SaleLine.sale_id).where(*in_day, _not_voided()).group_by(SaleLine.product_id)):
+            .join(Sale, Sale.id == SaleLine.sale_id).where(*in_day, not_voided()).group_by(SaleLine.product_id)):
         products[pid] = DailyRow(pid, "", units=int(units), gross_vnd=int(gross), discount_vnd=int(discount),
                                  net_vnd=int(net))
     for pid, units, amount in session.execute(
@@ -825,7 +817,7 @@ def daily_report(session, booth: Booth, day: date) -> DailyReport:
         for name in ("units", "gross_vnd", "discount_vnd", "net_vnd", "refunded_units", "refunded_vnd"):
             setattr(agg, name, getattr(agg, name) + getattr(row, name))
 
-    transactions = session.scalar(select(func.count(Sale.id)).where(*in_day, _not_voided())) or 0
+    transactions = session.scalar(select(func.count(Sale.id)).where(*in_day, not_voided())) or 0
     voided_count, voided_vnd = session.execute(
         select(func.count(Sale.id), func.coalesce(func.sum(Sale.total_vnd), 0))
         .join(Void, Void.sale_id == Sale.id).where(*in_day)).one()

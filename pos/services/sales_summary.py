@@ -39,6 +39,7 @@ from sqlalchemy import (BigInteger, and_, case, cast, delete, event, exists, fun
 
 from ..models import Product, RefundLine, Sale, SaleLine, Void
 from ..models.summary import HourlyProducerSaleCount, HourlySaleCount, HourlySales
+from .sale_sql import line_gross, not_voided
 
 CHUNK = 500  # ids per IN (...) and rows per upsert: well under SQLite's limit on bound parameters
 
@@ -67,11 +68,6 @@ def _dialect(db) -> str:
     """db: a Session, or the Connection a flush event gets."""
     dialect = getattr(db, "dialect", None) or db.get_bind().dialect
     return dialect.name
-
-
-def _gross():
-    # qty × unit price can pass 2^31 on PostgreSQL's 4-byte integers: multiply as bigint.
-    return cast(SaleLine.qty, BigInteger) * SaleLine.unit_price_vnd
 
 
 @dataclass
@@ -141,7 +137,7 @@ def _key_in(table, key_cols, keys):
 def _sale_lines(session, sale_ids: list[int]):
     return session.execute(
         select(Sale.id, Sale.booth_id, Sale.created_at, SaleLine.booth_id, SaleLine.product_id, Product.producer_id,
-               SaleLine.qty, _gross(), SaleLine.line_discount_vnd + SaleLine.order_discount_vnd, SaleLine.net_vnd)
+               SaleLine.qty, line_gross(), SaleLine.line_discount_vnd + SaleLine.order_discount_vnd, SaleLine.net_vnd)
         .join(SaleLine, SaleLine.sale_id == Sale.id).join(Product, Product.id == SaleLine.product_id)
         .where(Sale.id.in_(sale_ids)))
 
@@ -215,7 +211,7 @@ def _move_sale(db, sale_id: int, booth_id: int, old_at: datetime, new_at: dateti
     """Move a sale's whole share of the summary (lines, refunds, counts) from its old hour to its new one."""
     voided = bool(db.execute(select(func.count()).select_from(Void).where(Void.sale_id == sale_id)).scalar())
     lines = db.execute(
-        select(SaleLine.booth_id, SaleLine.product_id, Product.producer_id, SaleLine.qty, _gross(),
+        select(SaleLine.booth_id, SaleLine.product_id, Product.producer_id, SaleLine.qty, line_gross(),
                SaleLine.line_discount_vnd + SaleLine.order_discount_vnd, SaleLine.net_vnd)
         .join(Product, Product.id == SaleLine.product_id).where(SaleLine.sale_id == sale_id)).all()
     refunds = db.execute(
@@ -259,10 +255,6 @@ def _hour_sql(session, column):
     return func.substr(column, 1, 13).concat(":00:00.000000")
 
 
-def _not_voided():
-    return ~exists().where(Void.sale_id == Sale.id)
-
-
 def _ledger_selects(session, booth_ids=None, producer_ids=None):
     """The three grouped queries the tables must equal (column order as in the tables)."""
     hour = _hour_sql(session, Sale.created_at)
@@ -272,14 +264,14 @@ def _ledger_selects(session, booth_ids=None, producer_ids=None):
         return column.in_(booth_ids) if booth_ids is not None else true()
 
     lines = (select(SaleLine.booth_id.label("booth_id"), SaleLine.product_id.label("product_id"), hour.label("hour_at"),
-                    cast(SaleLine.qty, BigInteger).label("units"), _gross().label("gross"),
+                    cast(SaleLine.qty, BigInteger).label("units"), line_gross().label("gross"),
                     cast(SaleLine.line_discount_vnd + SaleLine.order_discount_vnd, BigInteger).label("discount"),
                     cast(SaleLine.net_vnd, BigInteger).label("net"), zero.label("r_units"), zero.label("r_vnd"))
-             .join(Sale, Sale.id == SaleLine.sale_id).where(booths(SaleLine.booth_id), _not_voided()))
+             .join(Sale, Sale.id == SaleLine.sale_id).where(booths(SaleLine.booth_id), not_voided()))
     refunds = (select(SaleLine.booth_id, SaleLine.product_id, hour, zero, zero, zero, zero,
                       cast(RefundLine.qty, BigInteger), cast(RefundLine.amount_vnd, BigInteger))
                .select_from(RefundLine).join(SaleLine, SaleLine.id == RefundLine.sale_line_id)
-               .join(Sale, Sale.id == SaleLine.sale_id).where(booths(SaleLine.booth_id), _not_voided()))
+               .join(Sale, Sale.id == SaleLine.sale_id).where(booths(SaleLine.booth_id), not_voided()))
     u = union_all(lines, refunds).subquery()
     sales = (select(u.c.booth_id, u.c.product_id, u.c.hour_at, func.sum(u.c.units), func.sum(u.c.gross),
                     func.sum(u.c.discount), func.sum(u.c.net), func.sum(u.c.r_units), func.sum(u.c.r_vnd))

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext
-from sqlalchemy import BigInteger, cast, func, select
+from sqlalchemy import func, select
 
 from ..db import get_row
 from ..errors import NotFound
@@ -36,6 +36,7 @@ from ..text import vi_sorted
 from ..timeutil import format_date, to_local, utcnow
 from . import print_queue
 from .exports import Column, Table
+from .sale_sql import line_gross
 
 
 @dataclass
@@ -162,11 +163,6 @@ _KIND_FIELD = {"receive": ("received", 1), "sale": ("sold", -1), "void": ("voide
                "damage": ("damaged", -1), "adjust": ("adjusted", 1)}
 
 
-def _gross_expr():
-    # qty × unit price can pass 2^31 on PostgreSQL's 4-byte integers: multiply as bigint.
-    return cast(SaleLine.qty, BigInteger) * SaleLine.unit_price_vnd
-
-
 def _compute(session, booths: list[Booth], producer_ids: list[int] | None,
              every_booth: bool = False) -> dict[tuple[int, int], Statement]:
     """Statements of these booths (of one fair or several) for these producers, keyed (booth id, producer id).
@@ -190,7 +186,7 @@ def _compute(session, booths: list[Booth], producer_ids: list[int] | None,
         StockMovement.booth_id, StockMovement.product_id)
         .group_by(StockMovement.booth_id, StockMovement.product_id, StockMovement.kind)).all()
     sold = session.execute(scoped(
-        select(SaleLine.booth_id, SaleLine.product_id, func.sum(SaleLine.qty), func.sum(_gross_expr()),
+        select(SaleLine.booth_id, SaleLine.product_id, func.sum(SaleLine.qty), func.sum(line_gross()),
                func.sum(SaleLine.line_discount_vnd + SaleLine.order_discount_vnd)),
         SaleLine.booth_id, SaleLine.product_id)
         .group_by(SaleLine.booth_id, SaleLine.product_id)).all()
