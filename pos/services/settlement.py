@@ -490,9 +490,9 @@ def queue_statement_slips(session, booth: Booth, user, producer_ids: list[int] |
                           settings: PrinterSettings) -> list:
     """Queue statements on the receipt printer, each noted as printed for signature.
 
-    producer_ids None: every producer's statement at the booth. Each statement is its own print job (a "report" job carrying the finished slip), so
-    one that fails can be retried alone; each print is recorded with its figures, as the
-    A4 print is, for the closing page. Returns the jobs: none, and nothing recorded,
+    producer_ids None: every producer's statement at the booth. Each statement is its own
+    print job (a "report" job carrying the finished slip), so one that fails can be retried
+    alone; each print is recorded with its figures, as the A4 print is, for the closing page. Returns the jobs: none, and nothing recorded,
     when the booth has no printer. Raises NotFound (an unknown producer).
     """
     from . import closing  # closing builds on this module: imported here, not at the top
