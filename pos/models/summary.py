@@ -52,7 +52,8 @@ class HourlyProducerSaleCount(db.Model):
     """Sales holding at least one of a producer's products, per (booth, producer, UTC hour of the sale).
 
     The producer is the product's producer as the catalogue says now: a product moved to
-    another producer needs sales_summary.rebuild_producer_counts for both.
+    another producer (catalogue.save_product, provisioning from the hub) has both producers'
+    counts recomputed (sales_summary.rebuild_producer_counts).
     """
 
     __tablename__ = "hourly_producer_sale_count"
