@@ -27,6 +27,35 @@ def _producer_id() -> int:
     return current_user.producer_id
 
 
+# Query parameters that name a row. A portal request naming one that is not the producer's own
+# is answered 404 before any route runs, so nothing of it (not even its name) reaches a page,
+# a download or the API, whichever route a guessed id is tried on.
+_ID_ARGS = ("product_id", "booth_id", "fair_id", "producer_id", "compare")
+
+
+def _refuse_foreign_ids():
+    if not current_user.is_authenticated or current_user.role != "producer":
+        return None  # @roles answers these (401/403); nothing of a producer's is read for them
+    named = {k: request.args.getlist(k) for k in _ID_ARGS if k in request.args}
+    if not named:
+        return None
+    scope = reports.producer_scope(db.session, _producer_id())
+    allowed = {"product_id": scope.product_ids, "booth_id": scope.booth_ids, "fair_id": scope.fair_ids,
+               "compare": scope.fair_ids, "producer_id": {_producer_id()}}
+    for name, values in named.items():
+        for raw in values:
+            raw = raw.strip()
+            if raw == "":
+                continue  # an empty filter means "all of mine"
+            if raw.isdigit() and int(raw) not in allowed[name]:
+                abort(404)  # not a number: the route refuses it (422), naming the field
+    return None
+
+
+bp.before_request(_refuse_foreign_ids)
+api_bp.before_request(_refuse_foreign_ids)
+
+
 def _own_booth(booth_id):
     for booth in settlement.producer_booths(db.session, _producer_id()):
         if booth.id == booth_id:

@@ -990,6 +990,29 @@ def producer_stock(session, producer_id: int) -> list[BoothStock]:
                   reverse=True)
 
 
+@dataclass
+class ProducerScope:
+    """The ids a producer may name in a portal request: its products, the booths and fairs that held them."""
+
+    product_ids: set[int]
+    booth_ids: set[int]
+    fair_ids: set[int]
+
+
+def producer_scope(session, producer_id: int) -> ProducerScope:
+    """What of the catalogue belongs to one producer: its products, and every booth (and the booths' fairs)
+    where they were received, moved or sold."""
+    product_ids = set(session.scalars(select(Product.id).where(Product.producer_id == producer_id)))
+    booth_ids = set(session.scalars(
+        select(StockMovement.booth_id).join(Product, Product.id == StockMovement.product_id)
+        .where(Product.producer_id == producer_id).distinct()))
+    booth_ids |= set(session.scalars(
+        select(SaleLine.booth_id).join(Product, Product.id == SaleLine.product_id)
+        .where(Product.producer_id == producer_id).distinct()))
+    fair_ids = set(session.scalars(select(Booth.fair_id).where(Booth.id.in_(booth_ids)))) if booth_ids else set()
+    return ProducerScope(product_ids, booth_ids, fair_ids)
+
+
 def producer_fairs(session, producer_id: int) -> list[Fair]:
     """The fairs where a producer's goods were received or sold, newest first."""
     booth_ids = set(session.scalars(

@@ -157,3 +157,76 @@ def test_the_drill_down_in_the_portal_shows_only_the_producers_lines_and_no_bask
 def test_a_producer_is_refused_the_booths_and_organisers_reports(client, market, url):
     login(client, "tuelam")
     assert client.get(url).status_code == 403
+
+
+ID_ARGS = ("product_id", "booth_id", "fair_id", "producer_id", "compare")
+
+
+def _portal_rules(app):
+    return [r for r in app.url_map.iter_rules()
+            if r.endpoint.split(".")[0] in ("portal", "portal_api") and "GET" in r.methods]
+
+
+def _fill(rule, value) -> str:
+    return re.sub(r"<(?:\w+:)?\w+>", str(value), rule.rule)
+
+
+def test_every_id_in_every_portal_route_naming_another_producers_row_is_not_found_and_shows_nothing(
+        app, client, market):
+    """The id walk: each portal page and API route, each query parameter that takes an id, given
+    another producer's product, booth, fair or producer: 404 and not a word of it; given the producer's
+    own: no 404 from the id check."""
+    login(client, "tuelam")
+    own_booth = _own_booth(client)
+    with app.app_context():
+        from pos.models import Booth
+        fair_id = db.session.get(Booth, own_booth).fair_id
+        other_fair = _other_fair(db.session)
+    foreign = {"product_id": market["secret"], "booth_id": market["b08"], "fair_id": other_fair,
+               "producer_id": market["other"], "compare": other_fair}
+    own = {"product_id": market["que"], "booth_id": own_booth, "fair_id": fair_id, "producer_id": market["own"],
+           "compare": fair_id}
+    forbidden = _forbidden(market)
+    rules = _portal_rules(app)
+    assert {"portal.home", "portal.sales", "portal.sales_list", "portal.statement", "portal_api.api_sales",
+            "portal_api.api_stock", "portal_api.api_statement"} <= {r.endpoint for r in rules}
+    walked = 0
+    for rule in rules:
+        path = _fill(rule, own_booth)
+        for name in ID_ARGS:
+            for fmt in ("", "&format=xlsx", "&format=csv"):
+                response = client.get(f"{path}?{name}={foreign[name]}{fmt}")
+                assert response.status_code == 404, (rule.endpoint, name, fmt, response.status_code)
+                text = _text(response)
+                assert not [w for w in forbidden if w in text], (rule.endpoint, name, text[:300])
+                walked += 1
+            mine = client.get(f"{path}?{name}={own[name]}")
+            assert mine.status_code != 404, (rule.endpoint, name, "own id refused")
+        if "<" in rule.rule:  # the id in the path itself
+            response = client.get(_fill(rule, market["b08"]))
+            assert response.status_code == 404 and not [w for w in forbidden if w in _text(response)]
+    assert walked >= len(rules) * len(ID_ARGS) * 3
+
+
+def _other_fair(session):
+    """A fair only the other producer's goods went to."""
+    from pos.models import Booth, Fair
+    from pos.services import booths
+    fair = session.query(Fair).first()
+    with unit_of_work(session) as s:
+        other = Fair(code="H19", name="Hội chợ Kín 2019")
+        s.add(other)
+        s.flush()
+        booths.save_booth(s, dict(fair_id=other.id, code="K01", name="Gian Kín"))
+        fair_id = other.id
+    assert fair.id != fair_id and session.query(Booth).filter_by(fair_id=fair_id).count() == 1
+    return fair_id
+
+
+def test_the_portal_drill_down_on_another_producers_product_is_not_found_without_its_name(client, market):
+    login(client, "tuelam")
+    refused = client.get(f"/portal/sales/list?product_id={market['secret']}")
+    assert refused.status_code == 404 and OTHER_PRODUCT not in refused.get_data(as_text=True)
+    mine = client.get(f"/portal/sales/list?product_id={market['que']}")
+    assert mine.status_code == 200 and "Tinh dầu quế 10ml" in mine.get_data(as_text=True)
+    assert client.get("/portal/sales/list?product_id=abc").status_code == 422
