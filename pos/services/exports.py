@@ -25,6 +25,11 @@ from ..timeutil import to_local
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # The kinds of column a table has: how a value is written and formatted.
 KINDS = ("text", "int", "vnd", "percent_bp", "datetime", "date")
+# How Excel shows each kind: đồng and counts with a thousands separator, a rate or share held in
+# basis points as a real percentage (3475 bp -> 0.3475 shown 34.75%), Vietnam dates dd/mm/yyyy.
+XLSX_FORMATS = {"int": "#,##0", "vnd": "#,##0", "percent_bp": "0.00%", "datetime": "dd/mm/yyyy hh:mm",
+                "date": "dd/mm/yyyy"}
+_WIDTHS = {"datetime": 17, "date": 11, "percent_bp": 9}
 
 
 @dataclass
@@ -68,14 +73,18 @@ def _plain(value, kind: str):
     if value is None:
         return None
     if kind in ("int", "vnd", "percent_bp"):
-        if isinstance(value, bool):
-            return int(value)
+        if value == "":
+            return None
         return int(value)
     if kind == "datetime" and isinstance(value, datetime):
         local = to_local(value)
         return local.replace(tzinfo=None, microsecond=0)
-    if kind == "date" and isinstance(value, (date, datetime)):
+    if kind == "date" and isinstance(value, datetime):
+        return to_local(value).date() if value.tzinfo else value.date()
+    if kind == "date" and isinstance(value, date):
         return value
+    if kind == "date" and isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return date.fromisoformat(value)
     return str(value)
 
 
@@ -110,11 +119,20 @@ def _write_csv(writer, table: Table) -> None:
                 cells.append(value.strftime("%d/%m/%Y %H:%M"))
             elif isinstance(value, date):
                 cells.append(value.strftime("%d/%m/%Y"))
+            elif isinstance(value, int) and col.kind == "percent_bp":
+                # A plain decimal (34.75 for 34.75 %), a number to any spreadsheet, never a formula.
+                cells.append(_percent_text(value))
             elif isinstance(value, int):
                 cells.append(str(value))
             else:
                 cells.append(safe_text(value))
         writer.writerow(cells)
+
+
+def _percent_text(bp: int) -> str:
+    sign = "-" if bp < 0 else ""
+    whole, frac = divmod(abs(bp), 100)
+    return f"{sign}{whole}.{frac:02d}"
 
 
 def _sheet_title(title: str) -> str:
@@ -127,7 +145,6 @@ def _write_sheet(ws, table: Table) -> None:
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    formats = {"int": "#,##0", "vnd": "#,##0", "percent_bp": "0", "datetime": "dd/mm/yyyy hh:mm", "date": "dd/mm/yyyy"}
     r = 1
     for line in table.heading:
         cell = ws.cell(row=r, column=1)
@@ -150,16 +167,24 @@ def _write_sheet(ws, table: Table) -> None:
             if value is None:
                 continue
             cell = ws.cell(row=r, column=c)
+            if col.kind == "percent_bp" and isinstance(value, int):
+                value = value / 10_000  # a share, not money: Excel's percentages are fractions
             cell.value = value
             if isinstance(value, str):
                 # openpyxl would store "=…" as a formula: a name is text, always.
                 cell.data_type = "s"
-            elif col.kind in formats:
-                cell.number_format = formats[col.kind]
+            elif col.kind in XLSX_FORMATS:
+                cell.number_format = XLSX_FORMATS[col.kind]
             if table.footer and i == len(rows) - 1:
                 cell.font = Font(bold=True)
     for c, col in enumerate(table.columns, start=1):
-        width = max([len(col.label)] + [len(str(row[c - 1])) for row in rows[:200] if row[c - 1] is not None])
+        if col.kind in _WIDTHS:
+            width = _WIDTHS[col.kind]
+        else:
+            # Amounts grow by their thousands separators (1.250.000 is 9 characters, not 7).
+            width = max([0] + [len(str(row[c - 1])) * (4 if col.kind in ("int", "vnd") else 3) // 3
+                               for row in rows[:200] if row[c - 1] is not None])
+        width = max(width, min(len(col.label), 30))
         ws.column_dimensions[get_column_letter(c)].width = min(max(10, width + 2), 60)
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
 

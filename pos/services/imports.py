@@ -420,12 +420,15 @@ def import_sheet(session, kind: str, file_name: str, data: bytes, *, skip_bad_ro
 def template_workbook(kind: str) -> bytes:
     """An .xlsx with the expected header and one example row, to fill in."""
     specs = COLUMNS[kind]
-    table = Table(gettext(KINDS[kind]), [Column(s.key, gettext(s.label) + (" *" if s.required else "")) for s in specs])
+    # The price and the stars are numbers in Excel, as an organiser types them; codes stay text.
+    number_kinds = {"price_vnd": "vnd", "ocop_stars": "int"}
+    table = Table(gettext(KINDS[kind]), [Column(s.key, gettext(s.label) + (" *" if s.required else ""),
+                                                number_kinds.get(s.key, "text")) for s in specs])
     if kind == "producers":
         table.add("HTX Thảo mộc Tuệ Lâm", "HTX", "Quảng Ninh", "Bình Liêu", "Thị trấn Bình Liêu", "0203 3878 123",
                   "Agribank 8002 2050 12345", "")
     else:
-        table.add("HTX Thảo mộc Tuệ Lâm", "Tinh dầu quế Tuệ Lâm 10ml", "lọ", "95000", "4", "Tinh dầu",
+        table.add("HTX Thảo mộc Tuệ Lâm", "Tinh dầu quế Tuệ Lâm 10ml", "lọ", 95000, 4, "Tinh dầu",
                   "8936123450014", "TL-QUE-10")
     return to_xlsx(table)
 

@@ -893,7 +893,8 @@ def dashboard_tables(board: Dashboard) -> dict[str, Table]:
     out = {"summary": summary}
     for name, rows in board.breakdowns.items():
         with_tx = name in ("booth", "day", "hour")
-        cols = [Column("label", gettext(DIMENSION_LABELS[name]))]
+        # A day is a real date in Excel (it sorts and filters as one), not the text 10/01/2020.
+        cols = [Column("label", gettext(DIMENSION_LABELS[name]), "date" if name == "day" else "text")]
         extra = {"booth": gettext("Mã"), "producer": gettext("Huyện"), "product": gettext("Chủ thể"),
                  "commune": gettext("Huyện")}.get(name)
         if extra:
@@ -902,13 +903,13 @@ def dashboard_tables(board: Dashboard) -> dict[str, Table]:
         if with_tx:
             cols += [Column("transactions", gettext("Số đơn"), "int"),
                      Column("average", gettext("Đơn trung bình"), "vnd")]
-        cols.append(Column("share", gettext("Tỷ trọng (%)")))
+        cols.append(Column("share", gettext("Tỷ trọng (%)"), "percent_bp"))
         table = Table(gettext(DIMENSION_LABELS[name]), cols, heading=heading)
         for r in rows:
-            values = [r.label] + ([r.extra] if extra else []) + [r.revenue_vnd, r.units]
+            values = [r.key if name == "day" else r.label] + ([r.extra] if extra else []) + [r.revenue_vnd, r.units]
             if with_tx:
                 values += [r.transactions or 0, r.average_vnd or 0]
-            values.append(_percent(r.share_bp))
+            values.append(r.share_bp)
             table.add(*values)
         out[name] = table
     return out
@@ -933,26 +934,20 @@ def drill_table(drill_result: Drill, labels: list[tuple[str, str]], *, with_sale
 def comparison_tables(cmp: Comparison) -> dict[str, Table]:
     a, b = cmp.a.fair.name, cmp.b.fair.name
     metrics = Table(gettext("So sánh"), [Column("metric", gettext("Chỉ số")), Column("a", a, "int"),
-                                        Column("b", b, "int"), Column("change", gettext("Chênh lệch (%)"))])
+                                        Column("b", b, "int"), Column("change", gettext("Chênh lệch (%)"),
+                                                                      "percent_bp")])
     for label, va, vb, _kind in cmp.metrics:
-        metrics.add(label, va, vb, _percent(change_bp(va, vb), signed=True))
+        metrics.add(label, va, vb, change_bp(va, vb))
     days = Table(gettext("Theo ngày hội chợ"), [Column("day", gettext("Ngày thứ"), "int"),
                                                 Column("a", a, "vnd"), Column("b", b, "vnd")])
     for i, va, vb in cmp.days:
         days.add(i, va, vb)
     producers = Table(gettext("Theo chủ thể"), [Column("producer", gettext("Chủ thể")), Column("a", a, "vnd"),
-                                                Column("b", b, "vnd"), Column("change", gettext("Chênh lệch (%)"))])
+                                                Column("b", b, "vnd"), Column("change", gettext("Chênh lệch (%)"),
+                                                                              "percent_bp")])
     for name, va, vb in cmp.producers:
-        producers.add(name, va, vb, _percent(change_bp(va, vb), signed=True))
+        producers.add(name, va, vb, change_bp(va, vb))
     return {"metrics": metrics, "days": days, "producers": producers}
-
-
-def _percent(bp: int | None, signed: bool = False) -> str:
-    if bp is None:
-        return ""
-    sign = "-" if bp < 0 else ("+" if signed and bp > 0 else "")
-    whole, frac = divmod(abs(bp), 100)
-    return f"{sign}{whole},{frac:02d}"
 
 
 # --- the producer portal ---

@@ -380,18 +380,18 @@ def booth_summary_table(statements: list[Statement], booth: Booth) -> Table:
         Column("units_net", gettext("SL bán thuần"), "int"), Column("on_hand", gettext("Tồn cuối"), "int"),
         Column("gross", gettext("Doanh số gộp"), "vnd"), Column("discount", gettext("Giảm giá"), "vnd"),
         Column("voided_refunded", gettext("Hủy / trả tiền"), "vnd"), Column("net", gettext("Doanh thu thuần"), "vnd"),
-        Column("rate", gettext("Hoa hồng (%)")), Column("commission", gettext("Hoa hồng"), "vnd"),
+        Column("rate", gettext("Hoa hồng (%)"), "percent_bp"), Column("commission", gettext("Hoa hồng"), "vnd"),
         Column("payable", gettext("Trả chủ thể"), "vnd")],
         heading=[booth.fair.name, booth.name])
     for st in statements:
         t = st.totals
         table.add(st.producer.name, t.received, t.units_net, t.on_hand, st.gross_vnd, st.discount_vnd,
-                  st.voided_vnd + st.refunded_vnd, st.net_vnd, _rate(st.commission_bp), st.commission_vnd,
+                  st.voided_vnd + st.refunded_vnd, st.net_vnd, st.commission_bp, st.commission_vnd,
                   st.payable_vnd)
     table.footer = [gettext("Cộng"), sum(s.totals.received for s in statements),
                     sum(s.totals.units_net for s in statements), sum(s.on_hand for s in statements),
                     sum(s.gross_vnd for s in statements), sum(s.discount_vnd for s in statements),
-                    sum(s.voided_vnd + s.refunded_vnd for s in statements), sum(s.net_vnd for s in statements), "",
+                    sum(s.voided_vnd + s.refunded_vnd for s in statements), sum(s.net_vnd for s in statements), None,
                     sum(s.commission_vnd for s in statements), sum(s.payable_vnd for s in statements)]
     return table
 
