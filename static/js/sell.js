@@ -229,6 +229,8 @@
   let msgTimer = null;
   function showMsg(text, kind) {
     clearTimeout(msgTimer);
+    // While paying, the scan field is behind the dialog: what a scan did is said inside it too.
+    if (el.payDlg.open) dialogNote(text, kind);
     el.scanMsg.textContent = text;
     el.scanMsg.className = 'scan-msg ' + (kind || 'info');
     if (kind === 'error') {
@@ -268,7 +270,8 @@
 
   function editable() {
     if (state.pending) { loud(t('pending_locked')); renderCart(); return false; }
-    return !busy;
+    if (busy) { loud(t('busy_locked')); return false; }
+    return true;
   }
   function changed() { save(); renderCart(); }
 
@@ -712,6 +715,7 @@
     if (isField(document.activeElement)) document.activeElement.blur(); // commit a half-typed discount
     if (!state.pay.key) { state.pay.key = newKey(); save(); } // this checkout's key, until it succeeds
     payError('');
+    dialogNote('');
     el.payCheckToday.hidden = true;
     showPay(m);
   }
@@ -734,7 +738,7 @@
       else el.transferAmount.value = fmtNum(state.pay.qr.amount_vnd);
       renderPay();
       if (CFG.vietqr && !state.pay.qr && remaining > 0 && !state.pending) makeQr();
-      if (!TOUCH) (state.pay.qr || !CFG.vietqr ? el.transferOk : el.transferAmount).focus();
+      if (!TOUCH) el.transferAmount.focus(); // never a confirm button: a scanner's keys must land in a field
     } else if (m === 'card') {
       el.cardAmount.value = remaining > 0 ? fmtNum(remaining) : '';
       renderPay();
@@ -768,7 +772,7 @@
       beep('error');
     }
     renderPay();
-    if (!TOUCH && el.payDlg.open && method === 'transfer') el.transferOk.focus();
+    if (!TOUCH && el.payDlg.open && method === 'transfer' && document.activeElement !== el.transferAmount) el.transferAmount.focus();
   }
 
   function addNonCash(kind, amount, reference) {
@@ -1002,14 +1006,59 @@
   el.pinOk.addEventListener('click', pinOk);
   el.pin.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); if (!busy) pinOk(); } });
 
-  // Keys inside the payment dialog: F2/F3/F4 choose the method, Enter does the obvious thing.
-  el.payDlg.addEventListener('keydown', (e) => {
-    if (el.pinDlg.open) return;
-    const k = { F2: 'cash', F3: 'transfer', F4: 'card' }[e.key];
-    if (k) { e.preventDefault(); if (!busy && !state.pending) selectMethod(k); return; }
-    if (e.key !== 'Enter' || e.target.closest('a, summary, .pay-remove, .dlg-x')) return;
-    e.preventDefault();
-    if (busy || e.repeat) return;
+  // ------------------------------------------------------------------ a wedge scanner while paying
+  // A keyboard-wedge scanner "types" its code in a few milliseconds and ends it with Enter (or Tab).
+  // None of those keys may confirm a payment: once the VietQR is shown the customer may hand over
+  // one more jar, and the scanner's Enter must not say "the money arrived". So inside the payment
+  // dialog Enter never confirms anything (Ctrl+Enter or a click does), and a burst of fast keys
+  // ended by Enter or Tab is taken back out of the field it fell into and handled as a scan: the
+  // item is added, the amount due and the QR are redrawn. In the PIN dialog such a burst is refused.
+  const SCAN_GAP_MS = 100, SCAN_MIN_CHARS = 4;
+  let burst = null;
+  function trackBurst(e) {
+    const now = performance.now();
+    if (e.key.length === 1 && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      if (!burst || now - burst.last > SCAN_GAP_MS || burst.target !== e.target) {
+        burst = { code: '', target: e.target, before: typeof e.target.value === 'string' ? e.target.value : null };
+      }
+      burst.code += e.key;
+      burst.last = now;
+      return null;
+    }
+    const b = burst;
+    if (e.key !== 'Shift') burst = null;
+    if ((e.key === 'Enter' || e.key === 'Tab') && b && now - b.last <= SCAN_GAP_MS && b.code.trim().length >= SCAN_MIN_CHARS) return b;
+    return null;
+  }
+  function undoBurst(b) {
+    if (b.before === null || b.target.value === b.before) return;
+    b.target.value = b.before; // the scanner's characters are not an amount, a name or a PIN
+    b.target.dispatchEvent(new Event('input'));
+  }
+  function dialogNote(text, kind) {
+    const box = $('#pay-scan-msg');
+    box.textContent = text || '';
+    box.className = 'scan-msg ' + (text ? kind || 'info' : 'empty');
+  }
+  async function scanWhilePaying(code) {
+    await handleScan(code);
+    if (!el.payDlg.open) return;
+    state.pay.qr = null; // the QR was for the old amount: never let the customer pay that one
+    save();
+    const remaining = totals().total - paidOther();
+    if (method === 'transfer') {
+      el.transferAmount.value = remaining > 0 ? fmtNum(remaining) : '';
+      renderPay();
+      if (CFG.vietqr && remaining > 0) await makeQr();
+    } else if (method === 'card') {
+      el.cardAmount.value = remaining > 0 ? fmtNum(remaining) : '';
+      renderPay();
+    } else {
+      renderPay();
+    }
+  }
+  function confirmPayment() {
+    if (busy) return;
     if (state.pending || method === 'cash' || totals().total - paidOther() <= 0) submitSale();
     else if (method === 'card') el.cardOk.click();
     else if (method === 'transfer') {
@@ -1017,7 +1066,41 @@
       if (CFG.vietqr && (!state.pay.qr || state.pay.qr.amount_vnd !== typed)) makeQr();
       else el.transferOk.click();
     }
+  }
+
+  // Keys inside the payment dialog: F2/F3/F4 choose the method, Ctrl+Enter confirms.
+  el.payDlg.addEventListener('keydown', (e) => {
+    if (el.pinDlg.open) return;
+    const scanned = trackBurst(e);
+    if (scanned) {
+      e.preventDefault();
+      undoBurst(scanned);
+      const code = scanned.code.trim();
+      scanChain = scanChain.then(() => scanWhilePaying(code)).catch(() => {});
+      return;
+    }
+    const k = { F2: 'cash', F3: 'transfer', F4: 'card' }[e.key];
+    if (k) { e.preventDefault(); if (!busy && !state.pending) selectMethod(k); return; }
+    if (e.key === ' ' && burst && e.target.tagName === 'BUTTON') { e.preventDefault(); return; } // a space inside a scan
+    if (e.key !== 'Enter' || e.target.closest('a, summary')) return;
+    e.preventDefault(); // Enter never presses a focused button here
+    if (busy || e.repeat) return;
+    if (e.ctrlKey || e.metaKey) { confirmPayment(); return; }
+    if (e.target === el.transferAmount) { // a new QR for the amount typed: asks for money, records none
+      const typed = parseVnd(el.transferAmount.value);
+      if (CFG.vietqr && (!state.pay.qr || state.pay.qr.amount_vnd !== typed)) { makeQr(); return; }
+    }
+    dialogNote(t('enter_no_confirm'), 'info');
   });
+  el.pinDlg.addEventListener('keydown', (e) => {
+    const scanned = trackBurst(e);
+    if (!scanned) return;
+    e.preventDefault();
+    e.stopPropagation(); // the PIN field's Enter must not send the scanned code as a PIN
+    undoBurst(scanned);
+    el.pinMsg.textContent = t('scan_in_pin', { code: scanned.code.trim() });
+    beep('error');
+  }, true);
   el.payDlg.addEventListener('cancel', (e) => { if (busy) e.preventDefault(); });
   el.payDlg.addEventListener('close', () => { renderCart(); });
   $$('[data-close]').forEach((b) => b.addEventListener('click', () => {

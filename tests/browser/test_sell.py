@@ -41,7 +41,7 @@ def pay_cash_exactly(page):
     page.keyboard.press("F2")
     expect(page.locator("#pay-dialog")).to_be_visible()
     expect(page.locator("#tendered")).to_be_focused()
-    page.keyboard.press("Enter")
+    page.keyboard.press("Control+Enter")  # Enter alone never confirms: a scanner sends it too
     expect(page.locator("#done-dialog")).to_be_visible()
 
 
@@ -190,12 +190,12 @@ def test_split_payment_part_transfer_rest_cash(page, live_demo):
     dialog.locator("#transfer-amount").fill("100.000")
     page.keyboard.press("Enter")  # a new QR for the amount typed
     expect(dialog.locator("#qr-amount")).to_have_text("100.000 ₫")
-    page.keyboard.press("Enter")  # the money arrived
+    page.keyboard.press("Control+Enter")  # the money arrived
     expect(dialog.locator("#pay-list")).to_contain_text("100.000 ₫")
     expect(dialog.locator("#pay-remaining")).to_have_text("150.000 ₫")
     dialog.get_by_role("button", name="+200.000").click()
     expect(dialog.locator("#change")).to_have_text("50.000 ₫")
-    page.keyboard.press("Enter")
+    page.keyboard.press("Control+Enter")
     expect(page.locator("#done-change")).to_have_text("50.000 ₫")
     [sale] = sales_today(page, live_demo)
     assert sorted((p["method"], p["amount_vnd"]) for p in sale["payments"]) == [("cash", 150_000), ("transfer", 100_000)]
@@ -226,7 +226,7 @@ def test_a_sale_whose_answer_is_lost_is_retried_with_the_same_key_and_made_once(
     page.route("**/api/v1/sales", lose_the_first_answer)
     page.keyboard.press("F2")
     expect(page.locator("#tendered")).to_be_focused()
-    page.keyboard.press("Enter")
+    page.keyboard.press("Control+Enter")
     error = page.locator("#pay-error")
     expect(error).to_contain_text("Thử lại")
     retry = page.locator("#pay-confirm")
@@ -281,7 +281,7 @@ def test_a_discount_over_the_cashier_limit_needs_the_manager_pin(page, live_demo
     pay_dialog = page.locator("#pay-dialog")
     page.keyboard.press("F2")
     expect(pay_dialog).to_be_visible()
-    page.keyboard.press("Enter")
+    page.keyboard.press("Control+Enter")
     pin = page.locator("#pin-dialog")
     expect(pin.locator("#pin-msg")).to_contain_text("PIN")
     page.locator("#pin").fill("9999")

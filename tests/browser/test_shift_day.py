@@ -26,7 +26,7 @@ def test_sell_void_with_the_pin_then_close_the_shift_with_a_counted_difference(p
         expect(page.locator("#t-total")).to_have_text(f"{60 * qty}.000 ₫")
         page.keyboard.press("F2")
         expect(page.locator("#tendered")).to_be_focused()
-        page.keyboard.press("Enter")
+        page.keyboard.press("Control+Enter")
         expect(page.locator("#done-dialog")).to_be_visible()
         page.keyboard.press("Escape")
         page.goto(f"{live_demo}/sell")
