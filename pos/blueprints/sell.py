@@ -1,8 +1,8 @@
 """The sell screen and what a cashier looks up: today's sales at this till, one sale's receipt."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template, request,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, make_response, redirect, render_template,
+                   request, url_for)
 from flask_babel import gettext as _
 
 from ..access import ALL_STAFF, roles
@@ -10,7 +10,7 @@ from ..db import unit_of_work
 from ..errors import DomainError
 from ..extensions import db
 from ..printing import build_receipt, preview_png, preview_text
-from ..services import booths, catalogue, print_queue, sales, shifts
+from ..services import booths, catalogue, print_queue, sales, shifts, stock
 from ..timeutil import local_today, parse_date
 
 bp = Blueprint("sell", __name__, url_prefix="/sell")
@@ -65,6 +65,16 @@ def screen():
     return render_template("sell/screen.html", booth=booth, till=till,
                            best_sellers=sales.best_sellers(db.session, booth),
                            producers=catalogue.list_producers(db.session, active_only=True))
+
+
+@bp.get("/on-hand")
+@roles(*ALL_STAFF)
+def on_hand():
+    """What is on hand now for the products the sell screen shows (?ids=1,2,3), polled every few seconds."""
+    booth = _booth()
+    ids = sorted({int(x) for x in request.args.get("ids", "").split(",") if x.strip().isdigit()})[:200]
+    levels = stock.on_hand(db.session, booth.id, ids) if ids else {}
+    return jsonify(on_hand={str(pid): levels.get(pid, 0) for pid in ids})
 
 
 @bp.route("/sales")

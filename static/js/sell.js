@@ -275,10 +275,21 @@
   }
   function changed() { save(); renderCart(); }
 
+  /** Is qty of product p more than the shelf holds? Refused (loudly) when the booth forbids negative stock. */
+  function stockAllows(p, qty) {
+    if (typeof p.on_hand !== 'number' || qty <= p.on_hand) return 'ok';
+    const n = fmtNum(Math.max(p.on_hand, 0));
+    if (!CFG.allow_negative) { loud(t('stock_refused', { name: p.name, n })); return false; }
+    return 'over';
+  }
+
+  /** Add qty of p to the cart. Returns false (refused), 'ok', or 'over' (added beyond what is on hand). */
   function addProduct(p, qty, stampCode) {
     if (!editable()) return false;
     p = remember(p);
     let line = state.lines.find((l) => l.product_id === p.id);
+    const allowed = stockAllows(p, (line ? line.qty : 0) + (qty || 1));
+    if (!allowed) { renderCart(); return false; }
     if (line) {
       line.qty += qty || 1;
       line.price_vnd = p.price_vnd;
@@ -300,7 +311,14 @@
       li.classList.add('bump');
       li.scrollIntoView({ block: 'nearest' });
     }
-    return true;
+    return allowed;
+  }
+  /** Say what adding did: a beep and green, or red with the number left when beyond the shelf. */
+  function announceAdded(p, added) {
+    if (!added) return;
+    if (added === 'over') { loud(t('stock_over', { name: p.name, n: fmtNum(Math.max(products.get(p.id).on_hand, 0)) })); return; }
+    beep('ok');
+    showMsg(t('added', { name: p.name }), 'ok');
   }
   const findLine = (key) => state.lines.find((l) => l.key === key);
   const selectedLine = () => findLine(state.selected) || state.lines[state.lines.length - 1];
@@ -308,9 +326,13 @@
   function setQty(line, qty) {
     if (!line || !editable()) return;
     if (!Number.isInteger(qty) || qty < 1 || qty > 10000) { loud(t('qty_invalid')); renderCart(); return; }
+    const known = products.get(line.product_id);
+    const allowed = qty > line.qty && known ? stockAllows(known, qty) : 'ok';
+    if (!allowed) { renderCart(); return; }
     line.qty = qty;
     state.selected = line.key;
     changed();
+    if (allowed === 'over') loud(t('stock_over', { name: line.name, n: fmtNum(Math.max(known.on_hand, 0)) }));
   }
   function bump(delta) {
     const line = selectedLine();
@@ -361,6 +383,7 @@
     const warn = $('.l-warn', li);
     warn.textContent = typeof onHand === 'number' && l.qty > onHand ? t('over_stock', { n: fmtNum(Math.max(onHand, 0)) }) : '';
     warn.hidden = !warn.textContent;
+    li.classList.toggle('short', !warn.hidden);
     $('.l-extra', li).hidden = !open && stamp.hidden && warn.hidden;
   }
 
@@ -501,10 +524,7 @@
     const b = e.target.closest('.tile');
     if (!b) return;
     const p = products.get(parseInt(b.dataset.id, 10));
-    if (p && addProduct(p, 1, null)) {
-      beep('ok');
-      showMsg(t('added', { name: p.name }), 'ok');
-    }
+    if (p) announceAdded(p, addProduct(p, 1, null));
   });
 
   const chips = $$('.producers .chip');
@@ -546,9 +566,9 @@
     if (e.key === 'Enter') {
       e.preventDefault();
       const list = await runSearch();
-      if (list && list.length === 1 && addProduct(list[0], 1, null)) { // one match: take it
-        beep('ok');
-        showMsg(t('added', { name: list[0].name }), 'ok');
+      const added = list && list.length === 1 && addProduct(list[0], 1, null); // one match: take it
+      if (added) {
+        announceAdded(list[0], added);
         el.search.value = '';
         runSearch();
         focusScan(true);
@@ -576,10 +596,7 @@
     }
     try {
       const res = await api('GET', '/products/by-code?code=' + encodeURIComponent(code));
-      if (addProduct(res.data, 1, res.data.scanned_stamp_code || null)) {
-        beep('ok');
-        showMsg(t('added', { name: res.data.name }), 'ok');
-      }
+      announceAdded(res.data, addProduct(res.data, 1, res.data.scanned_stamp_code || null));
     } catch (err) {
       if (err.status === 404 && !/\d/.test(code)) { // letters only, not a code: try it as a name
         el.search.value = code;
@@ -1262,6 +1279,44 @@
     if (busy) { e.preventDefault(); e.returnValue = ''; }
   });
   window.addEventListener('online', () => { if (state.pending && !busy) { showPay('cash'); submitSale(); } });
+
+  // ------------------------------------------------------------------ stock, kept fresh
+  // Other tills sell from the same shelf: every few seconds ask what is on hand for the cart and
+  // the tiles shown, so a line beyond the shelf turns red before the customer starts paying.
+  let stockBusy = false;
+  async function refreshStock() {
+    if (stockBusy || document.hidden) return;
+    const ids = Array.from(new Set(state.lines.map((l) => l.product_id).concat(shown.list.map((p) => p.id)))).slice(0, 100);
+    if (!ids.length) return;
+    stockBusy = true;
+    try {
+      const res = await fetch(CFG.on_hand_url + '?ids=' + ids.join(','), { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } });
+      if (!res.ok) return;
+      const levels = (await res.json()).on_hand || {};
+      let tilesChanged = false;
+      const short = [];
+      ids.forEach((id) => {
+        const n = levels[id];
+        if (typeof n !== 'number') return;
+        const p = products.get(id);
+        if (p && p.on_hand === n) return;
+        const line = state.lines.find((l) => l.product_id === id);
+        const wasShort = line && p && typeof p.on_hand === 'number' && line.qty > p.on_hand;
+        if (line && line.qty > n && !wasShort) short.push({ name: line.name, n });
+        if (p) { p.on_hand = n; tilesChanged = tilesChanged || shown.list.some((x) => x.id === id); }
+        if (line) line.on_hand = n;
+      });
+      renderCart();
+      if (tilesChanged) renderTiles(shown.list, shown.title);
+      if (short.length) loud(t('stock_now_short', { name: short[0].name, n: fmtNum(Math.max(short[0].n, 0)) }));
+    } catch (e) {
+      /* offline for a moment: the checkout still checks stock itself */
+    } finally {
+      stockBusy = false;
+    }
+  }
+  setInterval(refreshStock, CFG.stock_poll_ms || 3000);
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) refreshStock(); });
 
   // ------------------------------------------------------------------ start
   renderCart();
