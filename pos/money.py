@@ -68,7 +68,7 @@ def parse_vnd(text, *, field="amount", allow_zero=True) -> int:
         try:
             value = read_whole_number(cleaned)
         except Ambiguous:
-            raise InvalidInput(field, "Số tiền \"%(value)s\" không rõ: dấu chấm hoặc dấu phẩy chỉ dùng để ngăn từng "
+            raise InvalidInput(field, "Số tiền “%(value)s” không rõ: dấu chấm hoặc dấu phẩy chỉ dùng để ngăn từng "
                                       "nhóm ba chữ số (ví dụ 1.250.000), đồng không có phần lẻ",
                                value=raw[:40]) from None
         except ValueError:

@@ -65,9 +65,10 @@ def import_statement():
     booth = _booth()
     try:
         filename, data, which, mapping = _upload()
+        # Read and check the file first: the write lock is taken only for the inserts.
+        read = bank.read_statement(filename, data, bank=which, mapping_data=mapping)
         with unit_of_work(db.session) as s:
-            result = bank.import_statement(s, booth, current_user, filename=filename, data=data, bank=which,
-                                           mapping_data=mapping, address=request.remote_addr or "")
+            result = bank.import_statement(s, booth, current_user, read, address=request.remote_addr or "")
             statement_id = result.statement.id
     except bank.StatementRejected as err:
         flash_error(err)
@@ -157,9 +158,9 @@ def api_reconciliation():
 def api_import_statement():
     booth = _booth()
     filename, data, which, mapping = _upload()
+    read = bank.read_statement(filename, data, bank=which, mapping_data=mapping)  # before the write lock
     with unit_of_work(db.session) as s:
-        result = bank.import_statement(s, booth, current_user, filename=filename, data=data, bank=which,
-                                       mapping_data=mapping, address=request.remote_addr or "")
+        result = bank.import_statement(s, booth, current_user, read, address=request.remote_addr or "")
         out = dict(_statement_json(result.statement), already_imported=result.already_imported, new=result.new,
                    repeated=result.repeated, matched=result.matched)
     return jsonify(out), 200 if result.already_imported else 201
@@ -221,9 +222,9 @@ def init_cli(app) -> None:
             booth = booths.current_booth(db.session)
             if booth is None:
                 raise NotFound("Gian hàng chưa được cài đặt")
+            read = bank.read_statement(Path(path).name, Path(path).read_bytes(), bank=which)
             with unit_of_work(db.session) as s:
-                result = bank.import_statement(s, booth, s.get(User, user.id), filename=Path(path).name,
-                                               data=Path(path).read_bytes(), bank=which)
+                result = bank.import_statement(s, booth, s.get(User, user.id), read)
         except bank.StatementRejected as err:
             raise click.ClickException("\n".join([err.text, *err.problems])) from None
         except DomainError as err:

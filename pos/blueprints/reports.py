@@ -336,17 +336,19 @@ def catalogue_import():
                                kinds=imports.KINDS, error_field=None)
     kind = request.form.get("kind", "")
     upload = request.files.get("file")
-    name, data = (upload.filename, upload.read()) if upload else ("", b"")
+    name, data = (upload.filename, upload.read(imports.MAX_FILE_BYTES + 1)) if upload else ("", b"")
     skip = request.form.get("skip_bad_rows") == "1"
     context = dict(kind=kind, kinds=imports.KINDS, skip=skip)
     try:
+        # Read and check the file before the write transaction: a huge or hostile file never holds up a till.
+        sheet = imports.read_sheet(kind, name, data)
         if request.form.get("action") == "check":
             with unit_of_work(db.session) as s:  # the check's savepoint is rolled back: nothing is kept
-                report = imports.check_sheet(s, kind, name, data)
+                report = imports.check_sheet(s, sheet)
             status = 200 if not report.has_errors else 422
             return render_template("reports/import.html", report=report, error_field=None, **context), status
         with unit_of_work(db.session) as s:
-            report = imports.import_sheet(s, kind, name, data, skip_bad_rows=skip)
+            report = imports.import_sheet(s, sheet, skip_bad_rows=skip)
     except imports.ImportHasErrors as err:
         flash_error(err)
         return render_template("reports/import.html", report=err.report, error_field="file", **context), 422
@@ -651,12 +653,13 @@ def init_cli(app) -> None:
         """Import producers or products from an .xlsx or .csv sheet."""
         data = Path(path).read_bytes()
         try:
+            sheet = imports.read_sheet(kind, path, data)  # read before the write lock
             if check:
                 with unit_of_work(db.session) as s:
-                    rep = imports.check_sheet(s, kind, path, data)
+                    rep = imports.check_sheet(s, sheet)
             else:
                 with unit_of_work(db.session) as s:
-                    rep = imports.import_sheet(s, kind, path, data, skip_bad_rows=skip_bad_rows)
+                    rep = imports.import_sheet(s, sheet, skip_bad_rows=skip_bad_rows)
         except imports.ImportHasErrors as err:
             for line in err.report.sheet_errors:
                 click.echo(line, err=True)

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import MANAGERS, roles
-from ..db import unit_of_work
+from ..db import get_row, unit_of_work
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Fair, Till, User
@@ -72,9 +72,9 @@ def tills():
     if booth is None:
         return redirect(url_for("setup.booth_settings"))
     if request.method == "POST":
-        till = db.session.get(Till, int(request.form["till_id"])) if request.form.get("till_id") else None
-        if till is not None and till.booth_id != booth.id:
-            abort(404)
+        till = get_row(db.session, Till, request.form["till_id"]) if request.form.get("till_id") else None
+        if request.form.get("till_id") and (till is None or till.booth_id != booth.id):
+            abort(404)  # an unknown or malformed id ("1.5", "abc"): never a 500
         try:
             with unit_of_work(db.session) as s:
                 booths.save_till(s, booth, form_dict(checkboxes=("is_active",) if till else ()), till)

@@ -20,7 +20,6 @@ import hashlib
 import io
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -34,10 +33,14 @@ from ..models.bank import BankCredit, BankStatement
 from ..money import MAX_VND
 from ..text import fold
 from ..timeutil import utcnow
-from . import audit
+from . import audit, uploads
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 50_000
+# What a statement may unpack to, checked before openpyxl reads it and before any write lock is taken:
+# a year of a busy booth's account is a few thousand rows of about ten columns.
+LIMITS = uploads.Limits(max_file_bytes=MAX_FILE_BYTES, max_rows=MAX_ROWS, max_cells=500_000,
+                        max_unpacked_bytes=64 * 1024 * 1024, max_cell_chars=32_767, max_seconds=30)
 HEADER_SEARCH_ROWS = 60
 MAX_PROBLEMS_SHOWN = 30
 
@@ -202,52 +205,24 @@ def parse_amount_cell(value) -> int | None:
 # --- reading files ----------------------------------------------------------------
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        # Excel on a Vietnamese Windows saves CSV in Windows-1258 (tones as combining marks).
-        return unicodedata.normalize("NFC", data.decode("cp1258", errors="replace"))
-
-
 def _csv_rows(data: bytes) -> list[list]:
-    text = _decode(data)
+    text = uploads.decode_text(data)
     # The account block above the table has fewer fields (or none): the delimiter is the one that
     # gives the widest row among the first lines, the header row being the widest.
-    head = text.splitlines()[:HEADER_SEARCH_ROWS]
-    delimiter = max((",", ";", "\t"),
-                    key=lambda d: max((len(r) for r in csv.reader(head, delimiter=d)), default=0))
-    return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
-
-
-def _xlsx_sheets(data: bytes) -> list[list[list]]:
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
+    head = text[:64 * 1024].splitlines()[:HEADER_SEARCH_ROWS]
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise InvalidInput("file", "Tệp Excel hỏng hoặc không phải .xlsx") from exc
-    try:
-        sheets = []
-        for ws in wb.worksheets:
-            rows = []
-            for i, row in enumerate(ws.iter_rows(values_only=True)):
-                if i >= MAX_ROWS:
-                    raise InvalidInput("file", "Sao kê quá dài (quá %(max)s dòng): xuất từng khoảng ngày", max=MAX_ROWS)
-                rows.append(list(row))
-            sheets.append(rows)
-        return sheets
-    finally:
-        wb.close()
+        delimiter = max((",", ";", "\t"),
+                        key=lambda d: max((len(r) for r in csv.reader(head, delimiter=d)), default=0))
+    except csv.Error:
+        delimiter = ","
+    return uploads.csv_table(text, delimiter, LIMITS)
 
 
 def read_tables(filename: str, data: bytes) -> list[list[list]]:
-    """The file's tables (one per sheet; a CSV has one) as rows of cells. Raises InvalidInput."""
+    """The file's tables (one per sheet; a CSV has one) as rows of cells, read within LIMITS.
+
+    Touches no database: callers read the file before the write transaction. Raises InvalidInput.
+    """
     if not data:
         raise InvalidInput("file", "Chưa chọn tệp sao kê, hoặc tệp rỗng")
     if len(data) > MAX_FILE_BYTES:
@@ -256,13 +231,10 @@ def read_tables(filename: str, data: bytes) -> list[list[list]]:
     if name.endswith(".xls") or data.startswith(b"\xd0\xcf\x11\xe0"):
         raise InvalidInput("file", "Tệp .xls (Excel 97–2003) chưa đọc được: mở bằng Excel, lưu thành .xlsx hoặc .csv rồi nhập lại")
     if name.endswith((".xlsx", ".xlsm")) or data.startswith(b"PK\x03\x04"):
-        return _xlsx_sheets(data)
+        return uploads.xlsx_tables(data, LIMITS)
     if name.endswith(".pdf") or data.startswith(b"%PDF"):
         raise InvalidInput("file", "Sao kê PDF không đọc được: tải sao kê dạng Excel (.xlsx) hoặc CSV từ ngân hàng")
-    rows = _csv_rows(data)
-    if len(rows) > MAX_ROWS:
-        raise InvalidInput("file", "Sao kê quá dài (quá %(max)s dòng): xuất từng khoảng ngày", max=MAX_ROWS)
-    return [rows]
+    return [_csv_rows(data)]
 
 
 # --- finding columns and rows -----------------------------------------------------
@@ -447,31 +419,53 @@ class ImportResult:
     matched: int
 
 
-def import_statement(session, booth, user, *, filename: str, data: bytes, bank: str = "auto",
-                     mapping_data: dict | None = None, address: str = "") -> ImportResult:
-    """Import a statement's credits (each once, however often the file or an overlapping one comes)
-    and match them to transfer payments.
+@dataclass
+class ReadStatement:
+    """A statement file read and checked, ready to store: what read_statement hands to import_statement."""
+
+    filename: str
+    file_sha256: str
+    parsed: ParsedStatement
+
+
+def _mapping(bank: str, mapping_data: dict | None) -> ColumnMapping:
+    if bank == "custom":
+        return custom_mapping(mapping_data or {})
+    if bank == "auto" or not bank:
+        return AUTO
+    if bank in PRESETS:
+        return PRESETS[bank]
+    raise InvalidInput("bank", "Ngân hàng không hợp lệ")
+
+
+def read_statement(filename: str, data: bytes, *, bank: str = "auto", mapping_data: dict | None = None) -> ReadStatement:
+    """Read and check a statement file with a column mapping, touching no database.
+
+    Run it before the write transaction: a large or hostile file then costs only the
+    time to refuse it, never a till's sale. Raises InvalidInput (an unreadable file,
+    one over the limits, no header row), StatementRejected (rows that cannot be read).
+    """
+    mapping = _mapping(bank, mapping_data)
+    parsed = parse_statement(filename, data, mapping)
+    return ReadStatement((filename or "")[:200], hashlib.sha256(data or b"").hexdigest(), parsed)
+
+
+def import_statement(session, booth, user, read: ReadStatement, *, address: str = "") -> ImportResult:
+    """Store a read statement's credits (each once, however often the file or an overlapping one comes)
+    and match them to transfer payments; only inserts, so the write transaction stays short.
 
     The same file again adds nothing and returns the first import. A credit already
     imported from another file (same date, amount and message, or the same bank reference)
-    is counted as repeated, not added. Raises InvalidInput, StatementRejected.
+    is counted as repeated, not added.
     """
-    if bank == "custom":
-        mapping = custom_mapping(mapping_data or {})
-    elif bank == "auto" or not bank:
-        mapping = AUTO
-    elif bank in PRESETS:
-        mapping = PRESETS[bank]
-    else:
-        raise InvalidInput("bank", "Ngân hàng không hợp lệ")
-    digest = hashlib.sha256(data or b"").hexdigest()
+    digest, parsed = read.file_sha256, read.parsed
+    mapping = parsed.mapping
     existing = session.scalars(select(BankStatement).where(BankStatement.booth_id == booth.id,
                                                            BankStatement.file_sha256 == digest)).first()
     if existing is not None:
         return ImportResult(existing, True, 0, 0, 0)
-    parsed = parse_statement(filename, data, mapping)
 
-    statement = BankStatement(booth_id=booth.id, bank=mapping.key, filename=(filename or "")[:200], file_sha256=digest,
+    statement = BankStatement(booth_id=booth.id, bank=mapping.key, filename=read.filename, file_sha256=digest,
                               imported_by_id=getattr(user, "id", None), rows_read=parsed.rows_read,
                               debits_skipped=parsed.debits)
     session.add(statement)

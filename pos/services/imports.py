@@ -14,8 +14,6 @@ is exactly what an import would do.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -27,11 +25,15 @@ from ..errors import DomainError, InvalidInput, N_
 from ..models import PRODUCER_KINDS, Barcode, Product, Producer
 from ..money import parse_vnd
 from ..text import fold
-from . import catalogue
+from . import catalogue, uploads
 from .exports import Column, Table, to_xlsx
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
+# What a sheet may unpack to, checked before openpyxl reads it and before any write lock is taken
+# (blank rows between products count as rows, hence the room above MAX_ROWS).
+LIMITS = uploads.Limits(max_file_bytes=MAX_FILE_BYTES, max_rows=2 * MAX_ROWS, max_cells=200_000,
+                        max_unpacked_bytes=32 * 1024 * 1024, max_cell_chars=32_767, max_seconds=30)
 KINDS = {"producers": N_("Chủ thể"), "products": N_("Sản phẩm")}
 
 
@@ -128,9 +130,9 @@ def _cell_text(value) -> str:
 
 
 def read_rows(file_name: str, data: bytes) -> list[tuple[int, list]]:
-    """The sheet's non-empty rows as (row number, cells): the first sheet of an .xlsx, or a CSV.
+    """The sheet's non-empty rows as (row number, cells): the first sheet of an .xlsx, or a CSV, read within LIMITS.
 
-    Raises InvalidInput (field "file") for an empty, too large, unreadable or unsupported file.
+    Touches no database. Raises InvalidInput (field "file") for an empty, too large, unreadable or unsupported file.
     """
     if not data:
         raise InvalidInput("file", "Chưa chọn tệp, hoặc tệp trống")
@@ -138,49 +140,22 @@ def read_rows(file_name: str, data: bytes) -> list[tuple[int, list]]:
         raise InvalidInput("file", "Tệp quá lớn (tối đa %(mb)s MB)", mb=MAX_FILE_BYTES // (1024 * 1024))
     name = (file_name or "").lower()
     if name.endswith(".xlsx") or data[:2] == b"PK":
-        rows = _xlsx_rows(data)
+        table = uploads.xlsx_tables(data, LIMITS, first_sheet_only=True)[0]
     elif name.endswith((".csv", ".txt")):
-        rows = _csv_rows(data)
+        table = _csv_table(data)
     else:
         raise InvalidInput("file", "Chỉ nhận tệp Excel (.xlsx) hoặc CSV (.csv)")
-    rows = [(n, cells) for n, cells in rows if any(_cell_text(c) for c in cells)]
+    rows = [(n, cells) for n, cells in enumerate(table, start=1) if any(_cell_text(c) for c in cells)]
     if len(rows) > MAX_ROWS + 1:
         raise InvalidInput("file", "Tệp có quá nhiều dòng (tối đa %(n)s)", n=MAX_ROWS)
     return rows
 
 
-def _xlsx_rows(data: bytes) -> list[tuple[int, list]]:
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a damaged or foreign file
-        raise InvalidInput("file", "Không đọc được tệp Excel (.xlsx): tệp hỏng hoặc không phải Excel") from None
-    try:
-        ws = wb.worksheets[0]
-        rows = []
-        for n, row in enumerate(ws.iter_rows(values_only=True), start=1):
-            rows.append((n, list(row)))
-            if n > MAX_ROWS + 50:
-                break
-        return rows
-    finally:
-        wb.close()
-
-
-def _csv_rows(data: bytes) -> list[tuple[int, list]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Excel on a Vietnamese Windows saves "CSV" in the ANSI code page, cp1258.
-        try:
-            text = data.decode("cp1258")
-        except UnicodeDecodeError:
-            raise InvalidInput("file", "Không đọc được tệp CSV: hãy lưu dạng CSV UTF-8") from None
-    text = unicodedata.normalize("NFC", text)
+def _csv_table(data: bytes) -> list[list]:
+    text = uploads.decode_text(data)
     sample = text[:4096]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    return [(n, row) for n, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1)]
+    return uploads.csv_table(text, delimiter, LIMITS)
 
 
 def _header_key(text: str) -> str:
@@ -237,6 +212,8 @@ def _price(raw) -> int:
     try:
         return parse_vnd(text, field="price_vnd")
     except InvalidInput:
+        if re.search(r"[0-9]", text):
+            raise  # a number parse_vnd refuses says why itself ("1.5" is ambiguous, too large, negative)
         raise InvalidInput("price_vnd", "Giá phải là số đồng (ví dụ 120000), không phải chữ: \"%(value)s\"",
                            value=text[:40]) from None
 
@@ -320,27 +297,48 @@ def _product_row(session, known: _Catalogue, values: dict, raw: dict, seen_produ
                 stamp_code=values.get("stamp_code", ""))
 
 
-def _run(session, kind: str, file_name: str, data: bytes) -> ImportReport:
-    """Check and save every row, each in its own savepoint. The caller keeps or rolls back the lot."""
+@dataclass
+class Sheet:
+    """A sheet read and checked for its columns, ready to check row by row against the catalogue."""
+
+    kind: str
+    file_name: str
+    specs: list[Spec]
+    mapping: dict[int, Spec]
+    sheet_errors: list[str]
+    rows: list[tuple[int, list]]  # the data rows, after the header
+
+
+def read_sheet(kind: str, file_name: str, data: bytes) -> Sheet:
+    """Read a producers' or products' sheet and map its header, touching no database.
+
+    Run it before the write transaction: a large or hostile file is refused without
+    holding up a till. Raises InvalidInput (the kind, the file).
+    """
     if kind not in COLUMNS:
         raise InvalidInput("kind", "Chọn loại danh mục: chủ thể hoặc sản phẩm")
     specs = COLUMNS[kind]
-    report = ImportReport(kind, file_name or "", specs)
     rows = read_rows(file_name, data)
     if not rows:
         raise InvalidInput("file", "Tệp không có dòng nào")
-    header_no, header = rows[0]
-    mapping, report.sheet_errors = _map_header(header, specs)
+    _header_no, header = rows[0]
+    mapping, sheet_errors = _map_header(header, specs)
+    if not sheet_errors and len(rows) == 1:
+        sheet_errors.append(gettext("Tệp chỉ có dòng tiêu đề, không có dữ liệu"))
+    return Sheet(kind, file_name or "", specs, mapping, sheet_errors, rows[1:])
+
+
+def _run(session, sheet: Sheet) -> ImportReport:
+    """Check and save every row, each in its own savepoint. The caller keeps or rolls back the lot."""
+    kind, specs, mapping = sheet.kind, sheet.specs, sheet.mapping
+    report = ImportReport(kind, sheet.file_name, specs, sheet_errors=list(sheet.sheet_errors))
     if report.sheet_errors:
-        return report
-    if len(rows) == 1:
-        report.sheet_errors.append(gettext("Tệp chỉ có dòng tiêu đề, không có dữ liệu"))
         return report
     known = _Catalogue(session)
     seen_producers: dict[str, int] = {}
     seen_products: dict[tuple, int] = {}
     seen_codes: dict[str, int] = {}
-    for n, cells in rows[1:]:
+    for n, cells in sheet.rows:
         raw = {spec.key: cells[i] if i < len(cells) else None for i, spec in mapping.items()}
         values = {k: _cell_text(val) for k, val in raw.items()}
         result = RowResult(n, values)
@@ -379,11 +377,11 @@ def _run(session, kind: str, file_name: str, data: bytes) -> ImportReport:
     return report
 
 
-def check_sheet(session, kind: str, file_name: str, data: bytes) -> ImportReport:
-    """Check a sheet row by row, exactly as an import would, and keep nothing. Raises InvalidInput."""
+def check_sheet(session, sheet: Sheet) -> ImportReport:
+    """Check a read sheet row by row, exactly as an import would, and keep nothing."""
     outer = session.begin_nested()
     try:
-        report = _run(session, kind, file_name, data)
+        report = _run(session, sheet)
     finally:
         outer.rollback()
     for r in report.rows:
@@ -391,17 +389,17 @@ def check_sheet(session, kind: str, file_name: str, data: bytes) -> ImportReport
     return report
 
 
-def import_sheet(session, kind: str, file_name: str, data: bytes, *, skip_bad_rows: bool = False) -> ImportReport:
-    """Import a sheet's producers or products, in the caller's transaction.
+def import_sheet(session, sheet: Sheet, *, skip_bad_rows: bool = False) -> ImportReport:
+    """Import a read sheet's producers or products, in the caller's transaction.
 
     With any error and skip_bad_rows False nothing is kept (raises ImportHasErrors,
     carrying the report); with skip_bad_rows the good rows are kept, the bad ones
     listed. A sheet whose columns are wrong imports nothing either way.
-    Raises InvalidInput (the file), ImportHasErrors.
+    Raises ImportHasErrors.
     """
     outer = session.begin_nested()
     try:
-        report = _run(session, kind, file_name, data)
+        report = _run(session, sheet)
     except BaseException:
         outer.rollback()
         raise

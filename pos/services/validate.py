@@ -42,7 +42,7 @@ def integer(data: dict, field: str, *, minimum=None, maximum=None, required=True
         try:
             value = sign * read_whole_number(digits)
         except Ambiguous:
-            raise InvalidInput(field, "Số \"%(value)s\" không rõ: phải là số nguyên; dấu chấm hoặc dấu phẩy chỉ dùng "
+            raise InvalidInput(field, "Số “%(value)s” không rõ: phải là số nguyên; dấu chấm hoặc dấu phẩy chỉ dùng "
                                       "để ngăn từng nhóm ba chữ số (ví dụ 1.000)", value=text[:40]) from None
         except ValueError:
             raise InvalidInput(field, "Phải là số nguyên") from None

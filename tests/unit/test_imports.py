@@ -65,7 +65,7 @@ GOOD = [PRODUCT_HEADER,
 
 
 def test_a_good_sheet_imports_every_row_through_the_catalogue_rules(s):
-    report = imports.import_sheet(s, "products", "san-pham.xlsx", xlsx(GOOD))
+    report = imports.import_sheet(s, imports.read_sheet("products", "san-pham.xlsx", xlsx(GOOD)))
     s.commit()
     assert report.written and report.imported == 3 and not report.has_errors
     hoi = s.scalars(select(Product).where(Product.name == "Tinh dầu hồi 10ml")).one()
@@ -80,7 +80,7 @@ def test_wrong_columns_are_reported_for_the_sheet_and_nothing_is_imported(s):
     before = count(s, Product)
     sheet = [["Chủ thể", "Tên", "Giá tiền", "Màu sắc"], ["HTX Thảo mộc Tuệ Lâm", "Trà", 1000, "đỏ"]]
     with pytest.raises(imports.ImportHasErrors) as info:
-        imports.import_sheet(s, "products", "x.xlsx", xlsx(sheet), skip_bad_rows=True)
+        imports.import_sheet(s, imports.read_sheet("products", "x.xlsx", xlsx(sheet)), skip_bad_rows=True)
     errors = info.value.report.sheet_errors
     assert 'Cột không nhận ra: "Giá tiền"' in errors and 'Cột không nhận ra: "Màu sắc"' in errors
     assert 'Thiếu cột bắt buộc "Đơn vị tính"' in errors and 'Thiếu cột bắt buộc "Giá bán (đồng)"' in errors
@@ -100,7 +100,7 @@ def test_each_bad_row_is_named_with_its_column_and_nothing_is_imported(s):
     ]
     before = (count(s, Product), count(s, Barcode))
     with pytest.raises(imports.ImportHasErrors) as info:
-        imports.import_sheet(s, "products", "x.xlsx", xlsx(sheet))
+        imports.import_sheet(s, imports.read_sheet("products", "x.xlsx", xlsx(sheet)))
     s.rollback()
     assert (count(s, Product), count(s, Barcode)) == before
     report = info.value.report
@@ -118,7 +118,7 @@ def test_each_bad_row_is_named_with_its_column_and_nothing_is_imported(s):
 
 def test_skipping_the_bad_rows_imports_the_good_ones_and_lists_the_rest(s):
     sheet = GOOD + [["HTX Chè Không Có", "Chè xanh", "gói", 50000, "", "", "", ""]]
-    report = imports.import_sheet(s, "products", "x.xlsx", xlsx(sheet), skip_bad_rows=True)
+    report = imports.import_sheet(s, imports.read_sheet("products", "x.xlsx", xlsx(sheet)), skip_bad_rows=True)
     s.commit()
     assert report.imported == 3 and [r.row for r in report.bad_rows] == [5]
     assert s.scalars(select(Product).where(Product.name == "Chè xanh")).first() is None
@@ -127,7 +127,7 @@ def test_skipping_the_bad_rows_imports_the_good_ones_and_lists_the_rest(s):
 
 def test_a_check_reports_what_an_import_would_do_and_writes_nothing(s):
     before = (count(s, Product), count(s, Barcode))
-    report = imports.check_sheet(s, "products", "x.xlsx", xlsx(GOOD + [GOOD[1]]))
+    report = imports.check_sheet(s, imports.read_sheet("products", "x.xlsx", xlsx(GOOD + [GOOD[1]])))
     s.commit()
     assert (count(s, Product), count(s, Barcode)) == before
     assert [r.row for r in report.good_rows] == [2, 3, 4] and [r.row for r in report.bad_rows] == [5]
@@ -143,12 +143,12 @@ def test_producers_import_from_a_csv_with_semicolons_saved_by_a_vietnamese_excel
             "Nhà Vườn;trang trại;;;;;\r\n")
     data = _cp1258(text)  # Excel's "CSV" on a Vietnamese Windows
     with pytest.raises(imports.ImportHasErrors) as info:
-        imports.import_sheet(s, "producers", "chu-the.csv", data)
+        imports.import_sheet(s, imports.read_sheet("producers", "chu-the.csv", data))
     s.rollback()
     errors = {r.row: " ".join(r.errors) for r in info.value.report.bad_rows}
     assert sorted(errors) == [5, 6]
     assert "đã có trong danh mục" in errors[5] and "trang trại" in errors[6]
-    report = imports.import_sheet(s, "producers", "chu-the.csv", data, skip_bad_rows=True)
+    report = imports.import_sheet(s, imports.read_sheet("producers", "chu-the.csv", data), skip_bad_rows=True)
     s.commit()
     assert report.imported == 3
     dauso = s.scalars(select(Producer).where(Producer.name == "HTX Dầu sở Lục Hồn")).one()
@@ -160,7 +160,7 @@ def test_producers_import_from_a_csv_with_semicolons_saved_by_a_vietnamese_excel
 def test_a_producer_named_twice_in_the_sheet_is_refused_on_its_second_row(s):
     data = xlsx([["Tên chủ thể"], ["HTX Mới"], ["HTX  mới "]])
     with pytest.raises(imports.ImportHasErrors) as info:
-        imports.import_sheet(s, "producers", "x.xlsx", data)
+        imports.import_sheet(s, imports.read_sheet("producers", "x.xlsx", data))
     assert [(r.row, "dòng 2" in r.errors[0]) for r in info.value.report.bad_rows] == [(3, True)]
 
 
@@ -172,7 +172,7 @@ def test_a_producer_named_twice_in_the_sheet_is_refused_on_its_second_row(s):
 ])
 def test_an_unreadable_or_empty_file_gets_a_clear_message(s, name, data, words):
     try:
-        report = imports.check_sheet(s, "producers", name, data)
+        report = imports.check_sheet(s, imports.read_sheet("producers", name, data))
     except InvalidInput as err:
         assert err.field == "file" and words in err.text
     else:
@@ -186,7 +186,7 @@ def test_the_template_has_the_columns_the_import_expects(s):
         header = [c.value for c in ws[1]]
         assert [h.rstrip(" *") for h in header] == [spec.label for spec in imports.COLUMNS[kind]]
         # The filled-in example row is itself importable once its producer exists.
-        report = imports.check_sheet(s, kind, "mau.xlsx", imports.template_workbook(kind))
+        report = imports.check_sheet(s, imports.read_sheet(kind, "mau.xlsx", imports.template_workbook(kind)))
         if kind == "products":
             assert report.bad_rows and "8936123450014" in report.bad_rows[0].errors[0]  # taken by the fixture
         else:
