@@ -92,7 +92,7 @@ def _catalogue(s: Session, n_booths: int) -> tuple[int, list, list, int]:
         for pr in mine:
             by_producer.setdefault(pr.producer_id, []).append(dict(product_id=pr.id, qty=100_000))
         for producer_id, lines in by_producer.items():
-            stock.record_document(s, b, manager, "receive", dict(producer_id=producer_id, lines=lines))
+            stock.record_document(s, b, manager, stock.NewDocument.of("receive", producer_id=producer_id, lines=lines))
     s.commit()
     # Plain values: the load runs outside this session.
     plain_booths = [SimpleNamespace(id=b.id, code=b.code) for b in the_booths]

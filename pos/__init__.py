@@ -74,8 +74,9 @@ def create_app(config_class=Config, overrides=None):
     babel.init_app(app, locale_selector=_select_locale, default_translation_directories=str(Path(__file__).parent / "translations"))
 
     from . import access, templating
-    from .blueprints import AREAS, api
+    from .blueprints import AREAS, api, apispec
 
+    apispec.init_app(app)  # before the routes: <int:...> in their URLs is bounded by the database's ids
     for area in AREAS:
         app.register_blueprint(area.bp)
         if hasattr(area, "api_bp"):  # the area's JSON routes, under /api/v1/<area>

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, current_app, jsonify, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
+
+from . import api_errors
 
 PUBLIC = "public"
 ALL_STAFF = ("organiser", "manager", "cashier")
@@ -28,7 +31,7 @@ def allowed_roles(endpoint: str) -> frozenset | None:
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return api_errors.is_api_request()
 
 
 def check_access():
@@ -44,11 +47,11 @@ def check_access():
         return None
     if not current_user.is_authenticated:
         if _wants_json():
-            return jsonify(error="Unauthorized", message="Cần đăng nhập"), 401
+            return api_errors.error_response("Unauthorized", gettext("Cần đăng nhập"), 401)
         return redirect(url_for("auth.login", next=request.full_path))
     if current_user.role not in allowed:
         if _wants_json():
-            return jsonify(error="Forbidden", message="Bạn không có quyền làm việc này"), 403
+            return api_errors.error_response("Forbidden", gettext("Bạn không có quyền làm việc này"), 403)
         abort(403)
     return None
 

@@ -81,12 +81,20 @@ def unit_of_work(session):
         raise
 
 
+# The largest id a BIGINT/SQLite INTEGER key holds: a larger one names no row (and would make
+# the driver raise OverflowError or "out of range" instead of answering "not found").
+MAX_ID = 2**63 - 1
+
+
 def get_row(session, model, row_id):
     """The row with this primary key, or None for an unknown or malformed id (URLs, forms, cookies)."""
     try:
-        return session.get(model, int(row_id))
+        row_id = int(row_id)
     except (TypeError, ValueError):
         return None
+    if not 0 < row_id <= MAX_ID:
+        return None
+    return session.get(model, row_id)
 
 
 def new_uuid() -> str:

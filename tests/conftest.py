@@ -178,8 +178,8 @@ class World:
         manager_id = self.manager_id()
         with self.app.app_context(), self._uow() as s:
             lines = [dict(product_id=pid, qty=qty) for pid, qty in qty_by_product.items()]
-            stock_service.record_document(s, s.get(Booth, self.booth_id), s.get(User, manager_id), "receive",
-                                          dict(producer_id=producer_id, lines=lines))
+            stock_service.record_document(s, s.get(Booth, self.booth_id), s.get(User, manager_id),
+                                          stock_service.NewDocument.of("receive", producer_id=producer_id, lines=lines))
 
     def on_hand(self, product_id):
         from pos.services import stock as stock_service

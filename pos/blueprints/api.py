@@ -10,23 +10,23 @@ from flask_login import current_user
 
 from ..access import ALL_STAFF, MANAGERS, PUBLIC, roles
 from ..db import unit_of_work
-from ..errors import DomainError, InvalidInput, NotFound, http_status
+from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import Sale
 from ..services import booths, catalogue, print_queue, sales, stock
 from ..vietqr import qr_svg
 from . import openapi
+from . import schemas as sc
+from .apispec import endpoint
 
 bp = Blueprint("api", __name__)
 
 
-@bp.errorhandler(DomainError)
-def domain_error(err: DomainError):
-    return jsonify(error=type(err).__name__, message=err.text, field=err.field), http_status(err)
-
-
 def json_body(allowed: set[str]) -> dict:
-    """The request's JSON object. Raises InvalidInput for malformed JSON or an unknown field."""
+    """The request's JSON object, for routes not yet declared with a body model (shifts, closing).
+
+    Raises InvalidInput for malformed JSON or an unknown field.
+    """
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise InvalidInput("body", "Nội dung phải là một đối tượng JSON hợp lệ")
@@ -72,23 +72,26 @@ def document_json(d) -> dict:
 
 @bp.get("/openapi.json")
 @roles(PUBLIC)
+@endpoint("This document", response={"type": "object"}, tags=["meta"])
 def openapi_document():
     return jsonify(openapi.document())
 
 
 @bp.get("/products")
 @roles(*ALL_STAFF)
-def list_products():
+@endpoint("List or search products (diacritics ignored: q=mien dong finds Miến dong)", query=sc.ProductsQuery,
+          tags=["catalogue"])
+def list_products(query: sc.ProductsQuery):
     booth = _booth()
-    found = catalogue.search_products(db.session, request.args.get("q", ""),
-                                      producer_id=request.args.get("producer_id", type=int),
-                                      active_only=request.args.get("all") != "1")
+    found = catalogue.search_products(db.session, query.q, producer_id=query.producer_id,
+                                      active_only=query.all != "1")
     levels = stock.on_hand(db.session, booth.id)
     return jsonify(products=[product_json(p, levels.get(p.id, 0)) for p in found])
 
 
 @bp.get("/products/<int:product_id>")
 @roles(*ALL_STAFF)
+@endpoint("One product", tags=["catalogue"])
 def get_product(product_id):
     booth = _booth()
     product = catalogue.get_product(db.session, product_id)
@@ -97,9 +100,11 @@ def get_product(product_id):
 
 @bp.get("/products/by-code")
 @roles(*ALL_STAFF)
-def product_by_code():
+@endpoint("The product a barcode or traceability-stamp code (or stamp URL) names", query=sc.CodeQuery,
+          tags=["catalogue"])
+def product_by_code(query: sc.CodeQuery):
     booth = _booth()
-    product, stamp_code = catalogue.find_by_code(db.session, request.args.get("code", ""))
+    product, stamp_code = catalogue.find_by_code(db.session, query.code)
     out = product_json(product, stock.on_hand(db.session, booth.id, [product.id]).get(product.id, 0))
     out["scanned_stamp_code"] = stamp_code
     return jsonify(out)
@@ -107,15 +112,17 @@ def product_by_code():
 
 @bp.get("/producers")
 @roles(*ALL_STAFF)
+@endpoint("List producers in Vietnamese alphabetical order", tags=["catalogue"])
 def list_producers():
     return jsonify(producers=[producer_json(p) for p in catalogue.list_producers(db.session)])
 
 
 @bp.get("/stock")
 @roles(*ALL_STAFF)
-def stock_on_hand():
+@endpoint("On hand per product, grouped by producer", query=sc.ProducerQuery, tags=["stock"])
+def stock_on_hand(query: sc.ProducerQuery):
     booth = _booth()
-    groups = stock.stock_by_producer(db.session, booth, producer_id=request.args.get("producer_id", type=int))
+    groups = stock.stock_by_producer(db.session, booth, producer_id=query.producer_id)
     return jsonify(producers=[
         {"producer": producer_json(g.producer), "total_units": g.total_units,
          "products": [{"product_id": r.product.id, "name": r.product.name, "on_hand": r.on_hand, "is_low": r.is_low}
@@ -126,27 +133,26 @@ def stock_on_hand():
 
 @bp.get("/stock/documents")
 @roles(*MANAGERS)
-def list_documents():
+@endpoint("List stock documents", query=sc.DocumentsQuery, tags=["stock"])
+def list_documents(query: sc.DocumentsQuery):
     booth = _booth()
-    return jsonify(documents=[document_json(d) for d in stock.list_documents(db.session, booth, kind=request.args.get("kind"))])
+    return jsonify(documents=[document_json(d) for d in stock.list_documents(db.session, booth, kind=query.kind)])
 
 
 @bp.post("/stock/documents")
 @roles(*MANAGERS)
-def create_document():
+@endpoint("Record a stock document: receive, return, sample, damage or count", body=sc.NewStockDocument,
+          status=201, tags=["stock"])
+def create_document(body: sc.NewStockDocument):
     booth = _booth()
-    data = json_body({"kind", "producer_id", "reason", "lines"})
-    kind = data.get("kind")
     with unit_of_work(db.session) as s:
-        if kind == "count":
-            doc = stock.record_count(s, booth, current_user, data)
-        else:
-            doc = stock.record_document(s, booth, current_user, kind, data)
+        doc = stock.record_document(s, booth, current_user, body.typed())
     return jsonify(document_json(doc)), 201
 
 
 @bp.get("/stock/documents/<int:document_id>")
 @roles(*MANAGERS)
+@endpoint("One stock document", tags=["stock"])
 def get_document(document_id):
     return jsonify(document_json(stock.get_document(db.session, _booth(), document_id)))
 
@@ -171,11 +177,13 @@ def sale_json(sale) -> dict:
 
 @bp.post("/sales")
 @roles(*ALL_STAFF)
-def create_sale():
+@endpoint("Record a paid sale (idempotent: the same Idempotency-Key and content return the same sale with 200)",
+          body=sc.NewSale, status=201, also=(200,), errors=(403, 429), tags=["sales"],
+          headers=[("Idempotency-Key", True, "one per checkout; a retry sends the same key and content")])
+def create_sale(body: sc.NewSale):
     booth = _booth()
-    data = json_body(sales.SALE_FIELDS)
     with unit_of_work(db.session) as s:
-        result = sales.record_sale(s, booth, current_user, data, request.headers.get("Idempotency-Key"))
+        result = sales.record_sale(s, booth, current_user, body.typed(), request.headers.get("Idempotency-Key"))
         sale_id = result.sale.id
     # Printed only after the commit: a paper jam must never undo a sale the customer already paid for.
     out = sale_json(db.session.get(Sale, sale_id))
@@ -206,18 +214,21 @@ def job_json(job) -> dict:
 
 @bp.get("/print-jobs")
 @roles(*ALL_STAFF)
+@endpoint("Print jobs waiting, printing or failed", tags=["printing"])
 def list_print_jobs():
     return jsonify(jobs=[job_json(j) for j in print_queue.open_jobs(db.session)])
 
 
 @bp.get("/print-jobs/<int:job_id>")
 @roles(*ALL_STAFF)
+@endpoint("One print job: pending, printing, done, failed (with the reason) or dismissed", tags=["printing"])
 def get_print_job(job_id):
     return jsonify(job_json(print_queue.get_job(db.session, job_id)))
 
 
 @bp.post("/print-jobs/<int:job_id>/retry")
 @roles(*ALL_STAFF)
+@endpoint("Send a failed job to the printer again", tags=["printing"])
 def retry_print_job(job_id):
     with unit_of_work(db.session) as s:
         job = print_queue.retry_job(s, job_id)
@@ -226,6 +237,7 @@ def retry_print_job(job_id):
 
 @bp.post("/sales/<int:sale_id>/reprint")
 @roles(*ALL_STAFF)
+@endpoint("Print a sale's slip again, marked BẢN IN LẠI", status=201, tags=["printing"])
 def reprint_sale(sale_id):
     booth = _booth()
     sales.get_sale(db.session, booth, sale_id)
@@ -234,13 +246,14 @@ def reprint_sale(sale_id):
 
 @bp.post("/prebill")
 @roles(*ALL_STAFF)
-def print_prebill():
+@endpoint("Print a pre-bill (phiếu tạm tính) with the VietQR code for the cart's total", body=sc.PrebillIn,
+          status=201, tags=["printing"])
+def print_prebill(body: sc.PrebillIn):
     booth = _booth()
-    data = json_body({"till_id", "lines", "order_discount_vnd", "idempotency_key"})
-    till = booths.get_till(db.session, booth, data.get("till_id"))
+    till = booths.get_till(db.session, booth, body.till_id)
     settings = print_queue.printer_settings(db.session, booth, current_app.config)
     with unit_of_work(db.session) as s:
-        bill, qr = sales.prebill(s, booth, till, current_user, data)
+        bill, qr = sales.prebill(s, booth, till, current_user, body.typed(), body.idempotency_key)
         job = print_queue.enqueue_prebill(s, bill, qr["payload"], settings)
         out = {"id": job.id, "status": job.status} if job else {"id": None, "status": "off"}
     return jsonify(out), 201
@@ -248,41 +261,45 @@ def print_prebill():
 
 @bp.get("/sales")
 @roles(*ALL_STAFF)
-def list_sales():
+@endpoint("Sales of one Vietnam calendar day, newest first", query=sc.SalesQuery, tags=["sales"])
+def list_sales(query: sc.SalesQuery):
     from ..timeutil import local_today, parse_date
 
     booth = _booth()
     try:
-        day = parse_date(request.args["day"]) if request.args.get("day") else local_today()
+        day = parse_date(query.day) if query.day else local_today()
     except ValueError:
         raise InvalidInput("day", "Ngày không hợp lệ, ví dụ 20/01/2020") from None
-    found = sales.list_sales(db.session, booth, till_id=request.args.get("till_id", type=int), day=day)
+    found = sales.list_sales(db.session, booth, till_id=query.till_id, day=day)
     return jsonify(sales=[sale_json(x) for x in found])
 
 
 @bp.get("/sales/<int:sale_id>")
 @roles(*ALL_STAFF)
+@endpoint("One sale", tags=["sales"])
 def get_sale(sale_id):
     return jsonify(sale_json(sales.get_sale(db.session, _booth(), sale_id)))
 
 
 @bp.post("/sales/vietqr")
 @roles(*ALL_STAFF)
-def sale_vietqr():
+@endpoint("The VietQR (NAPAS/EMVCo) payload and SVG for paying part of a checkout by bank transfer",
+          body=sc.VietQRIn, tags=["sales"])
+def sale_vietqr(body: sc.VietQRIn):
     booth = _booth()
-    data = json_body({"till_id", "amount_vnd", "idempotency_key"})
-    till = booths.get_till(db.session, booth, data.get("till_id"))
-    out = sales.vietqr_for_checkout(db.session, booth, till, data.get("amount_vnd"), data.get("idempotency_key"))
+    till = booths.get_till(db.session, booth, body.till_id)
+    out = sales.vietqr_for_checkout(db.session, booth, till, body.amount_vnd, body.idempotency_key)
     out["svg"] = qr_svg(out["payload"])
     return jsonify(out)
 
 
 @bp.get("/parked-carts")
 @roles(*ALL_STAFF)
-def list_parked_carts():
+@endpoint("Carts parked at a till", query=sc.TillQuery, tags=["sales"])
+def list_parked_carts(query: sc.TillQuery):
     import json as _json
 
-    till = booths.get_till(db.session, _booth(), request.args.get("till_id"))
+    till = booths.get_till(db.session, _booth(), query.till_id)
     carts = []
     for cart in sales.parked_carts(db.session, till):
         content = _json.loads(cart.content)
@@ -293,17 +310,18 @@ def list_parked_carts():
 
 @bp.post("/parked-carts")
 @roles(*ALL_STAFF)
-def park_cart():
+@endpoint("Park a cart to serve the next customer", body=sc.ParkCartIn, status=201, tags=["sales"])
+def park_cart(body: sc.ParkCartIn):
     booth = _booth()
-    data = json_body({"till_id", "label", "content"})
-    till = booths.get_till(db.session, booth, data.get("till_id"))
+    till = booths.get_till(db.session, booth, body.till_id)
     with unit_of_work(db.session) as s:
-        cart = sales.park_cart(s, till, current_user, data.get("label", ""), data.get("content"))
+        cart = sales.park_cart(s, till, current_user, body.label, body.content)
     return jsonify(id=cart.id), 201
 
 
 @bp.post("/parked-carts/<int:cart_id>/resume")
 @roles(*ALL_STAFF)
+@endpoint("Pick a parked cart up again (it leaves the list)", tags=["sales"])
 def resume_parked_cart(cart_id):
     booth = _booth()
     with unit_of_work(db.session) as s:

@@ -6,11 +6,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import ALL_STAFF, MANAGERS, roles
-from ..db import unit_of_work
-from ..errors import DomainError
+from ..db import MAX_ID, unit_of_work
+from ..errors import DomainError, InvalidInput
 from ..extensions import db
 from ..models import DOCUMENT_KINDS
 from ..services import booths, catalogue, stock
+from ..services import validate as v
 from .forms import qty_lines, rerender
 
 bp = Blueprint("stock", __name__, url_prefix="/stock")
@@ -74,18 +75,27 @@ def _document_form(kind: str):
     context = dict(kind=kind, title=DOCUMENT_KINDS[kind], producers=catalogue.list_producers(db.session),
                    producer_id=producer_id, products=products, levels=levels, needs_producer=needs_producer)
     if request.method == "POST":
-        data = {"producer_id": producer_id, "reason": request.form.get("reason", ""), "lines": qty_lines()}
         try:
+            document = _document_from_form(kind, producer_id)
             with unit_of_work(db.session) as s:
-                if kind == "count":
-                    doc = stock.record_count(s, booth, current_user, data)
-                else:
-                    doc = stock.record_document(s, booth, current_user, kind, data)
+                doc = stock.record_document(s, booth, current_user, document)
         except DomainError as err:
             return rerender("stock/document_form.html", err, **context)
         flash(_("Đã ghi %(kind)s %(number)s.", kind=_(doc.kind_label).lower(), number=doc.number), "success")
         return redirect(url_for("stock.document", document_id=doc.id))
     return render_template("stock/document_form.html", form=None, error_field=None, **context)
+
+
+def _document_from_form(kind: str, producer_id: int | None) -> stock.NewDocument:
+    """The posted table of quantities (inputs qty-<product id>) as a typed stock document."""
+    lines = []
+    for i, line in enumerate(qty_lines()):
+        try:
+            lines.append(stock.DocumentLine(v.integer(line, "product_id", minimum=1, maximum=MAX_ID),
+                                            v.integer(line, "qty", minimum=0, maximum=stock.MAX_LINE_QTY)))
+        except InvalidInput as err:
+            raise InvalidInput(f"lines[{i}].{err.field}", err.message, **err.params) from None
+    return stock.NewDocument(kind, tuple(lines), producer_id, request.form.get("reason", ""))
 
 
 @bp.route("/receive", methods=["GET", "POST"])

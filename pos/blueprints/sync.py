@@ -4,7 +4,6 @@ background push that `pos serve` starts."""
 from __future__ import annotations
 
 import atexit
-import json
 import logging
 import threading
 from pathlib import Path
@@ -14,6 +13,7 @@ from flask import (Blueprint, Response, current_app, flash, jsonify, redirect, r
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import api_errors
 from ..access import ALL_STAFF, MANAGERS, PUBLIC, roles
 from ..db import unit_of_work
 from ..errors import DomainError, InvalidInput, NotFound, http_status
@@ -21,6 +21,7 @@ from ..extensions import csrf, db
 from ..models import Booth
 from ..services import booths, signing, sync_booth, sync_hub
 from ..timeutil import utcnow
+from .apispec import loads_checked
 from .forms import form_dict
 
 log = logging.getLogger(__name__)
@@ -41,11 +42,10 @@ def status_of(err: DomainError) -> int:
 
 @api_bp.errorhandler(DomainError)
 def api_error(err: DomainError):
-    response = jsonify(error=type(err).__name__, message=err.text, field=err.field)
-    response.status_code = status_of(err)
-    if response.status_code == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="fair-pos-hub"'
-    return response
+    body, status, headers = api_errors.domain_error_response(err, status_of(err))
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="fair-pos-hub"'
+    return body, status, headers
 
 
 def _transport_factory():
@@ -74,7 +74,7 @@ def _json_body(limit: int | None = None):
     if len(raw) > limit:
         raise sync_hub.BatchTooLarge(max=f"{limit // (1024 * 1024)} MB")
     try:
-        return json.loads(raw.decode("utf-8"))
+        return loads_checked(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise InvalidInput("body", "Nội dung phải là một đối tượng JSON hợp lệ") from None
 

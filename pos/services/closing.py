@@ -261,8 +261,8 @@ def return_all_goods(session, booth: Booth, user, producer_id) -> StockDocument:
     lines = [dict(product_id=p.id, qty=levels[p.id]) for p in products if levels.get(p.id, 0) > 0]
     if not lines:
         raise InvalidInput("producer_id", "%(name)s không còn hàng nào ở gian hàng", name=producer.name)
-    return stock.record_document(session, booth, user, "return", dict(
-        producer_id=producer.id, lines=lines, reason=gettext("Trả hàng khi đóng hội chợ")))
+    return stock.record_document(session, booth, user, stock.NewDocument.of(
+        "return", producer_id=producer.id, lines=lines, reason=gettext("Trả hàng khi đóng hội chợ")))
 
 
 def close_fair(session, booth: Booth, user, data: dict) -> ClosingState:

@@ -88,8 +88,8 @@ def load_demo(session) -> dict:
         ))
         received.setdefault(key, []).append(dict(product_id=product.id, qty=qty))
     for key, lines in received.items():
-        stock.record_document(session, booth, manager, "receive",
-                              dict(producer_id=producers[key].id, lines=lines, reason="Nhập hàng đầu hội chợ"))
+        stock.record_document(session, booth, manager, stock.NewDocument.of(
+            "receive", producer_id=producers[key].id, lines=lines, reason="Nhập hàng đầu hội chợ"))
     # The fair's earlier days and the 2019 fair, so reports, settlements and comparisons have figures;
     # their shifts are closed as they were each evening.
     demo_sales.load_demo_sales(session, booth)
@@ -109,5 +109,5 @@ def _top_up(session, booth, manager, received: dict[str, list]) -> None:
                    for ln in lines if levels.get(ln["product_id"], 0) < ln["qty"]]
         if missing:
             producer_id = session.get(Product, missing[0]["product_id"]).producer_id
-            stock.record_document(session, booth, manager, "receive",
-                                  dict(producer_id=producer_id, lines=missing, reason="Nhập bổ sung sáng nay"))
+            stock.record_document(session, booth, manager, stock.NewDocument.of(
+                "receive", producer_id=producer_id, lines=missing, reason="Nhập bổ sung sáng nay"))

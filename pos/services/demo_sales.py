@@ -111,7 +111,7 @@ class _Seller:
         if not lines:
             return None
         order_discount = 0
-        priced = sales.price_cart(self.s, dict(lines=lines))
+        priced = sales.price_cart(self.s, sales.Cart.of(lines))
         if priced.line_discount_vnd == 0 and priced.total_vnd >= 300_000 and self.rng.random() < 0.15:
             # A round-figure discount for a bigger basket, within the cashier's 10 % limit.
             order_discount = min(priced.total_vnd * 5 // 100 // 1000 * 1000, 50_000)
@@ -124,15 +124,15 @@ class _Seller:
             payments = [dict(method=method, amount_vnd=total)]
         self.n += 1
         till = self.rng.choice(self.tills)
-        data = dict(till_id=till.id, lines=lines, order_discount_vnd=order_discount, payments=payments)
-        sale = sales.record_sale(self.s, self.booth, self.cashier, data, f"demo-{self.booth.receipt_prefix}-{self.n}").sale
+        checkout = sales.Checkout.of(till_id=till.id, lines=lines, order_discount_vnd=order_discount, payments=payments)
+        sale = sales.record_sale(self.s, self.booth, self.cashier, checkout, f"demo-{self.booth.receipt_prefix}-{self.n}").sale
         sale.created_at = at
         _set_time(sale.movements, at)
         self.sales.append(sale)
         return sale
 
     def document(self, kind: str, at: datetime, data: dict):
-        doc = stock.record_document(self.s, self.booth, self.manager, kind, data)
+        doc = stock.record_document(self.s, self.booth, self.manager, stock.NewDocument.of(kind, **data))
         doc.created_at = at
         _set_time(doc.movements, at)
         return doc
@@ -254,8 +254,8 @@ def _hue_2019(session, fair: Fair, manager: User, cashier: User) -> int:
     for shift in close_open_shifts(session, booth, manager, "Đóng ca cuối hội chợ"):
         shift.opened_at, shift.closed_at = _utc(days[0], 7, 45), end
     levels = stock.on_hand(session, booth.id)
-    count = stock.record_count(session, booth, manager, dict(
-        lines=[dict(product_id=pid, qty=q) for pid, q in levels.items()], reason="Kiểm kê cuối hội chợ"))
+    count = stock.record_count(session, booth, manager, stock.NewDocument.of(
+        "count", lines=[dict(product_id=pid, qty=q) for pid, q in levels.items()], reason="Kiểm kê cuối hội chợ"))
     count.created_at = end
     _set_time(count.movements, end)
     for producer_id in by_producer:

@@ -4,24 +4,86 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date
+from typing import Iterable, Mapping
 
 from sqlalchemy import func, select
 
 from .. import vietqr
-from ..db import get_row, stamp
+from ..db import MAX_ID, get_row, stamp
 from ..errors import (DiscountOverLimit, IdempotencyConflict, InvalidInput, NotFound, OutOfStock, Underpaid,
                       UnknownProduct)
 from ..models import Booth, ParkedCart, Payment, Product, Sale, SaleLine, StockMovement, Till
 from ..money import MAX_VND, allocate
 from ..timeutil import local_day_bounds
 from . import audit, closing, sales_summary, shifts, stock, users
-from . import validate as v
+from .typed import text as checked_text, whole
 
 MAX_LINES = 200
 MAX_QTY = 10_000
-SALE_FIELDS = {"till_id", "lines", "order_discount_vnd", "payments", "manager_pin", "buyer_name", "buyer_tax_code", "note"}
+PAYMENT_METHODS = ("cash", "transfer", "card")
+
+
+# The typed values a checkout is made of. The JSON API builds them from its checked schemas
+# (blueprints/schemas.py), the demo and the tests build them directly; the service never sees a
+# request. They hold Python ints, and the service still checks each is a true int in range
+# (whole()), so a float from any caller is refused instead of being stored.
+@dataclass(frozen=True)
+class CartLine:
+    product_id: int
+    qty: int
+    discount_vnd: int = 0
+    stamp_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Tender:
+    """One way the customer pays: cash (tendered_vnd handed over) or transfer/card (amount_vnd)."""
+
+    method: str
+    tendered_vnd: int = 0
+    amount_vnd: int = 0
+
+
+@dataclass(frozen=True)
+class Cart:
+    """Lines and an order discount, not yet paid: what price_cart and a pre-bill need."""
+
+    lines: tuple[CartLine, ...]
+    order_discount_vnd: int = 0
+
+    @classmethod
+    def of(cls, lines: Iterable, order_discount_vnd: int = 0) -> "Cart":
+        return cls(_cart_lines(lines), order_discount_vnd)
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """A paid sale as the till asks for it."""
+
+    till_id: int
+    lines: tuple[CartLine, ...]
+    payments: tuple[Tender, ...]
+    order_discount_vnd: int = 0
+    manager_pin: str = field(default="", repr=False)
+    buyer_name: str = ""
+    buyer_tax_code: str = ""
+    note: str = ""
+
+    @classmethod
+    def of(cls, *, till_id: int, lines: Iterable, payments: Iterable, **rest) -> "Checkout":
+        """A checkout from lines and payments given as CartLine/Tender or as keyword mappings.
+
+        For the demo, the CLI and tests: a mapping's keys must be the dataclass's fields
+        (TypeError otherwise); nothing is converted.
+        """
+        tenders = tuple(p if isinstance(p, Tender) else Tender(**p) for p in payments)
+        return cls(till_id=till_id, lines=_cart_lines(lines), payments=tenders, **rest)
+
+
+def _cart_lines(lines: Iterable) -> tuple[CartLine, ...]:
+    return tuple(ln if isinstance(ln, CartLine) else CartLine(**ln) for ln in lines)
 
 
 @dataclass
@@ -42,12 +104,12 @@ def transfer_reference(booth: Booth, till: Till, idempotency_key: str) -> str:
     return vietqr.normalise_reference(f"{booth.code}{till.code}{code}")[:25]
 
 
-def vietqr_for_checkout(session, booth: Booth, till: Till, amount_vnd, idempotency_key: str) -> dict:
+def vietqr_for_checkout(session, booth: Booth, till: Till, amount_vnd: int, idempotency_key: str) -> dict:
     """The VietQR payload and reference for paying amount_vnd of this checkout by bank transfer.
 
     Raises InvalidInput (amount 0, no key, booth without a bank account).
     """
-    amount = v.money({"amount_vnd": amount_vnd}, "amount_vnd", allow_zero=False)
+    amount = whole(amount_vnd, "amount_vnd", minimum=1, maximum=MAX_VND)
     key = _key(idempotency_key)
     if not (booth.bank_bin and booth.bank_account):
         raise InvalidInput("bank_account", "Gian hàng chưa cài đặt tài khoản ngân hàng cho VietQR")
@@ -69,51 +131,41 @@ def _key(idempotency_key) -> str:
     return key
 
 
-def _digest(data: dict) -> str:
-    content = {k: data.get(k) for k in sorted(SALE_FIELDS - {"manager_pin"})}
+def _digest(checkout: Checkout) -> str:
+    """The fingerprint of a checkout's content (its PIN left out) that a replayed key must match."""
+    content = asdict(checkout)
+    del content["manager_pin"]
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
-def _parse_lines(data) -> list[dict]:
-    raw = data.get("lines")
-    if not isinstance(raw, list) or not raw:
+def _check_lines(lines) -> list[CartLine]:
+    if not lines:
         raise InvalidInput("lines", "Giỏ hàng đang trống")
-    if len(raw) > MAX_LINES:
+    if len(lines) > MAX_LINES:
         raise InvalidInput("lines", "Quá nhiều dòng trong một đơn")
-    lines = []
-    for i, line in enumerate(raw):
-        if not isinstance(line, dict):
+    for i, line in enumerate(lines):
+        if not isinstance(line, CartLine):
             raise InvalidInput(f"lines[{i}]", "Dòng hàng không hợp lệ")
-        try:
-            lines.append({
-                "product_id": v.integer(line, "product_id", minimum=1),
-                "qty": v.integer(line, "qty", minimum=1, maximum=MAX_QTY),
-                "discount_vnd": v.money(line, "discount_vnd", required=False),
-                "stamp_code": v.text(line, "stamp_code", required=False, max_len=200) or None,
-            })
-        except InvalidInput as err:
-            raise InvalidInput(f"lines[{i}].{err.field}", err.message, **err.params) from None
-    return lines
+        whole(line.product_id, f"lines[{i}].product_id", minimum=1, maximum=MAX_ID)
+        whole(line.qty, f"lines[{i}].qty", minimum=1, maximum=MAX_QTY)
+        whole(line.discount_vnd, f"lines[{i}].discount_vnd", minimum=0, maximum=MAX_VND)
+        checked_text(line.stamp_code, f"lines[{i}].stamp_code", max_len=200)
+    return list(lines)
 
 
-def _parse_payments(data) -> list[dict]:
-    raw = data.get("payments")
-    if not isinstance(raw, list) or not raw:
+def _check_payments(payments) -> list[Tender]:
+    if not payments:
         raise InvalidInput("payments", "Chưa chọn cách thanh toán")
-    payments = []
-    for i, p in enumerate(raw):
-        if not isinstance(p, dict) or p.get("method") not in ("cash", "transfer", "card"):
+    for i, p in enumerate(payments):
+        if not isinstance(p, Tender) or p.method not in PAYMENT_METHODS:
             raise InvalidInput(f"payments[{i}].method", "Cách thanh toán không hợp lệ")
-        try:
-            if p["method"] == "cash":
-                payments.append({"method": "cash", "tendered_vnd": v.money(p, "tendered_vnd", allow_zero=False)})
-            else:
-                payments.append({"method": p["method"], "amount_vnd": v.money(p, "amount_vnd", allow_zero=False)})
-        except InvalidInput as err:
-            raise InvalidInput(f"payments[{i}].{err.field}", err.message, **err.params) from None
-    if sum(1 for p in payments if p["method"] == "cash") > 1:
+        if p.method == "cash":
+            whole(p.tendered_vnd, f"payments[{i}].tendered_vnd", minimum=1, maximum=MAX_VND)
+        else:
+            whole(p.amount_vnd, f"payments[{i}].amount_vnd", minimum=1, maximum=MAX_VND)
+    if sum(1 for p in payments if p.method == "cash") > 1:
         raise InvalidInput("payments", "Chỉ một khoản tiền mặt cho mỗi đơn")
-    return payments
+    return list(payments)
 
 
 def _existing(session, key: str, digest: str) -> Sale | None:
@@ -123,7 +175,7 @@ def _existing(session, key: str, digest: str) -> Sale | None:
     return sale
 
 
-def record_sale(session, booth: Booth, cashier, data: dict, idempotency_key) -> CheckoutResult:
+def record_sale(session, booth: Booth, cashier, checkout: Checkout, idempotency_key) -> CheckoutResult:
     """Record a paid sale and take its items out of stock, all in the caller's one transaction.
 
     The same key with the same content returns the sale already made (a double
@@ -134,34 +186,32 @@ def record_sale(session, booth: Booth, cashier, data: dict, idempotency_key) -> 
     """
     closing.ensure_open(booth)
     key = _key(idempotency_key)
-    unknown = sorted(set(data) - SALE_FIELDS)
-    if unknown:
-        raise InvalidInput(unknown[0], "Trường không được hỗ trợ: %(name)s", name=unknown[0])
-    digest = _digest(data)
+    digest = _digest(checkout)
     if (sale := _existing(session, key, digest)) is not None:
         return CheckoutResult(sale, True)
 
-    till = session.get(Till, v.integer(data, "till_id", minimum=1), with_for_update=True)
+    till = session.get(Till, whole(checkout.till_id, "till_id", minimum=1, maximum=MAX_ID), with_for_update=True)
     if till is None or till.booth_id != booth.id or not till.is_active:
         raise NotFound("Không tìm thấy quầy bán hàng", field="till_id")
     # Every sale belongs to its till's open cash shift, so the shift's count can be checked against it.
     shift = shifts.require_open_shift(session, till)
-    lines = _parse_lines(data)
-    payments = _parse_payments(data)
+    lines = _check_lines(checkout.lines)
+    payments = _check_payments(checkout.payments)
 
-    cart = price_cart(session, data, lines=lines)
+    cart = price_cart(session, checkout)
     products, subtotal, line_discount = cart.products, cart.subtotal_vnd, cart.line_discount_vnd
     order_discount, total = cart.order_discount_vnd, cart.total_vnd
 
-    approver = _approve_discount(session, booth, cashier, subtotal, line_discount + order_discount, data)
+    approver = _approve_discount(session, booth, cashier, subtotal, line_discount + order_discount,
+                                 checkout.manager_pin)
 
-    paid_other = sum(p["amount_vnd"] for p in payments if p["method"] != "cash")
-    cash = next((p for p in payments if p["method"] == "cash"), None)
+    paid_other = sum(p.amount_vnd for p in payments if p.method != "cash")
+    cash = next((p for p in payments if p.method == "cash"), None)
     if paid_other > total:
         raise InvalidInput("payments", "Chuyển khoản và thẻ vượt quá số tiền phải trả")
     cash_due = total - paid_other
-    if cash_due > 0 and (cash is None or cash["tendered_vnd"] < cash_due):
-        paid = paid_other + (cash["tendered_vnd"] if cash else 0)
+    if cash_due > 0 and (cash is None or cash.tendered_vnd < cash_due):
+        paid = paid_other + (cash.tendered_vnd if cash else 0)
         from ..money import format_vnd
 
         raise Underpaid(paid=format_vnd(paid), missing=format_vnd(total - paid))
@@ -171,7 +221,7 @@ def record_sale(session, booth: Booth, cashier, data: dict, idempotency_key) -> 
     # Stock: the write lock is already held (BEGIN IMMEDIATE / FOR UPDATE), so this check holds until commit.
     wanted: dict[int, int] = {}
     for line in lines:
-        wanted[line["product_id"]] = wanted.get(line["product_id"], 0) + line["qty"]
+        wanted[line.product_id] = wanted.get(line.product_id, 0) + line.qty
     levels = stock.on_hand(session, booth.id, list(wanted))
     went_below_zero = False
     for pid, qty in wanted.items():
@@ -187,40 +237,40 @@ def record_sale(session, booth: Booth, cashier, data: dict, idempotency_key) -> 
         cashier_id=cashier.id, subtotal_vnd=subtotal, line_discount_vnd=line_discount,
         order_discount_vnd=order_discount, total_vnd=total, idempotency_key=key, request_digest=digest,
         discount_approved_by_id=approver.id if approver else None,
-        buyer_name=v.text(data, "buyer_name", required=False, max_len=200),
-        buyer_tax_code=_tax_code(data), note=v.text(data, "note", required=False, max_len=500),
+        buyer_name=checked_text(checkout.buyer_name, "buyer_name", max_len=200),
+        buyer_tax_code=_tax_code(checkout.buyer_tax_code), note=checked_text(checkout.note, "note", max_len=500),
         went_below_zero=went_below_zero,
     )
     # The order discount is shared over the lines to the đồng, so each producer's net sales add up.
-    shares = allocate(order_discount, [line["qty"] * products[line["product_id"]].price_vnd - line["discount_vnd"]
+    shares = allocate(order_discount, [line.qty * products[line.product_id].price_vnd - line.discount_vnd
                                        for line in lines])
     records: list = [sale]
     for line, share in zip(lines, shares):
-        product = products[line["product_id"]]
-        gross = line["qty"] * product.price_vnd
+        product = products[line.product_id]
+        gross = line.qty * product.price_vnd
         sale_line = SaleLine(
-            booth_id=booth.id, product_id=product.id, product_name=product.name, qty=line["qty"],
-            unit_price_vnd=product.price_vnd, line_discount_vnd=line["discount_vnd"], order_discount_vnd=share,
-            net_vnd=gross - line["discount_vnd"] - share, stamp_code=line["stamp_code"],
+            booth_id=booth.id, product_id=product.id, product_name=product.name, qty=line.qty,
+            unit_price_vnd=product.price_vnd, line_discount_vnd=line.discount_vnd, order_discount_vnd=share,
+            net_vnd=gross - line.discount_vnd - share, stamp_code=(line.stamp_code or "").strip() or None,
         )
         sale.lines.append(sale_line)
-        movement = StockMovement(booth_id=booth.id, product_id=product.id, kind="sale", qty=-line["qty"],
+        movement = StockMovement(booth_id=booth.id, product_id=product.id, kind="sale", qty=-line.qty,
                                  reason=sale.receipt_no, created_by_id=cashier.id)
         sale.movements.append(movement)
         records += [sale_line, movement]
     for p in payments:
-        if p["method"] == "cash":
-            payment = Payment(booth_id=booth.id, method="cash", amount_vnd=cash_due, tendered_vnd=p["tendered_vnd"],
-                              change_vnd=p["tendered_vnd"] - cash_due)
-        elif p["method"] == "transfer":
+        if p.method == "cash":
+            payment = Payment(booth_id=booth.id, method="cash", amount_vnd=cash_due, tendered_vnd=p.tendered_vnd,
+                              change_vnd=p.tendered_vnd - cash_due)
+        elif p.method == "transfer":
             reference = transfer_reference(booth, till, key)
             payload = ""
             if booth.bank_bin and booth.bank_account:
-                payload = vietqr.build_payload(booth.bank_bin, booth.bank_account, p["amount_vnd"], reference)
-            payment = Payment(booth_id=booth.id, method="transfer", amount_vnd=p["amount_vnd"],
+                payload = vietqr.build_payload(booth.bank_bin, booth.bank_account, p.amount_vnd, reference)
+            payment = Payment(booth_id=booth.id, method="transfer", amount_vnd=p.amount_vnd,
                               reference=reference, qr_payload=payload)
         else:
-            payment = Payment(booth_id=booth.id, method="card", amount_vnd=p["amount_vnd"])
+            payment = Payment(booth_id=booth.id, method="card", amount_vnd=p.amount_vnd)
         sale.payments.append(payment)
         records.append(payment)
     # Stamped before they enter the session, so no autoflush writes a record without its sequence number.
@@ -237,20 +287,20 @@ def record_sale(session, booth: Booth, cashier, data: dict, idempotency_key) -> 
 @dataclass
 class PricedCart:
     products: dict[int, Product]
-    lines: list[dict]
+    lines: list[CartLine]
     subtotal_vnd: int
     line_discount_vnd: int
     order_discount_vnd: int
     total_vnd: int
 
 
-def price_cart(session, data: dict, *, lines: list[dict] | None = None) -> PricedCart:
+def price_cart(session, cart: Cart | Checkout) -> PricedCart:
     """Price a cart from the catalogue (never from the client), with its discounts, writing nothing.
 
     Raises InvalidInput, UnknownProduct.
     """
-    lines = lines if lines is not None else _parse_lines(data)
-    wanted_ids = sorted({line["product_id"] for line in lines})
+    lines = _check_lines(cart.lines)
+    wanted_ids = sorted({line.product_id for line in lines})
     # One query for all the cart's products. FOR UPDATE: on PostgreSQL two writers on one product
     # queue here (SQLite's BEGIN IMMEDIATE already serialises them); sorted ids avoid deadlocks.
     products = {p.id: p for p in session.scalars(
@@ -260,21 +310,21 @@ def price_cart(session, data: dict, *, lines: list[dict] | None = None) -> Price
             raise UnknownProduct(code=pid)
     subtotal = line_discount = 0
     for i, line in enumerate(lines):
-        gross = line["qty"] * products[line["product_id"]].price_vnd
-        if line["discount_vnd"] > gross:
+        gross = line.qty * products[line.product_id].price_vnd
+        if line.discount_vnd > gross:
             raise InvalidInput(f"lines[{i}].discount_vnd", "Giảm giá lớn hơn tiền hàng của dòng")
         subtotal += gross
-        line_discount += line["discount_vnd"]
+        line_discount += line.discount_vnd
     if subtotal > MAX_VND:
         raise InvalidInput("lines", "Tổng đơn quá lớn")
-    order_discount = v.money(data, "order_discount_vnd", required=False)
+    order_discount = whole(cart.order_discount_vnd, "order_discount_vnd", minimum=0, maximum=MAX_VND)
     if order_discount > subtotal - line_discount:
         raise InvalidInput("order_discount_vnd", "Giảm giá lớn hơn tiền hàng")
     return PricedCart(products, lines, subtotal, line_discount, order_discount, subtotal - line_discount - order_discount)
 
 
-def _tax_code(data) -> str:
-    code = v.text(data, "buyer_tax_code", required=False, max_len=20).replace(" ", "")
+def _tax_code(value) -> str:
+    code = checked_text(value, "buyer_tax_code", max_len=20).replace(" ", "")
     # Vietnamese tax codes: 10 digits, or 10 digits, a dash and 3 more for a branch.
     if code and not (code.isdigit() and len(code) in (10, 12, 13)) and not (
             len(code) == 14 and code[10] == "-" and (code[:10] + code[11:]).isdigit()):
@@ -282,7 +332,7 @@ def _tax_code(data) -> str:
     return code
 
 
-def _approve_discount(session, booth: Booth, cashier, subtotal: int, discount: int, data: dict):
+def _approve_discount(session, booth: Booth, cashier, subtotal: int, discount: int, manager_pin: str):
     """The manager who approved a discount above the cashier's limit, or None when none was needed.
 
     A manager or organiser at the till approves their own discounts.
@@ -292,7 +342,7 @@ def _approve_discount(session, booth: Booth, cashier, subtotal: int, discount: i
         return None
     if cashier.role in ("manager", "organiser"):
         return cashier
-    pin = str(data.get("manager_pin") or "")
+    pin = str(manager_pin or "")
     if not pin:
         from ..money import format_percent_bp
 
@@ -300,7 +350,7 @@ def _approve_discount(session, booth: Booth, cashier, subtotal: int, discount: i
     return users.verify_manager_pin(session, pin)
 
 
-def prebill(session, booth: Booth, till: Till, cashier, data: dict):
+def prebill(session, booth: Booth, till: Till, cashier, cart: Cart, idempotency_key: str):
     """A pre-bill (phiếu tạm tính) for a cart not yet paid, with the VietQR for its total.
 
     Returns (ReceiptData, qr dict). Writes nothing. Raises InvalidInput, UnknownProduct.
@@ -308,16 +358,17 @@ def prebill(session, booth: Booth, till: Till, cashier, data: dict):
     from ..printing import ReceiptData, ReceiptLine
     from ..timeutil import to_local, utcnow
 
-    cart = price_cart(session, data)
-    qr = vietqr_for_checkout(session, booth, till, cart.total_vnd, data.get("idempotency_key"))
-    lines = [ReceiptLine(name=cart.products[ln["product_id"]].name, qty=ln["qty"],
-                         unit_price_vnd=cart.products[ln["product_id"]].price_vnd,
-                         line_total_vnd=ln["qty"] * cart.products[ln["product_id"]].price_vnd - ln["discount_vnd"],
-                         line_discount_vnd=ln["discount_vnd"], ocop_stars=cart.products[ln["product_id"]].ocop_stars)
-             for ln in cart.lines]
+    priced = price_cart(session, cart)
+    qr = vietqr_for_checkout(session, booth, till, priced.total_vnd, idempotency_key)
+    products = priced.products
+    lines = [ReceiptLine(name=products[ln.product_id].name, qty=ln.qty,
+                         unit_price_vnd=products[ln.product_id].price_vnd,
+                         line_total_vnd=ln.qty * products[ln.product_id].price_vnd - ln.discount_vnd,
+                         line_discount_vnd=ln.discount_vnd, ocop_stars=products[ln.product_id].ocop_stars)
+             for ln in priced.lines]
     bill = ReceiptData(fair_name=booth.fair.name, booth_name=booth.name, receipt_no="", created_at=to_local(utcnow()),
-                       till_name=till.name, cashier_name=cashier.full_name, lines=lines, total_vnd=cart.total_vnd,
-                       order_discount_vnd=cart.order_discount_vnd, footer=booth.receipt_footer)
+                       till_name=till.name, cashier_name=cashier.full_name, lines=lines, total_vnd=priced.total_vnd,
+                       order_discount_vnd=priced.order_discount_vnd, footer=booth.receipt_footer)
     return bill, qr
 
 
@@ -363,15 +414,20 @@ def best_sellers(session, booth: Booth, limit: int = 12) -> list[tuple[Product, 
     return [(p, levels.get(p.id, 0)) for p in chosen[:limit]]
 
 
-def park_cart(session, till: Till, cashier, label: str, content) -> ParkedCart:
-    """Put a cart aside at a till to serve the next customer. Raises InvalidInput."""
+def park_cart(session, till: Till, cashier, label: str, content: Mapping) -> ParkedCart:
+    """Put a cart aside at a till to serve the next customer.
+
+    content is the till's own picture of the cart (a JSON object), kept as sent and given back on resume.
+    Raises InvalidInput.
+    """
     closing.ensure_open(till.booth)
-    if not isinstance(content, dict):
+    if not isinstance(content, Mapping):
         raise InvalidInput("content", "Giỏ hàng không hợp lệ")
     text = json.dumps(content, ensure_ascii=False)
     if len(text) > 200_000:
         raise InvalidInput("content", "Giỏ hàng quá lớn")
-    cart = ParkedCart(till_id=till.id, label=str(label or "")[:100], content=text, created_by_id=cashier.id)
+    label = checked_text(label, "label", max_len=10_000)[:100]
+    cart = ParkedCart(till_id=till.id, label=label, content=text, created_by_id=cashier.id)
     session.add(cart)
     session.flush()
     return cart

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 from sqlalchemy import func, select
 
-from ..db import get_row, stamp
+from ..db import MAX_ID, get_row, stamp
 from ..errors import InvalidInput, NotFound, OutOfStock, UnknownProduct
 from ..models import DOCUMENT_PREFIX, Booth, Product, Producer, StockDocument, StockMovement
 from ..text import vi_sorted
 from . import closing, numbering
-from . import validate as v
+from .typed import text, whole
 
 # A single line above this is a typo (an extra digit), not a delivery to a fair booth.
 MAX_LINE_QTY = 100_000
@@ -73,23 +74,53 @@ def low_stock(session, booth: Booth) -> list[StockRow]:
     return [r for g in stock_by_producer(session, booth) for r in g.rows if r.is_low and r.product.is_active]
 
 
-def _lines(data: dict, *, allow_zero=False) -> list[tuple[int, int]]:
-    raw = data.get("lines")
-    if not isinstance(raw, list) or not raw:
+DOCUMENT_KINDS = ("receive", "return", "sample", "damage", "count")
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    product_id: int
+    qty: int  # units moved; for a count, units on the shelf
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """A stock document as the manager writes it: receive, return, sample, damage or count.
+
+    Built by the JSON API from its checked schema, by the stock pages from their form, and by
+    the demo and closing directly. The service checks each number is a true int in range.
+    """
+
+    kind: str
+    lines: tuple[DocumentLine, ...]
+    producer_id: int | None = None  # receive and return: the producer the goods belong to
+    reason: str = ""  # sample and damage: why the goods left
+
+    @classmethod
+    def of(cls, kind: str, *, lines: Iterable, producer_id: int | None = None, reason: str = "") -> "NewDocument":
+        """A document from lines given as DocumentLine or as {product_id, qty} mappings (nothing converted)."""
+        return cls(kind, tuple(ln if isinstance(ln, DocumentLine) else DocumentLine(**ln) for ln in lines),
+                   producer_id, reason)
+
+
+def _lines(document: NewDocument, *, allow_zero=False) -> list[tuple[int, int]]:
+    raw = document.lines
+    if not raw:
         raise InvalidInput("lines", "Phiếu cần ít nhất một dòng hàng")
     lines: dict[int, int] = {}
     for i, line in enumerate(raw):
-        if not isinstance(line, dict):
+        if not isinstance(line, DocumentLine):
             raise InvalidInput(f"lines[{i}]", "Dòng hàng không hợp lệ")
-        try:
-            pid = v.integer(line, "product_id", minimum=1)
-            qty = v.integer(line, "qty", minimum=0 if allow_zero else 1, maximum=MAX_LINE_QTY)
-        except InvalidInput as err:
-            raise InvalidInput(f"lines[{i}].{err.field}", err.message, **err.params) from None
+        pid = whole(line.product_id, f"lines[{i}].product_id", minimum=1, maximum=MAX_ID)
+        qty = whole(line.qty, f"lines[{i}].qty", minimum=0 if allow_zero else 1, maximum=MAX_LINE_QTY)
         if pid in lines:
             raise InvalidInput(f"lines[{i}]", "Một sản phẩm ghi hai lần trong phiếu")
         lines[pid] = qty
     return list(lines.items())
+
+
+def _reason(document: NewDocument, *, required: bool) -> str:
+    return text(document.reason, "reason", max_len=500, required=required)
 
 
 def _next_number(session, booth: Booth, kind: str) -> str:
@@ -108,23 +139,29 @@ def _product(session, product_id: int) -> Product:
     return product
 
 
-def record_document(session, booth: Booth, user, kind: str, data: dict) -> StockDocument:
-    """Record a consignment receipt, a return to the producer, tasting samples or damage.
+def record_document(session, booth: Booth, user, document: NewDocument) -> StockDocument:
+    """Record a consignment receipt, a return to the producer, tasting samples, damage or a count.
 
     A receipt or return names one producer and only that producer's products.
     A return, samples and damage cannot take more than is on hand; samples and
-    damage need a reason. Raises InvalidInput, UnknownProduct, OutOfStock, NotFound.
+    damage need a reason; a count goes to record_count.
+    Raises InvalidInput, UnknownProduct, OutOfStock, NotFound.
     """
+    kind = document.kind
+    if kind == "count":
+        return record_count(session, booth, user, document)
     closing.ensure_open(booth)
     if kind not in ("receive", "return", "sample", "damage"):
         raise InvalidInput("kind", "Loại phiếu không hợp lệ")
     producer = None
     if kind in ("receive", "return"):
-        producer = session.get(Producer, v.integer(data, "producer_id", minimum=1))
+        if document.producer_id is None:
+            raise InvalidInput("producer_id", "Không được để trống")
+        producer = session.get(Producer, whole(document.producer_id, "producer_id", minimum=1, maximum=MAX_ID))
         if producer is None:
             raise NotFound("Không tìm thấy chủ thể", field="producer_id")
-    reason = v.text(data, "reason", required=kind in ("sample", "damage"), max_len=500)
-    lines = _lines(data)
+    reason = _reason(document, required=kind in ("sample", "damage"))
+    lines = _lines(document)
     doc = StockDocument(
         booth_id=booth.id, kind=kind, number=_next_number(session, booth, kind),
         producer=producer, reason=reason, created_by_id=user.id,
@@ -161,14 +198,14 @@ def _audit(session, user, action, doc, lines):
     audit.record(session, user, action, doc.number, address=address, kind=doc.kind, reason=doc.reason, lines=lines)
 
 
-def record_count(session, booth: Booth, user, data: dict) -> StockDocument:
+def record_count(session, booth: Booth, user, count: NewDocument) -> StockDocument:
     """Record a shelf count: for each product, what is there; the difference is an adjustment.
 
     Raises InvalidInput (a negative count, a count above MAX_LINE_QTY), UnknownProduct.
     """
     closing.ensure_open(booth)
-    lines = _lines(data, allow_zero=True)
-    reason = v.text(data, "reason", required=False, max_len=500)
+    lines = _lines(count, allow_zero=True)
+    reason = _reason(count, required=False)
     doc = StockDocument(booth_id=booth.id, kind="count", number=_next_number(session, booth, "count"),
                         reason=reason, created_by_id=user.id)
     levels = on_hand(session, booth.id, [pid for pid, _ in lines])

@@ -190,8 +190,8 @@ def test_pos_backup_and_pos_restore_give_the_restored_database_a_new_identity(tm
         manager = db.session.query(User).filter_by(username="quanly").one()
         product_id = db.session.execute(db.text("select id from product limit 1")).scalar()
         with unit_of_work(db.session) as s:
-            doc = stock.record_document(s, booth, s.get(User, manager.id), "damage",
-                                        dict(reason="Vỡ chai", lines=[dict(product_id=product_id, qty=1)]))
+            doc = stock.record_document(s, booth, s.get(User, manager.id), stock.NewDocument.of("damage",
+                                        reason="Vỡ chai", lines=[dict(product_id=product_id, qty=1)]))
         doc = db.session.get(StockDocument, doc.id)
         assert (doc.origin_db, doc.origin_seq) == (new_id, 1)
         db.session.remove()

@@ -112,7 +112,7 @@ def _sell_last_jar(db_path, product_id, till_id, user_id, key, barrier, results)
         barrier.wait(timeout=30)
         try:
             with unit_of_work(db.session) as s:
-                result = sales.record_sale(s, booth, user, dict(
+                result = sales.record_sale(s, booth, user, sales.Checkout.of(
                     till_id=till_id, lines=[dict(product_id=product_id, qty=1)],
                     payments=[dict(method="cash", tendered_vnd=500000)]), key)
             results.put(("sold", result.sale.receipt_no))

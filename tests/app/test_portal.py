@@ -41,8 +41,8 @@ def market(app, world):
         booth = s.get(Booth, world.booth_id)
         b08 = booths.save_booth(s, dict(fair_id=booth.fair_id, code="B08", name="Gian hàng Kín"))
         manager = s.query(User).filter_by(username="ca.t1").one()
-        stock.record_document(s, b08, s.query(User).filter_by(username="stocker").one(), "receive",
-                              dict(producer_id=other, lines=[dict(product_id=secret, qty=5)]))
+        stock.record_document(s, b08, s.query(User).filter_by(username="stocker").one(), stock.NewDocument.of("receive",
+                              producer_id=other, lines=[dict(product_id=secret, qty=5)]))
         booths.save_till(s, b08, dict(code="T1", name="Quầy kín"))
         till = s.query(Till).filter_by(booth_id=b08.id).one()
         shifts.open_shift(s, b08, manager, dict(till_id=till.id))

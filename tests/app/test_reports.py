@@ -24,9 +24,9 @@ def sell(app, lines, at: datetime, key: str, method="cash", order_discount=0):
         till = s.query(Till).filter_by(code="T1").one()
         cashier = s.query(User).filter_by(username="ca.t1").one()
         items = [dict(product_id=p, qty=q) for p, q in lines]
-        total = sales.price_cart(s, dict(lines=items, order_discount_vnd=order_discount)).total_vnd
+        total = sales.price_cart(s, sales.Cart.of(lines=items, order_discount_vnd=order_discount)).total_vnd
         pay = [dict(method="cash", tendered_vnd=total)] if method == "cash" else [dict(method=method, amount_vnd=total)]
-        sale = sales.record_sale(s, booth, cashier, dict(till_id=till.id, lines=items, payments=pay,
+        sale = sales.record_sale(s, booth, cashier, sales.Checkout.of(till_id=till.id, lines=items, payments=pay,
                                                          order_discount_vnd=order_discount), key).sale
         sale.created_at = at
         for m in sale.movements:
@@ -177,7 +177,7 @@ def test_closing_is_refused_until_the_steps_are_done_then_the_booth_is_read_only
         shift = s.query(Shift).filter(Shift.closed_at.is_(None)).one()
         shifts.close_shift(s, booth, manager, shift.id, dict(counts={"500000": 1}))
         levels = stock.on_hand(s, booth.id)
-        stock.record_count(s, booth, manager, dict(lines=[dict(product_id=p, qty=q) for p, q in levels.items()]))
+        stock.record_count(s, booth, manager, stock.NewDocument.of("count", lines=[dict(product_id=p, qty=q) for p, q in levels.items()]))
     for producer in (fair["tl"], fair["md"]):
         back = client.post(f"/reports/closing/return/{producer}")
         assert back.status_code == 302 and "/stock/documents/" in back.location

@@ -138,8 +138,8 @@ class Booth2(World):
             till = s.scalars(select(Till).where(Till.code == till_code)).one()
             cashier = s.scalars(select(User).where(User.username == "ca.t1")).one()
             items = [dict(product_id=p, qty=q) for p, q in lines]
-            total = sales.price_cart(s, dict(lines=items, order_discount_vnd=order_discount)).total_vnd
-            sale = sales.record_sale(s, booth, cashier, dict(
+            total = sales.price_cart(s, sales.Cart.of(lines=items, order_discount_vnd=order_discount)).total_vnd
+            sale = sales.record_sale(s, booth, cashier, sales.Checkout.of(
                 till_id=till.id, lines=items, payments=[dict(method="cash", tendered_vnd=total)],
                 order_discount_vnd=order_discount, manager_pin="2468"), f"k-{till_code}-{self._n}-{at}").sale
             self._n += 1

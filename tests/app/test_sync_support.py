@@ -231,7 +231,7 @@ class BoothSide:
             for product_uuid, qty in qty_by_uuid.items():
                 p = s.scalars(select(Product).where(Product.uuid == product_uuid)).one()
                 by_producer.setdefault(p.producer_id, []).append(dict(product_id=p.id, qty=qty))
-            return [stock.record_document(s, booth, manager, "receive", dict(producer_id=producer_id, lines=lines)).number
+            return [stock.record_document(s, booth, manager, stock.NewDocument.of("receive", producer_id=producer_id, lines=lines)).number
                     for producer_id, lines in by_producer.items()]
 
     def sell(self, qty_by_uuid: dict, *, discount_vnd=0):
@@ -244,7 +244,7 @@ class BoothSide:
             lines = [dict(product_id=self.product_id(s, u), qty=q) for u, q in qty_by_uuid.items()]
             data = dict(till_id=till.id, lines=lines, payments=[dict(method="cash", tendered_vnd=100_000_000)],
                         order_discount_vnd=discount_vnd, manager_pin="2468")
-            result = sales.record_sale(s, booth, cashier, data, f"key-{uuid.uuid4()}-{next(_keys)}")
+            result = sales.record_sale(s, booth, cashier, sales.Checkout.of(**data), f"key-{uuid.uuid4()}-{next(_keys)}")
             return result.sale.receipt_no
 
     def void_last_sale(self):

@@ -30,7 +30,7 @@ def shop(session):
     shifts.open_shift(session, booth, cashier, dict(till_id=till.id))
     tl = catalogue.save_producer(session, dict(name="HTX Thảo mộc Tuệ Lâm", kind="htx"))
     mat_ong = catalogue.save_product(session, dict(producer_id=tl.id, name="Mật ong rừng", unit="chai", price_vnd=250000))
-    stock.record_document(session, booth, manager, "receive", dict(producer_id=tl.id, lines=[
+    stock.record_document(session, booth, manager, stock.NewDocument.of("receive", producer_id=tl.id, lines=[
         dict(product_id=mat_ong.id, qty=100)]))
     session.commit()
     return dict(session=session, booth=booth, till=till, manager=manager, cashier=cashier, product=mat_ong)
@@ -39,7 +39,7 @@ def shop(session):
 def transfer_sale(shop, key, qty=1):
     """A sale paid by bank transfer; returns its reference (what the VietQR message carries) and amount."""
     amount = 250000 * qty
-    result = sales.record_sale(shop["session"], shop["booth"], shop["cashier"], dict(
+    result = sales.record_sale(shop["session"], shop["booth"], shop["cashier"], sales.Checkout.of(
         till_id=shop["till"].id, lines=[dict(product_id=shop["product"].id, qty=qty)],
         payments=[dict(method="transfer", amount_vnd=amount)]), key)
     shop["session"].commit()

@@ -26,9 +26,9 @@ def shop(session):
     que = catalogue.save_product(session, dict(producer_id=tl.id, name="Tinh dầu quế", unit="lọ", price_vnd=95000))
     hoi = catalogue.save_product(session, dict(producer_id=tl.id, name="Tinh dầu hồi", unit="lọ", price_vnd=110000))
     mien = catalogue.save_product(session, dict(producer_id=md.id, name="Miến dong 500g", unit="gói", price_vnd=60000))
-    stock.record_document(session, booth, manager, "receive", dict(producer_id=tl.id, lines=[
+    stock.record_document(session, booth, manager, stock.NewDocument.of("receive", producer_id=tl.id, lines=[
         dict(product_id=que.id, qty=10), dict(product_id=hoi.id, qty=1)]))
-    stock.record_document(session, booth, manager, "receive", dict(producer_id=md.id, lines=[
+    stock.record_document(session, booth, manager, stock.NewDocument.of("receive", producer_id=md.id, lines=[
         dict(product_id=mien.id, qty=20)]))
     session.commit()
     return dict(session=session, booth=booth, till=till, manager=manager, cashier=cashier, que=que, hoi=hoi, mien=mien)
@@ -36,7 +36,7 @@ def shop(session):
 
 def sell(shop, lines, payments, key="k1", user=None, **extra):
     data = dict(till_id=shop["till"].id, lines=lines, payments=payments, **extra)
-    return sales.record_sale(shop["session"], shop["booth"], user or shop["cashier"], data, key)
+    return sales.record_sale(shop["session"], shop["booth"], user or shop["cashier"], sales.Checkout.of(**data), key)
 
 
 def count(session, model):
@@ -170,16 +170,20 @@ def test_an_unknown_product_is_refused_and_nothing_is_written(shop):
     assert shop["till"].last_number == 0
 
 
-def test_prices_come_from_the_catalogue_not_the_client(shop):
-    sale = sell(shop, [dict(product_id=shop["que"].id, qty=1, unit_price_vnd=1)],
-                [dict(method="cash", tendered_vnd=95000)]).sale
-    assert sale.total_vnd == 95000 and sale.lines[0].unit_price_vnd == 95000
-
-
-def test_an_unknown_field_in_a_checkout_is_refused_by_name(shop):
+@pytest.mark.parametrize("qty", [1.5, 1.0, "1", True])
+def test_a_quantity_that_is_not_a_true_int_is_refused_whoever_built_the_checkout(shop, qty):
+    s = shop["session"]
     with pytest.raises(InvalidInput) as err:
-        sell(shop, [dict(product_id=shop["que"].id, qty=1)], [dict(method="cash", tendered_vnd=95000)], total_vnd=1)
-    assert err.value.field == "total_vnd"
+        sell(shop, [dict(product_id=shop["que"].id, qty=qty)], [dict(method="cash", tendered_vnd=500000)])
+    assert err.value.field == "lines[0].qty"
+    s.rollback()
+    assert count(s, Sale) == 0 and stock.on_hand(s, shop["booth"].id)[shop["que"].id] == 10
+
+
+def test_a_tendered_amount_given_as_a_float_is_refused(shop):
+    with pytest.raises(InvalidInput) as err:
+        sell(shop, [dict(product_id=shop["que"].id, qty=1)], [dict(method="cash", tendered_vnd=100000.0)])
+    assert err.value.field == "payments[0].tendered_vnd"
 
 
 def test_best_sellers_lead_with_what_sold_most(shop):

@@ -83,7 +83,7 @@ class Fairground:
         self._n = 0
 
     def receive(self, booth, producer, **qty):
-        return stock.record_document(self.s, booth, self.manager, "receive", dict(
+        return stock.record_document(self.s, booth, self.manager, stock.NewDocument.of("receive", 
             producer_id=producer.id, lines=[dict(product_id=self.products[k].id, qty=q) for k, q in qty.items()]))
 
     def sell(self, booth, at: datetime, lines, *, order_discount=0, pay="cash"):
@@ -91,10 +91,10 @@ class Fairground:
         self._n += 1
         items = [dict(product_id=self.products[ln[0]].id, qty=ln[1], discount_vnd=ln[2] if len(ln) > 2 else 0)
                  for ln in lines]
-        priced = sales.price_cart(self.s, dict(lines=items, order_discount_vnd=order_discount))
+        priced = sales.price_cart(self.s, sales.Cart.of(lines=items, order_discount_vnd=order_discount))
         payments = ([dict(method="cash", tendered_vnd=priced.total_vnd)] if pay == "cash"
                     else [dict(method=pay, amount_vnd=priced.total_vnd)])
-        sale = sales.record_sale(self.s, booth, self.cashier, dict(
+        sale = sales.record_sale(self.s, booth, self.cashier, sales.Checkout.of(
             till_id=self.tills[booth.id].id, lines=items, order_discount_vnd=order_discount, payments=payments),
             f"k{self._n}").sale
         # The sale happened at a fair day and hour: its time and its movements' time are set as recorded.
@@ -135,16 +135,16 @@ class Fairground:
         self.void(self.s5)
         self.refund(self.s2, [(self.s2.lines[1], 1, True)], at=datetime(2020, 1, 11, 2, 0))
         self.refund(self.s4, [(self.s4.lines[0], 2, False)], at=datetime(2020, 1, 11, 5, 0), method="transfer")
-        stock.record_document(self.s, b07, self.manager, "sample", dict(reason="Cho khách thử",
+        stock.record_document(self.s, b07, self.manager, stock.NewDocument.of("sample", reason="Cho khách thử",
                               lines=[dict(product_id=self.products["que"].id, qty=1)]))
-        stock.record_document(self.s, b07, self.manager, "damage", dict(reason="Vỡ chai",
+        stock.record_document(self.s, b07, self.manager, stock.NewDocument.of("damage", reason="Vỡ chai",
                               lines=[dict(product_id=self.products["dau"].id, qty=1)]))
         # The shelf count finds one jar of quế missing and one miến too many.
         levels = stock.on_hand(self.s, b07.id)
-        stock.record_count(self.s, b07, self.manager, dict(lines=[
+        stock.record_count(self.s, b07, self.manager, stock.NewDocument.of("count", lines=[
             dict(product_id=self.products["que"].id, qty=levels[self.products["que"].id] - 1),
             dict(product_id=self.products["mien"].id, qty=levels[self.products["mien"].id] + 1)]))
-        stock.record_document(self.s, b07, self.manager, "return", dict(producer_id=self.miendong.id,
+        stock.record_document(self.s, b07, self.manager, stock.NewDocument.of("return", producer_id=self.miendong.id,
                               lines=[dict(product_id=self.products["mien"].id, qty=50)]))
         self.s.commit()
         return self

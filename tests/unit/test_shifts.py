@@ -36,9 +36,9 @@ def shop(session):
     que = catalogue.save_product(session, dict(producer_id=tl.id, name="Tinh dầu quế", unit="lọ", price_vnd=95_000))
     hoi = catalogue.save_product(session, dict(producer_id=tl.id, name="Tinh dầu hồi", unit="lọ", price_vnd=110_000))
     mien = catalogue.save_product(session, dict(producer_id=md.id, name="Miến dong 500g", unit="gói", price_vnd=60_000))
-    stock.record_document(session, booth, manager, "receive", dict(producer_id=tl.id, lines=[
+    stock.record_document(session, booth, manager, stock.NewDocument.of("receive", producer_id=tl.id, lines=[
         dict(product_id=que.id, qty=10), dict(product_id=hoi.id, qty=5)]))
-    stock.record_document(session, booth, manager, "receive", dict(producer_id=md.id, lines=[
+    stock.record_document(session, booth, manager, stock.NewDocument.of("receive", producer_id=md.id, lines=[
         dict(product_id=mien.id, qty=20)]))
     session.commit()
     return dict(session=session, booth=booth, t1=t1, t2=t2, manager=manager, cashier=cashier, other=other,
@@ -55,7 +55,7 @@ def sell(shop, lines, payments, till="t1", **extra):
     data = dict(till_id=shop[till].id, lines=[dict(product_id=shop[p].id, qty=q) for p, q in lines],
                 payments=payments, **extra)
     with unit_of_work(shop["session"]) as s:
-        return sales.record_sale(s, shop["booth"], shop["cashier"], data, f"key-{next(shop['keys'])}").sale
+        return sales.record_sale(s, shop["booth"], shop["cashier"], sales.Checkout.of(**data), f"key-{next(shop['keys'])}").sale
 
 
 def cash_move(shop, shift, kind, amount, reason="Mua tiền lẻ"):

@@ -24,15 +24,15 @@ def shop(session):
 
 
 def _receive(shop, producer, lines):
-    return stock.record_document(shop["session"], shop["booth"], shop["manager"], "receive",
-                                 dict(producer_id=producer.id, lines=[dict(product_id=p.id, qty=q) for p, q in lines]))
+    return stock.record_document(shop["session"], shop["booth"], shop["manager"], stock.NewDocument.of("receive",
+                                 producer_id=producer.id, lines=[dict(product_id=p.id, qty=q) for p, q in lines]))
 
 
 def test_on_hand_is_the_sum_of_the_movements(shop):
     s = shop["session"]
     _receive(shop, shop["tuelam"], [(shop["que"], 10), (shop["hoi"], 4)])
-    stock.record_document(s, shop["booth"], shop["manager"], "sample",
-                          dict(reason="Mở cho khách thử", lines=[dict(product_id=shop["que"].id, qty=1)]))
+    stock.record_document(s, shop["booth"], shop["manager"], stock.NewDocument.of("sample",
+                          reason="Mở cho khách thử", lines=[dict(product_id=shop["que"].id, qty=1)]))
     levels = stock.on_hand(s, shop["booth"].id)
     assert levels == {shop["que"].id: 9, shop["hoi"].id: 4}
     ledger_sum = s.scalar(select(func.sum(StockMovement.qty)).where(StockMovement.product_id == shop["que"].id))
@@ -57,8 +57,8 @@ def test_a_return_of_more_than_is_on_hand_is_refused_and_writes_nothing(shop):
     s.commit()
     before = s.scalar(select(func.count()).select_from(StockMovement))
     with pytest.raises(OutOfStock):
-        stock.record_document(s, shop["booth"], shop["manager"], "return",
-                              dict(producer_id=shop["tuelam"].id, lines=[dict(product_id=shop["que"].id, qty=4)]))
+        stock.record_document(s, shop["booth"], shop["manager"], stock.NewDocument.of("return",
+                              producer_id=shop["tuelam"].id, lines=[dict(product_id=shop["que"].id, qty=4)]))
     s.rollback()
     assert s.scalar(select(func.count()).select_from(StockMovement)) == before
     assert s.scalar(select(func.count()).select_from(StockDocument).where(StockDocument.kind == "return")) == 0
@@ -73,7 +73,7 @@ def test_a_count_writes_the_difference_as_an_adjustment(shop):
     s = shop["session"]
     _receive(shop, shop["tuelam"], [(shop["que"], 10)])
     doc = stock.record_count(s, shop["booth"], shop["manager"],
-                             dict(lines=[dict(product_id=shop["que"].id, qty=7), dict(product_id=shop["hoi"].id, qty=2)]))
+                             stock.NewDocument.of("count", lines=[dict(product_id=shop["que"].id, qty=7), dict(product_id=shop["hoi"].id, qty=2)]))
     moves = {m.product_id: m for m in doc.movements}
     assert (moves[shop["que"].id].qty, moves[shop["que"].id].counted_qty, moves[shop["que"].id].expected_qty) == (-3, 7, 10)
     assert moves[shop["hoi"].id].qty == 2
@@ -84,15 +84,15 @@ def test_a_count_writes_the_difference_as_an_adjustment(shop):
 def test_a_count_of_minus_three_is_refused(shop):
     with pytest.raises(InvalidInput) as err:
         stock.record_count(shop["session"], shop["booth"], shop["manager"],
-                           dict(lines=[dict(product_id=shop["que"].id, qty=-3)]))
+                           stock.NewDocument.of("count", lines=[dict(product_id=shop["que"].id, qty=-3)]))
     assert err.value.field == "lines[0].qty"
 
 
 def test_samples_and_damage_need_a_reason(shop):
     _receive(shop, shop["tuelam"], [(shop["que"], 10)])
     with pytest.raises(InvalidInput) as err:
-        stock.record_document(shop["session"], shop["booth"], shop["manager"], "damage",
-                              dict(reason=" ", lines=[dict(product_id=shop["que"].id, qty=1)]))
+        stock.record_document(shop["session"], shop["booth"], shop["manager"], stock.NewDocument.of("damage",
+                              reason=" ", lines=[dict(product_id=shop["que"].id, qty=1)]))
     assert err.value.field == "reason"
 
 
@@ -117,15 +117,15 @@ def test_every_movement_carries_a_uuid_and_a_gap_free_sequence(shop):
 def test_document_numbers_run_per_kind(shop):
     a = _receive(shop, shop["tuelam"], [(shop["que"], 10)])
     b = _receive(shop, shop["mien"], [(shop["md"], 3)])
-    c = stock.record_document(shop["session"], shop["booth"], shop["manager"], "return",
-                              dict(producer_id=shop["tuelam"].id, lines=[dict(product_id=shop["que"].id, qty=1)]))
+    c = stock.record_document(shop["session"], shop["booth"], shop["manager"], stock.NewDocument.of("return",
+                              producer_id=shop["tuelam"].id, lines=[dict(product_id=shop["que"].id, qty=1)]))
     assert (a.number, b.number, c.number) == ("PN-000001", "PN-000002", "PT-000001")
 
 
 def test_history_shows_the_running_balance(shop):
     s = shop["session"]
     _receive(shop, shop["tuelam"], [(shop["que"], 10)])
-    stock.record_document(s, shop["booth"], shop["manager"], "sample",
-                          dict(reason="thử", lines=[dict(product_id=shop["que"].id, qty=2)]))
+    stock.record_document(s, shop["booth"], shop["manager"], stock.NewDocument.of("sample",
+                          reason="thử", lines=[dict(product_id=shop["que"].id, qty=2)]))
     rows = stock.movement_history(s, shop["booth"], shop["que"].id)
     assert [(m.kind, m.qty, running) for m, running in rows] == [("receive", 10, 10), ("sample", -2, 8)]

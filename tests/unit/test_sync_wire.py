@@ -24,14 +24,14 @@ def shop(session):
     tl = catalogue.save_producer(session, dict(name="HTX Thảo mộc Tuệ Lâm", kind="htx"))
     que = catalogue.save_product(session, dict(producer_id=tl.id, name="Tinh dầu quế", unit="lọ", price_vnd=95000))
     hoi = catalogue.save_product(session, dict(producer_id=tl.id, name="Tinh dầu hồi", unit="lọ", price_vnd=110000))
-    stock.record_document(session, booth, manager, "receive", dict(producer_id=tl.id, lines=[
+    stock.record_document(session, booth, manager, stock.NewDocument.of("receive", producer_id=tl.id, lines=[
         dict(product_id=que.id, qty=50), dict(product_id=hoi.id, qty=50)]))
     session.commit()
 
     def sell(n_lines=2, key=[0]):
         key[0] += 1
         lines = [dict(product_id=(que.id if i % 2 == 0 else hoi.id), qty=1) for i in range(n_lines)]
-        result = sales.record_sale(session, booth, cashier, dict(
+        result = sales.record_sale(session, booth, cashier, sales.Checkout.of(
             till_id=till.id, lines=lines, payments=[dict(method="cash", tendered_vnd=10_000_000)]), f"k{key[0]}")
         session.commit()
         return result.sale
