@@ -25,10 +25,10 @@ def process_next_job(app) -> bool:
             return False
         job = db.session.get(PrintJob, job_id)
         settings = print_queue.printer_settings(db.session, booths.current_booth(db.session), app.config)
-        error = print_queue.send_job(db.session, job, settings)
+        error, confirmed = print_queue.send_job(db.session, job, settings)
         db.session.rollback()  # end the read before the write below begins IMMEDIATE
         with unit_of_work(db.session) as s:
-            print_queue.finish_job(s, job_id, error)
+            print_queue.finish_job(s, job_id, error, confirmed=confirmed)
         if error:
             log.warning("print job %s failed: %s", job_id, error)
         db.session.remove()

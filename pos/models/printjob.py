@@ -10,6 +10,7 @@ from ..extensions import db
 from ..timeutil import utcnow
 
 JOB_STATUSES = {"pending": N_("Đang chờ in"), "printing": N_("Đang in"), "done": N_("Đã in"),
+                "sent": N_("Đã gửi, máy in không xác nhận"),
                 "failed": N_("In lỗi"), "dismissed": N_("Đã bỏ qua")}
 JOB_KINDS = {"receipt": N_("Phiếu thanh toán"), "reprint": N_("In lại phiếu"), "prebill": N_("Phiếu tạm tính"),
              "report": N_("Báo cáo ca, phiếu hủy hoặc hoàn tiền")}
@@ -47,7 +48,7 @@ class PrintJob(db.Model):
     sale = relationship("Sale")
     __table_args__ = (
         CheckConstraint("kind IN ('receipt', 'reprint', 'prebill', 'report')", name="kind"),
-        CheckConstraint("status IN ('pending', 'printing', 'done', 'failed', 'dismissed')", name="status"),
+        CheckConstraint("status IN ('pending', 'printing', 'done', 'sent', 'failed', 'dismissed')", name="status"),
     )
 
     @property

@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import logging
 import socket
+from dataclasses import dataclass
 
 from escpos.exceptions import Error as EscposError
 
@@ -25,8 +26,103 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "PrinterConfigError", "PrinterSettings", "PrinterTarget", "PrinterUnavailable",
-    "default_mode", "open_printer", "parse_printer_url", "print_test_page", "send_bytes",
+    "Delivery", "default_mode", "deliver", "open_printer", "parse_printer_url", "print_test_page", "send_bytes",
 ]
+
+# Transports that can read an answer back; a file, CUPS or Windows queue only takes bytes.
+ANSWERING_KINDS = ("tcp", "usb", "serial")
+# DLE EOT n: real-time status. Every valid answer byte has bits 1 and 4 set, bits 0 and 7 clear.
+DLE_EOT = b"\x10\x04"
+_FIXED_MASK, _FIXED_BITS = 0x93, 0x12
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What became of the bytes: confirmed by the printer afterwards, or only sent."""
+
+    confirmed: bool
+    note: str = ""
+
+
+class _NoAnswer(Exception):
+    """The printer did not answer a status query in time (or answered nonsense)."""
+
+
+def deliver(data: bytes, settings: PrinterSettings) -> Delivery:
+    """Send a job, asking the printer how it is before and after, where it can answer.
+
+    Before: a printer out of paper, with its cover open, offline or in error, or one that
+    accepts the connection and never answers, gets nothing (so a retry prints once).
+    After: the printer must answer again and say it is well, else the job failed.
+    A printer that cannot answer (file, CUPS, Windows queue, or asks_status off) gets the
+    bytes and the result says "sent, not confirmed". Raises PrinterUnavailable with a reason:
+    "paper_out", "cover_open", "offline", "printer_error", "no_answer" or a transport fault.
+    """
+    target = settings.target
+    if not settings.asks_status or target.kind not in ANSWERING_KINDS:
+        send_bytes(data, settings)
+        return Delivery(confirmed=False, note="cannot_answer")
+    printer = open_printer(settings)
+    try:
+        try:
+            _check_status(printer, settings, before=True)
+            printer._raw(data)
+            _check_status(printer, settings, before=False)
+        except PrinterUnavailable:
+            raise
+        except Exception as exc:
+            raise _unavailable(exc, settings, opening=False) from exc
+    finally:
+        _close_quietly(printer)
+    return Delivery(confirmed=True)
+
+
+def _ask(printer, n: int) -> int:
+    """One DLE EOT n query: the status byte, or _NoAnswer."""
+    try:
+        answer = printer.query_status(DLE_EOT + bytes([n]))
+    except (socket.timeout, TimeoutError) as exc:
+        raise _NoAnswer() from exc
+    except Exception as exc:
+        if type(exc).__name__ == "USBTimeoutError" or "timed out" in str(exc).lower():
+            raise _NoAnswer() from exc
+        raise
+    if not answer:
+        raise _NoAnswer()
+    byte = answer[-1]  # a printer may have queued an earlier automatic status: the last byte is the answer
+    if byte & _FIXED_MASK != _FIXED_BITS:
+        raise _NoAnswer()
+    return byte
+
+
+def _check_status(printer, settings: PrinterSettings, *, before: bool) -> None:
+    """Ask the printer whether it can print; raises PrinterUnavailable in plain words if not."""
+    where = settings.target.describe()
+    try:
+        online = _ask(printer, 1)
+        if online & 0x08:  # offline: ask why (DLE EOT 2), and about the paper roll (DLE EOT 4)
+            cause = _ask(printer, 2)
+            paper = _ask(printer, 4)
+            if paper & 0x60 or cause & 0x20:
+                reason, what = "paper_out", "hết giấy. Thay cuộn giấy mới rồi bấm In lại"
+            elif cause & 0x04:
+                reason, what = "cover_open", "nắp máy in đang mở. Đóng nắp lại rồi bấm In lại"
+            elif cause & 0x40:
+                reason, what = "printer_error", "máy in đang báo lỗi (kẹt giấy hoặc dao cắt). Tắt bật lại máy in rồi bấm In lại"
+            else:
+                reason, what = "offline", "máy in đang ngừng (offline). Kiểm tra máy in rồi bấm In lại"
+            head = f"Máy in {where}" if before else f"Máy in {where} dừng giữa chừng"
+            raise PrinterUnavailable(f"{head}: {what}.", reason=reason, target=where)
+    except _NoAnswer:
+        if before:
+            what = (f"nhận kết nối nhưng không trả lời trong {settings.timeout:g} giây (máy in treo, kẹt giấy, "
+                    "hoặc không hỗ trợ hỏi trạng thái: khi đó bỏ chọn «Hỏi trạng thái máy in» trong Cài đặt → Máy in). "
+                    "Chưa gửi phiếu")
+        else:
+            what = (f"đã nhận phiếu nhưng không xác nhận trong {settings.timeout:g} giây là đã in. "
+                    "Xem phiếu có ra không trước khi bấm In lại")
+        raise PrinterUnavailable(f"Máy in {where} {what}.", reason="no_answer", target=where) from None
+
 
 
 def open_printer(settings: PrinterSettings):
@@ -76,7 +172,7 @@ def print_test_page(settings: PrinterSettings) -> None:
     from .render import slip_to_bytes
     from .testpage import build_test_page
 
-    send_bytes(slip_to_bytes(build_test_page(settings), settings), settings)
+    deliver(slip_to_bytes(build_test_page(settings), settings), settings)
 
 
 def _make_printer(target: PrinterTarget, settings: PrinterSettings):

@@ -192,7 +192,10 @@ class PrinterSettings:
                    which would swallow the Vietnamese bytes in pairs
     has_cutter     cut at the end of a slip (else feed to the tear bar)
     has_drawer     a cash drawer hangs off the printer (kicked only when asked)
-    timeout        seconds to wait for the device (connect and write)
+    timeout        seconds to wait for the device (connect, write, and a status answer)
+    asks_status    ask the printer (DLE EOT) before and after each job over the network,
+                   USB and serial; turn off for a printer that never answers, whose jobs
+                   are then "sent, not confirmed"
     dots_58, dots_80       printable width in dots of each paper
     columns_58, columns_80 characters per line of font A on each paper
     """
@@ -209,6 +212,7 @@ class PrinterSettings:
     has_cutter: bool = True
     has_drawer: bool = False
     timeout: float = 10.0
+    asks_status: bool = True
     dots_58: int = 384
     dots_80: int = 576
     columns_58: int = 32

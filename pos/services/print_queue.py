@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, fields
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from ..db import get_row
 from ..errors import InvalidInput, NotFound
 from ..models import PrinterSetting, PrintJob, Sale
-from ..printing import (PrinterConfigError, PrinterSettings, PrinterUnavailable, ReceiptData, ReceiptLine,
+from ..printing import (PrinterConfigError, PrinterSettings, ReceiptData, ReceiptLine,
                         ReceiptPayment, build_prebill, build_receipt, parse_printer_url, slip_to_bytes)
 from ..printing.errors import PrintingError
 from ..timeutil import to_local, utcnow
 
 _SETTING_FIELDS = ("url", "paper_mm", "profile", "mode", "codepage", "slot_tcvn3_lower", "slot_tcvn3_upper",
-                   "slot_cp1258", "cancel_chinese", "has_cutter", "has_drawer", "timeout")
+                   "slot_cp1258", "cancel_chinese", "has_cutter", "has_drawer", "timeout", "asks_status")
 INTERRUPTED = "Chưa in xong thì máy chủ dừng (mất điện hoặc tắt máy). Bấm In lại nếu khách còn cần phiếu."
 
 
@@ -40,7 +41,7 @@ def printer_settings(session, booth, config) -> PrinterSettings:
 def save_printer_settings(session, booth, data: dict) -> PrinterSettings:
     """Check and keep the manager's printer settings. Raises InvalidInput naming the setting."""
     values = {k: data[k] for k in _SETTING_FIELDS if k in data and data[k] is not None}
-    for flag in ("cancel_chinese", "has_cutter", "has_drawer"):
+    for flag in ("cancel_chinese", "has_cutter", "has_drawer", "asks_status"):
         values[flag] = str(data.get(flag, "")).lower() in ("1", "true", "on", "yes")
     try:
         settings = PrinterSettings.from_mapping(values)
@@ -157,14 +158,15 @@ def claim_next_job(session) -> PrintJob | None:
     return job
 
 
-def finish_job(session, job_id: int, error: str | None = None) -> PrintJob:
-    """Mark a job printed, or failed with the reason in plain words."""
+def finish_job(session, job_id: int, error: str | None = None, *, confirmed: bool = True) -> PrintJob:
+    """Mark a job printed ("done", the printer said so), only sent ("sent", a printer that cannot
+    answer), or failed with the reason in plain words."""
     job = get_job(session, job_id)
     job.updated_at = utcnow()
     if error:
         job.status, job.last_error = "failed", error[:1000]
     else:
-        job.status, job.last_error, job.printed_at = "done", "", utcnow()
+        job.status, job.last_error, job.printed_at = "done" if confirmed else "sent", "", utcnow()
     session.flush()
     return job
 
@@ -198,20 +200,25 @@ def recover_interrupted_jobs(session) -> int:
 
 
 def open_jobs(session) -> list[PrintJob]:
-    """Jobs that still need someone: waiting, printing or failed."""
-    return list(session.scalars(select(PrintJob).where(PrintJob.status.in_(("pending", "printing", "failed")))
-                                .order_by(PrintJob.id.desc())))
+    """Jobs that still need someone: waiting, printing or failed; and those of the last half hour only
+    sent to a printer that cannot confirm, so the cashier can check the slip came out."""
+    recent = utcnow() - timedelta(minutes=30)
+    return list(session.scalars(select(PrintJob).where(or_(
+        PrintJob.status.in_(("pending", "printing", "failed")),
+        and_(PrintJob.status == "sent", PrintJob.updated_at >= recent))).order_by(PrintJob.id.desc())))
 
 
-def send_job(session, job: PrintJob, settings: PrinterSettings) -> str | None:
-    """Render and send a claimed job, outside any write transaction. Returns the error, or None when printed."""
-    from ..printing import send_bytes
+def send_job(session, job: PrintJob, settings: PrinterSettings) -> tuple[str | None, bool]:
+    """Render and send a claimed job, outside any write transaction.
+
+    Returns (error, confirmed): the error in plain words, or None; confirmed is True only when the
+    printer answered after the job that it is well.
+    """
+    from ..printing import deliver
 
     try:
         data = job_bytes(session, job, settings)
-        send_bytes(data, settings)
-    except PrinterUnavailable as err:
-        return str(err)
-    except PrintingError as err:
-        return str(err)
-    return None
+        delivery = deliver(data, settings)
+    except PrintingError as err:  # PrinterUnavailable included: the reason is in the message
+        return str(err), False
+    return None, delivery.confirmed

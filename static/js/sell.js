@@ -964,12 +964,13 @@
     if (!job || job.status === 'off') return;
     const show = (status, error) => {
       const failed = status === 'failed';
-      line.textContent = failed ? t('print_failed', { error: error || '' }) : t(status === 'done' ? 'print_done' : 'print_pending');
+      line.textContent = failed ? t('print_failed', { error: error || '' })
+        : t({ done: 'print_done', sent: 'print_sent' }[status] || 'print_pending');
       line.classList.toggle('warn', failed);
       const alert = $('#print-alert');
       alert.hidden = !failed;
       if (failed) alert.textContent = t('print_failed', { error: error || '' });
-      return status === 'done' || failed;
+      return status === 'done' || status === 'sent' || failed;
     };
     if (!job.id || show(job.status, job.error)) return;
     let tries = 0;

@@ -18,16 +18,27 @@ def decoded(data) -> str:
     return read_stream(bytes(data), TCVN3_PAGES).text
 
 
-class FakeNetworkPrinter:
-    """A TCP socket on 127.0.0.1 standing in for a network receipt printer: keeps every byte it receives."""
+# Status bytes a printer answers to DLE EOT 1, 2, 4 (bits 1 and 4 are always set).
+WELL = {1: 0x12, 2: 0x12, 3: 0x12, 4: 0x12}
+PAPER_OUT = {1: 0x12 | 0x08, 2: 0x12 | 0x20, 3: 0x12, 4: 0x12 | 0x60}  # offline, stopped at paper end, no paper
 
-    def __init__(self):
+
+class FakeNetworkPrinter:
+    """A TCP socket on 127.0.0.1 standing in for a network receipt printer: keeps every byte it receives.
+
+    status: the byte answered to each DLE EOT n query (None: it never answers). reads=False: it accepts
+    the connection and never reads a byte, as a jammed printer or a buffering clone does.
+    """
+
+    def __init__(self, status=None, reads=True):
+        self.status, self.reads = status, reads
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.received = bytearray()
         self.sock.listen(5)
         self.sock.settimeout(10)
+        self._held = []
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
@@ -35,20 +46,37 @@ class FakeNetworkPrinter:
         try:
             while True:
                 conn, _ = self.sock.accept()
+                if not self.reads:
+                    self._held.append(conn)  # connected, never read
+                    continue
                 with conn:
                     conn.settimeout(5)
                     while chunk := conn.recv(65536):
+                        start = len(self.received)
                         self.received += chunk
+                        self._answer(conn, start)
         except OSError:
             return
 
+    def _answer(self, conn, start):
+        if self.status is None:
+            return
+        data = self.received
+        i = max(start - 2, 0)
+        while (i := data.find(b"\x10\x04", i)) >= 0 and i + 2 < len(data):
+            if i + 2 >= start:
+                conn.sendall(bytes([self.status[data[i + 2]]]))
+            i += 3
+
     def close(self):
         self.sock.close()
+        for conn in self._held:
+            conn.close()
 
 
 @pytest.fixture
 def printer():
-    p = FakeNetworkPrinter()
+    p = FakeNetworkPrinter(status=WELL)
     yield p
     p.close()
 
@@ -72,10 +100,12 @@ def shop(app, world, client):
     return dict(pid=pid, till_id=till_id)
 
 
-def _set_printer(client, url, mode="codepage", codepage="tcvn3"):
-    response = client.post("/setup/printer", data=dict(url=url, paper_mm="58", mode=mode, codepage=codepage,
-                                                       profile="default", slot_tcvn3_lower="30", slot_tcvn3_upper="31",
-                                                       slot_cp1258="52", timeout="2", has_cutter="1", has_drawer="1"))
+def _set_printer(client, url, mode="codepage", codepage="tcvn3", asks_status=True, timeout="2"):
+    data = dict(url=url, paper_mm="58", mode=mode, codepage=codepage, profile="default", slot_tcvn3_lower="30",
+                slot_tcvn3_upper="31", slot_cp1258="52", timeout=timeout, has_cutter="1", has_drawer="1")
+    if asks_status:
+        data["asks_status"] = "1"
+    response = client.post("/setup/printer", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
 
 
@@ -91,15 +121,68 @@ def test_a_sale_prints_to_a_network_printer_after_it_is_committed(app, client, s
     assert sale["print_job"]["status"] == "pending"
     assert print_pending(app) == 1
     job = client.get(f"/api/v1/print-jobs/{sale['print_job']['id']}").json
-    assert job["status"] == "done"
+    assert (job["status"], job["status_label"]) == ("done", "Đã in")
     text = decoded(printer.received)
     assert "PHIẾU THANH TOÁN" in text and sale["receipt_no"] in text and "Mật ong rừng Bình Liêu" in text
     assert b"\x1bp" in printer.received  # the cash drawer opens for a cash sale
+    # The printer was asked how it is before the slip and again after it.
+    assert printer.received.startswith(b"\x10\x04\x01") and printer.received.endswith(b"\x10\x04\x01")
+
+
+def test_a_printer_that_accepts_and_never_reads_fails_the_job_with_a_reason(app, client, shop):
+    import time
+
+    stuck = FakeNetworkPrinter(reads=False)
+    try:
+        _set_printer(client, f"tcp://127.0.0.1:{stuck.port}", timeout="1")
+        sale = _sell(client, shop, "k1").json
+        started = time.monotonic()
+        print_pending(app)
+        assert time.monotonic() - started < 5  # bounded by the 1 s timeout, never a hang
+        job = client.get(f"/api/v1/print-jobs/{sale['print_job']['id']}").json
+        assert job["status"] == "failed"
+        assert "không trả lời trong 1 giây" in job["error"] and "Chưa gửi phiếu" in job["error"]
+        page = client.get("/sell/print-jobs").get_data(as_text=True)
+        assert "In lỗi" in page and "không trả lời" in page
+    finally:
+        stuck.close()
+
+
+def test_a_printer_out_of_paper_is_told_in_plain_words_and_gets_no_slip(app, client, shop):
+    empty = FakeNetworkPrinter(status=PAPER_OUT)
+    try:
+        _set_printer(client, f"tcp://127.0.0.1:{empty.port}")
+        sale = _sell(client, shop, "k1").json
+        print_pending(app)
+        job = client.get(f"/api/v1/print-jobs/{sale['print_job']['id']}").json
+        assert job["status"] == "failed" and "hết giấy" in job["error"]
+        # Only the questions reached it: no half slip to tear off, and a retry prints it once.
+        assert bytes(empty.received) == b"\x10\x04\x01\x10\x04\x02\x10\x04\x04"
+        assert "hết giấy" in client.get("/sell/print-jobs").get_data(as_text=True)
+
+        empty.status = WELL  # a new roll is in
+        client.post(f"/api/v1/print-jobs/{job['id']}/retry")
+        print_pending(app)
+        assert client.get(f"/api/v1/print-jobs/{job['id']}").json["status"] == "done"
+        assert sale["receipt_no"] in decoded(empty.received[9:])
+    finally:
+        empty.close()
+
+
+def test_a_printer_that_cannot_answer_is_sent_the_job_but_not_called_printed(app, client, shop, tmp_path):
+    device = tmp_path / "lp0"  # a device path: python-escpos can write to it, never read from it
+    _set_printer(client, str(device))
+    sale = _sell(client, shop, "k1").json
+    print_pending(app)
+    job = client.get(f"/api/v1/print-jobs/{sale['print_job']['id']}").json
+    assert (job["status"], job["status_label"]) == ("sent", "Đã gửi, máy in không xác nhận")
+    assert sale["receipt_no"] in decoded(device.read_bytes())
+    assert "Đã gửi, máy in không xác nhận" in client.get("/sell/print-jobs").get_data(as_text=True)
 
 
 def test_with_the_printer_off_the_sale_is_kept_and_the_job_fails_then_a_retry_prints_it(app, client, shop):
     port = _free_port()  # nothing listens here yet: the printer is "off"
-    _set_printer(client, f"tcp://127.0.0.1:{port}")
+    _set_printer(client, f"tcp://127.0.0.1:{port}", asks_status=False)  # a printer that never answers DLE EOT
     sale = _sell(client, shop, "k1")
     assert sale.status_code == 201
     job_id = sale.json["print_job"]["id"]
@@ -128,7 +211,7 @@ def test_with_the_printer_off_the_sale_is_kept_and_the_job_fails_then_a_retry_pr
     print_pending(app)
     t.join(timeout=10)
     revived.close()
-    assert client.get(f"/api/v1/print-jobs/{job_id}").json["status"] == "done"
+    assert client.get(f"/api/v1/print-jobs/{job_id}").json["status"] == "sent"  # it cannot say it printed
     assert sale.json["receipt_no"].encode() in received
 
 

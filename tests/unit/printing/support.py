@@ -139,6 +139,9 @@ def read_stream(data: bytes, pages: dict[int, str] | None = None) -> Stream:
                 i += 5 + length
             else:
                 raise AssertionError(f"unknown command GS {cmd:#x} at byte {i}")
+        elif b == 0x10 and data[i + 1] == 0x04:  # DLE EOT n: a real-time status query, prints nothing
+            out.commands.append(("DLE EOT", data[i + 2:i + 3]))
+            i += 3
         elif b == FS:
             out.commands.append(("FS " + chr(data[i + 1]), b""))
             i += 2
