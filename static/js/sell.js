@@ -60,15 +60,18 @@
   const vnd = (n) => fmtNum(n) + ' ₫';
   const minusVnd = (n) => '−' + vnd(n);
 
-  /** "200.000", "200000", "200k", "1,5k", "50.000 ₫" -> integer đồng; "" -> 0; nonsense -> null. */
+  /** "200.000", "200,000", "200000", "200k", "1,5k", "50.000 ₫" -> integer đồng; "" -> 0; nonsense -> null.
+   *  As on the server (pos/money.py), a dot, comma or space only separates groups of three digits:
+   *  "1.5", "12.50", "1.250,00" could mean two amounts and are refused (null), never read as 15. */
   function parseVnd(text) {
-    let s = String(text == null ? '' : text).trim().toLowerCase().replace(/[\s₫]/g, '').replace(/(đ|d|vnd)$/, '');
+    let s = String(text == null ? '' : text).toLowerCase().replace(/\s+/g, ' ').trim()
+      .replace(/\s*(₫|đồng|vnđ|vnd|đ|d)$/, '').trim();
     if (s === '') return 0;
-    let m = s.match(/^(\d+)(?:[.,](\d{1,3}))?k$/);
+    const m = s.match(/^(\d+)(?:[.,](\d{1,3}))?\s?k$/);
     if (m) return parseInt(m[1], 10) * 1000 + (m[2] ? parseInt((m[2] + '00').slice(0, 3), 10) : 0);
-    s = s.replace(/[.,]/g, '');
-    if (!/^\d{1,12}$/.test(s)) return null;
-    return parseInt(s, 10);
+    if (/^\d{1,12}$/.test(s)) return parseInt(s, 10);
+    if (/^[1-9]\d{0,2}([., ])\d{3}(\1\d{3}){0,2}$/.test(s)) return parseInt(s.replace(/[., ]/g, ''), 10);
+    return null;
   }
   /** "10", "7,5", "7.5%" -> basis points (1000, 750); nonsense or over 100 % -> null. */
   function parsePct(text) {
