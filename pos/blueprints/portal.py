@@ -14,7 +14,7 @@ from flask_login import current_user
 from ..access import roles
 from ..errors import DomainError, NotFound
 from ..extensions import db
-from ..services import charts, reports, settlement
+from ..services import charts, producer_payments, reports, settlement
 from .reports import download, pick_tables, query_args, statement_json, wanted_format
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -158,7 +158,21 @@ def statement(booth_id):
     st = settlement.statement(db.session, booth, _producer_id())
     if (fmt := wanted_format()):
         return download(settlement.statement_tables(st), fmt, _("Quyết toán"), booth.fair.code, booth.code)
-    return render_template("portal/statement.html", st=st, booth=booth)
+    return render_template("portal/statement.html", st=st, booth=booth,
+                           payment_link=lambda p: url_for("portal.payment_slip", payment_id=p.id))
+
+
+@bp.route("/payments/<int:payment_id>")
+@roles(*PRODUCER)
+def payment_slip(payment_id):
+    """A payment the booth made to the producer, as its A4 slip (only the producer's own: else 404)."""
+    payment = producer_payments.get_payment(db.session, payment_id)
+    if payment.producer_id != _producer_id():
+        abort(404)
+    st = producer_payments.payment_statement(db.session, payment)
+    return render_template("reports/payment_slip.html", payment=payment, st=st, portal=True, can_record=False,
+                           before=producer_payments.paid_before(st, payment),
+                           back=url_for("portal.statement", booth_id=payment.booth_id))
 
 
 # --- JSON ---

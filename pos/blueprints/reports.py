@@ -16,7 +16,8 @@ from ..db import unit_of_work
 from ..errors import DomainError, InvalidInput, NotFound, http_status
 from ..extensions import db
 from ..models import Booth
-from ..services import booths, charts, closing, exports, imports, labels, print_queue, reports, settlement
+from ..services import (booths, charts, closing, exports, imports, labels, print_queue, producer_payments, reports,
+                        settlement)
 from ..templating import flash_error
 from ..timeutil import local_today
 
@@ -117,7 +118,73 @@ def statement(producer_id):
     if (fmt := wanted_format()):
         return download(settlement.statement_tables(st), fmt, _("Quyết toán"), booth.code, st.producer.name)
     return render_template("reports/statement.html", st=st, booth=booth, can_record=True,
-                           auto_print=request.args.get("print") == "1")
+                           auto_print=request.args.get("print") == "1", form=None, error_field=None,
+                           today=local_today(), payment_link=_payment_link)
+
+
+def _payment_link(payment) -> str:
+    return url_for("reports.payment_slip", payment_id=payment.id)
+
+
+# --- paying producers ---
+
+def _booth_args(booth: Booth) -> dict:
+    return {"booth_id": booth.id} if current_user.role == "organiser" else {}
+
+
+@bp.post("/settlements/<int:producer_id>/payments")
+@roles(*MANAGERS)
+def record_payment(producer_id):
+    """Record money paid to the producer against its statement, then show the payment slip to sign."""
+    booth = report_booth()
+    form = {k: request.form.get(k, "") for k in ("method", "amount_vnd", "paid_on", "reference", "received_by",
+                                                  "note")}
+    try:
+        with unit_of_work(db.session) as s:
+            payment = producer_payments.record_payment(s, s.get(Booth, booth.id), current_user, producer_id, form)
+            payment_id = payment.id
+    except DomainError as err:
+        st = settlement.statement(db.session, booth, producer_id)
+        return _bad_request("reports/statement.html", err, st=st, booth=booth, can_record=True, auto_print=False,
+                            form=form, today=local_today(), payment_link=_payment_link)
+    flash(_("Đã ghi khoản chi trả cho chủ thể. In phiếu chi để hai bên ký."), "success")
+    return redirect(url_for("reports.payment_slip", payment_id=payment_id))
+
+
+def _payment_here(payment_id):
+    """A payment this user may see: an organiser any, a manager only those of the booth it reports on."""
+    payment = producer_payments.get_payment(db.session, payment_id)
+    if current_user.role != "organiser" and payment.booth_id != report_booth().id:
+        abort(404)
+    return payment
+
+
+@bp.route("/payments/<int:payment_id>")
+@roles(*MANAGERS)
+def payment_slip(payment_id):
+    """The payment slip on A4, to print and sign."""
+    payment = _payment_here(payment_id)
+    st = producer_payments.payment_statement(db.session, payment)
+    return render_template("reports/payment_slip.html", payment=payment, st=st,
+                           before=producer_payments.paid_before(st, payment), can_record=True,
+                           back=url_for("reports.statement", producer_id=payment.producer_id,
+                                        **_booth_args(payment.booth)))
+
+
+@bp.post("/payments/<int:payment_id>/slip")
+@roles(*MANAGERS)
+def payment_receipt_slip(payment_id):
+    """The payment slip on this machine's receipt printer (a print job, retried if the printer is off)."""
+    payment = _payment_here(payment_id)
+    settings = print_queue.printer_settings(db.session, booths.current_booth(db.session), current_app.config)
+    if settings.target.kind == "none":
+        flash(_("Chưa in được: gian hàng chưa cài máy in phiếu (Cài đặt → Máy in). Có thể in bảng khổ A4."),
+              "error")
+    else:
+        with unit_of_work(db.session) as s:
+            producer_payments.queue_payment_slip(s, s.get(type(payment), payment.id), current_user, settings)
+        flash(_("Đã gửi phiếu chi ra máy in phiếu."), "success")
+    return redirect(url_for("reports.payment_slip", payment_id=payment.id))
 
 
 @bp.post("/settlements/<int:producer_id>/printed")
@@ -440,7 +507,11 @@ def statement_json(st: settlement.Statement) -> dict:
                        **{f: getattr(ln, f) for f in fields}) for ln in st.lines],
         "gross_vnd": st.gross_vnd, "discount_vnd": st.discount_vnd, "voided_vnd": st.voided_vnd,
         "refunded_vnd": st.refunded_vnd, "net_vnd": st.net_vnd, "commission_vnd": st.commission_vnd,
-        "payable_vnd": st.payable_vnd, "problems": st.problems,
+        "payable_vnd": st.payable_vnd, "paid_vnd": st.paid_vnd, "owed_vnd": st.owed_vnd,
+        "payments": [{"uuid": p.uuid, "number": p.number, "paid_on": p.paid_on.isoformat(), "method": p.method,
+                      "amount_vnd": p.amount_vnd, "reference": p.reference, "received_by": p.received_by}
+                     for p in st.payments],
+        "problems": st.problems,
     }
 
 

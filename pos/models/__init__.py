@@ -5,6 +5,7 @@ from .fair import Booth, Fair, Till
 from .identity import DbIdentity
 from .printjob import JOB_KINDS, JOB_STATUSES, PrinterSetting, PrintJob
 from .producer import PRODUCER_KINDS, Producer
+from .producer_payment import PAYOUT_METHODS, ProducerPayment
 from .product import UNITS, Barcode, Product
 from .refund import Refund, RefundLine, Void
 from .security import DbRestore
@@ -22,5 +23,6 @@ __all__ = [
     "AuditEntry", "CASH_MOVEMENT_KINDS", "CashMovement", "Refund", "RefundLine", "Shift", "Void",
     "Barcode", "Booth", "JOB_KINDS", "JOB_STATUSES", "PrinterSetting", "PrintJob", "DbIdentity", "DOCUMENT_KINDS", "DOCUMENT_PREFIX", "Fair", "MOVEMENT_KINDS",
     "PAYMENT_METHODS", "ParkedCart", "Payment", "PRODUCER_KINDS", "Producer", "Product", "ROLES",
+    "PAYOUT_METHODS", "ProducerPayment",
     "Sale", "SaleLine", "StockDocument", "StockMovement", "Till", "UNITS", "User",
 ]

@@ -28,7 +28,8 @@ from sqlalchemy import func, select
 
 from ..db import get_row
 from ..errors import NotFound
-from ..models import Booth, Fair, Producer, Product, RefundLine, SaleLine, StockDocument, StockMovement, Void
+from ..models import (Booth, Fair, Producer, ProducerPayment, Product, RefundLine, SaleLine, StockDocument,
+                      StockMovement, Void)
 from ..money import percent_of
 from ..printing import PrinterSettings, Slip
 from ..printing.receipt import amount, format_slip_time
@@ -106,6 +107,8 @@ class Statement:
     generated_at: datetime = field(default_factory=utcnow)
     # Where the ledger and the sales disagree (should never happen): shown on the statement, not hidden.
     problems: list[str] = field(default_factory=list)
+    # What the booth has already paid the producer against this statement, oldest first.
+    payments: list[ProducerPayment] = field(default_factory=list)
 
     @property
     def totals(self) -> StatementLine:
@@ -142,6 +145,15 @@ class Statement:
     @property
     def payable_vnd(self) -> int:
         return self.net_vnd - self.commission_vnd
+
+    @property
+    def paid_vnd(self) -> int:
+        return sum(p.amount_vnd for p in self.payments)
+
+    @property
+    def owed_vnd(self) -> int:
+        """Still to pay the producer (negative: paid more than the statement now says, after a refund)."""
+        return self.payable_vnd - self.paid_vnd
 
     @property
     def on_hand(self) -> int:
@@ -267,6 +279,15 @@ def _compute(session, booths: list[Booth], producer_ids: list[int] | None,
             st = statements[key] = Statement(booth, booth.fair, producer, commission_rate_bp(booth.fair, producer))
         st.lines.append(ln)
         _check(st, ln)
+    paid = select(ProducerPayment).order_by(ProducerPayment.paid_on, ProducerPayment.created_at, ProducerPayment.id)
+    if not every_booth:
+        paid = paid.where(ProducerPayment.booth_id.in_(booth_ids))
+    if producer_ids is not None:
+        paid = paid.where(ProducerPayment.producer_id.in_(producer_ids))
+    for payment in session.scalars(paid):
+        st = statements.get((payment.booth_id, payment.producer_id))
+        if st is not None:
+            st.payments.append(payment)
     for st in statements.values():
         st.lines = vi_sorted(st.lines, key=lambda x: x.name)
     return statements
@@ -370,7 +391,14 @@ def statement_tables(st: Statement) -> list[Table]:
     summary.add(gettext("Doanh thu thuần"), st.net_vnd)
     summary.add(gettext("Hoa hồng (%(rate)s %%)", rate=_rate(st.commission_bp)), st.commission_vnd)
     summary.add(gettext("Số tiền trả chủ thể"), st.payable_vnd)
-    return [products, summary]
+    summary.add(gettext("Đã trả"), st.paid_vnd)
+    summary.add(gettext("Còn phải trả"), st.owed_vnd)
+    out = [products, summary]
+    if st.payments:
+        from .producer_payments import payments_table  # it builds on this module
+
+        out.append(payments_table([st], heading=heading))
+    return out
 
 
 def booth_summary_table(statements: list[Statement], booth: Booth) -> Table:
@@ -381,18 +409,20 @@ def booth_summary_table(statements: list[Statement], booth: Booth) -> Table:
         Column("gross", gettext("Doanh số gộp"), "vnd"), Column("discount", gettext("Giảm giá"), "vnd"),
         Column("voided_refunded", gettext("Hủy / trả tiền"), "vnd"), Column("net", gettext("Doanh thu thuần"), "vnd"),
         Column("rate", gettext("Hoa hồng (%)"), "percent_bp"), Column("commission", gettext("Hoa hồng"), "vnd"),
-        Column("payable", gettext("Trả chủ thể"), "vnd")],
+        Column("payable", gettext("Trả chủ thể"), "vnd"), Column("paid", gettext("Đã trả"), "vnd"),
+        Column("owed", gettext("Còn phải trả"), "vnd")],
         heading=[booth.fair.name, booth.name])
     for st in statements:
         t = st.totals
         table.add(st.producer.name, t.received, t.units_net, t.on_hand, st.gross_vnd, st.discount_vnd,
                   st.voided_vnd + st.refunded_vnd, st.net_vnd, st.commission_bp, st.commission_vnd,
-                  st.payable_vnd)
+                  st.payable_vnd, st.paid_vnd, st.owed_vnd)
     table.footer = [gettext("Cộng"), sum(s.totals.received for s in statements),
                     sum(s.totals.units_net for s in statements), sum(s.on_hand for s in statements),
                     sum(s.gross_vnd for s in statements), sum(s.discount_vnd for s in statements),
                     sum(s.voided_vnd + s.refunded_vnd for s in statements), sum(s.net_vnd for s in statements), None,
-                    sum(s.commission_vnd for s in statements), sum(s.payable_vnd for s in statements)]
+                    sum(s.commission_vnd for s in statements), sum(s.payable_vnd for s in statements),
+                    sum(s.paid_vnd for s in statements), sum(s.owed_vnd for s in statements)]
     return table
 
 
@@ -453,6 +483,9 @@ def build_statement_slip(st: Statement, printed_at: datetime | None = None) -> S
     slip.row(gettext("Doanh thu thuần"), amount(st.net_vnd), bold=True)
     slip.row(gettext("Hoa hồng (%(rate)s %%)", rate=_rate(st.commission_bp)), amount(st.commission_vnd))
     slip.row(gettext("Số tiền trả chủ thể"), amount(st.payable_vnd), bold=True)
+    if st.payments:
+        slip.row(gettext("Đã trả"), amount(st.paid_vnd))
+        slip.row(gettext("Còn phải trả"), amount(st.owed_vnd), bold=True)
     for who in (gettext("Đại diện chủ thể"), gettext("Trưởng gian hàng")):
         slip.blank().text(who, align="center", bold=True).text(gettext("(Ký, ghi rõ họ tên)"), align="center")
         slip.blank().blank().blank().separator(".")

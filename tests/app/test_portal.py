@@ -167,8 +167,23 @@ def _portal_rules(app):
             if r.endpoint.split(".")[0] in ("portal", "portal_api") and "GET" in r.methods]
 
 
-def _fill(rule, value) -> str:
-    return re.sub(r"<(?:\w+:)?\w+>", str(value), rule.rule)
+def _fill(rule, values: dict) -> str:
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), rule.rule)
+
+
+def _payments(app, market) -> tuple[int, int]:
+    """A payment to each producer at the shared booth: (own, other's)."""
+    from pos.models import Booth, User
+    from pos.services import producer_payments
+
+    with app.app_context(), unit_of_work(db.session) as s:
+        booth = s.query(Booth).filter_by(code="B07").one()
+        manager = s.query(User).filter_by(username="stocker").one()
+        own = producer_payments.record_payment(s, booth, manager, market["own"], dict(
+            method="transfer", amount_vnd=10_000, reference="FT-OWN"))
+        other = producer_payments.record_payment(s, booth, manager, market["other"], dict(
+            method="transfer", amount_vnd=20_000, reference="FT-BI-MAT"))
+        return own.id, other.id
 
 
 def test_every_id_in_every_portal_route_naming_another_producers_row_is_not_found_and_shows_nothing(
@@ -176,6 +191,7 @@ def test_every_id_in_every_portal_route_naming_another_producers_row_is_not_foun
     """The id walk: each portal page and API route, each query parameter that takes an id, given
     another producer's product, booth, fair or producer: 404 and not a word of it; given the producer's
     own: no 404 from the id check."""
+    own_payment, other_payment = _payments(app, market)
     login(client, "tuelam")
     own_booth = _own_booth(client)
     with app.app_context():
@@ -186,13 +202,13 @@ def test_every_id_in_every_portal_route_naming_another_producers_row_is_not_foun
                "producer_id": market["other"], "compare": other_fair}
     own = {"product_id": market["que"], "booth_id": own_booth, "fair_id": fair_id, "producer_id": market["own"],
            "compare": fair_id}
-    forbidden = _forbidden(market)
+    forbidden = _forbidden(market) + ["FT-BI-MAT"]
     rules = _portal_rules(app)
-    assert {"portal.home", "portal.sales", "portal.sales_list", "portal.statement", "portal_api.api_sales",
+    assert {"portal.home", "portal.sales", "portal.sales_list", "portal.statement", "portal.payment_slip", "portal_api.api_sales",
             "portal_api.api_stock", "portal_api.api_statement"} <= {r.endpoint for r in rules}
     walked = 0
     for rule in rules:
-        path = _fill(rule, own_booth)
+        path = _fill(rule, {"booth_id": own_booth, "payment_id": own_payment})
         for name in ID_ARGS:
             for fmt in ("", "&format=xlsx", "&format=csv"):
                 response = client.get(f"{path}?{name}={foreign[name]}{fmt}")
@@ -203,7 +219,7 @@ def test_every_id_in_every_portal_route_naming_another_producers_row_is_not_foun
             mine = client.get(f"{path}?{name}={own[name]}")
             assert mine.status_code != 404, (rule.endpoint, name, "own id refused")
         if "<" in rule.rule:  # the id in the path itself
-            response = client.get(_fill(rule, market["b08"]))
+            response = client.get(_fill(rule, {"booth_id": market["b08"], "payment_id": other_payment}))
             assert response.status_code == 404 and not [w for w in forbidden if w in _text(response)]
     assert walked >= len(rules) * len(ID_ARGS) * 3
 

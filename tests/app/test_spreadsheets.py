@@ -31,6 +31,11 @@ def two_fairs(app, fair):  # noqa: F811 - the fixture imported above
         s.add(old)
         s.flush()
         fair["old_fair"] = old.id
+    from pos.models import Booth, User
+    from pos.services import producer_payments
+    with app.app_context(), unit_of_work(db.session) as s:  # a payment, so the statements carry one
+        producer_payments.record_payment(s, s.query(Booth).one(), s.query(User).filter_by(username="quanly").one(),
+                                         fair["tl"], dict(method="cash", amount_vnd="50.000"))
     return fair
 
 
@@ -116,6 +121,7 @@ def test_every_excel_download_has_real_dates_numbers_and_percentages(app, client
         assert expected in paths, (expected, sorted(paths))
     assert any(p.startswith("/reports/settlements/") for p in paths)
     assert any(p.startswith("/portal/settlements/") for p in paths)
+    assert any("Chi trả chủ thể" in load_workbook(io.BytesIO(d)).sheetnames for d in found.values())
     assert any("compare=" in u for u in organiser)
     checked = sum(_check_workbook(url, data) for url, data in found.items())
     assert checked > 200
