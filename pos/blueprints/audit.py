@@ -180,6 +180,7 @@ def init_cli(app) -> None:
         """
         from .. import create_app
         from ..cli import upgrade_schema
+        from ..db import identity
 
         try:
             info = backups.check_backup_file(Path(backup_file))
@@ -206,8 +207,15 @@ def init_cli(app) -> None:
                 with unit_of_work(db.session) as s:
                     new_id, old_id, old_seq = backups.assign_new_identity(s, backup_name=Path(backup_file).name)
                     synced = sync_booth.state(s) is not None  # provisioned from a hub, by network or file
+                    series = identity(s).number_series
             except DomainError as err:
                 _fail(err)
+            lacking = None
+            if result.kept_previous:
+                try:  # a database set aside damaged may not be readable: then nothing can be said of it
+                    lacking = sync_booth.missing_sales(db.session, result.kept_previous)
+                except DomainError as err:
+                    click.echo(f"Không đọc được dữ liệu đã để riêng: {err.text}", err=True)
             db.session.remove()
             db.engine.dispose()
         if result.kept_previous:
@@ -215,11 +223,16 @@ def init_cli(app) -> None:
         click.echo(f"Đã khôi phục vào {target}.")
         click.echo(f"Mã cơ sở dữ liệu mới: {new_id} (tiếp nối {old_id} đến số thứ tự {old_seq}); "
                    "các bản ghi mới không trùng với bản ghi đã gửi máy chủ tổng.")
+        click.echo(f"Số phiếu, số ca và số phiếu kho từ nay thuộc dãy {series} (ví dụ …-{series}-000123): "
+                   "không bao giờ trùng với số máy cũ đã in sau bản sao lưu.")
+        if lacking:
+            click.echo(f"Dữ liệu đã để riêng ({result.kept_previous}) có {lacking} đơn bán mà bản khôi phục không có. "
+                       f"Lấy lại: pos recover {result.kept_previous}")
+        elif lacking == 0:
+            click.echo("Dữ liệu đã để riêng không có đơn bán nào mà bản khôi phục thiếu.")
         if synced:
-            # The backup does not know the last receipts, shifts and stock documents the hub holds:
-            # numbered from the backup they would repeat them (services/numbering).
-            click.echo("Trước khi bán tiếp: gửi dữ liệu lên hub (pos sync push), hoặc cấp lại (pos provision, "
-                       "hay nhập tệp cấp của hub), để số hoá đơn, số ca và số phiếu kho tiếp nối các số hub đã có.")
+            click.echo("Khi có mạng: gửi dữ liệu lên hub (pos sync push, hoặc nút Gửi ở trang Đồng bộ): máy lấy lại "
+                       "các bản ghi hub đang giữ mà bản sao lưu không có (đơn bán, ca, phiếu kho).")
 
 
 def _folders(app, to) -> list[Path]:

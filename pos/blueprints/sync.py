@@ -122,6 +122,20 @@ def compare():
     return jsonify(out)
 
 
+@api_bp.get("/records")
+@roles(PUBLIC)
+def lost_records():
+    """A restored booth fetches its lost self's records above its backup (sync_booth.fetch_lost)."""
+    booth = _token_booth()
+    try:
+        after = int(request.args.get("after", "0"))
+    except ValueError:
+        raise InvalidInput("after", "Phải là số nguyên") from None
+    response = jsonify(sync_hub.records_of(db.session, booth, request.args.get("origin_db", ""), after))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 # --- booth API (login) ------------------------------------------------------------------------
 
 def _booth_status_json() -> dict:
@@ -458,6 +472,15 @@ OPENAPI_PATHS: dict = {
         "responses": {"200": {"description": "The hub's figures, the differences and each till's highest receipt number",
                               "content": {"application/json": {"schema": {"type": "object"}}}},
                       "401": _err("Missing or wrong token"), "422": _err("Malformed")}}},
+    "/api/v1/sync/records": {"get": {
+        "summary": "Hub: a restored booth's lost records: those of one of its databases above a sequence, "
+                   "and its shifts held closed, as one batch (origin kept), with the hub's contiguous sequence",
+        "tags": ["sync"], "parameters": _TOKEN + [
+            {"name": "origin_db", "in": "query", "required": True, "schema": {"type": "string", "format": "uuid"}},
+            {"name": "after", "in": "query", "required": False, "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "{batch, contiguous_seq}",
+                              "content": {"application/json": {"schema": {"type": "object"}}}},
+                      "401": _err("Missing or wrong token"), "404": _err("The hub holds nothing of that database")}}},
     "/api/v1/sync/status": {"get": {
         "summary": "Booth: records not yet on the hub, last push, last error (logged-in staff)",
         "tags": ["sync"], "responses": {"200": {"description": "Status", "content": {"application/json": {"schema": {
@@ -525,6 +548,19 @@ def init_cli(app) -> None:
             n, m = result.created.get(table, 0), result.updated.get(table, 0)
             if n or m:
                 click.echo(f"  {table}: {n} mới, {m} cập nhật")
+
+    @app.cli.command("recover")
+    @click.argument("file", type=click.Path(dir_okay=False))
+    def recover_command(file):
+        """Merge back the records of FILE (the database `pos restore` set aside) that this one lacks."""
+        _needs_identity()
+        try:
+            with unit_of_work(db.session) as s:
+                result = sync_booth.recover(s, Path(file))
+        except DomainError as err:
+            _fail(err)
+        click.echo(f"Đã lấy lại {result.sales} đơn bán ({result.records} bản ghi) từ {file}; "
+                   "chúng giữ nguồn gốc, lần gửi hub tới chỉ gửi những gì hub chưa có.")
 
     @app.cli.group("sync")
     def sync_group():

@@ -22,3 +22,11 @@ class DbIdentity(db.Model):
     last_seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
     is_demo: Mapped[bool] = mapped_column(nullable=False, default=False)
+    # The series this database numbers receipts, shifts and stock documents in ("" for the booth's
+    # main series). A database restored from a backup gets its own (R7F3A, see services/numbering):
+    # numbers the lost database printed after the backup are known to nobody, so they can only be
+    # avoided by never writing into their series again.
+    number_series: Mapped[str] = mapped_column(String(8), nullable=False, default="")
+    # A restored database: when it took in what the hub holds of its lost self (services/sync_booth
+    # fetch_lost); None until then, and the staff pages say so.
+    caught_up_at: Mapped[datetime | None]

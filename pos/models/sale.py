@@ -22,6 +22,8 @@ class Sale(Travelling, db.Model):
     # The cash shift the sale was made in (None only for sales recorded before shifts existed).
     shift_id: Mapped[int | None] = mapped_column(ForeignKey("shift.id"), index=True)
     number: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The numbering series (services/numbering): "" for the booth's own, R7F3A for a restored database's.
+    series: Mapped[str] = mapped_column(String(8), nullable=False, default="")
     receipt_no: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     cashier_id: Mapped[int] = mapped_column(ForeignKey("user.id"), nullable=False)
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow, index=True)
@@ -48,7 +50,7 @@ class Sale(Travelling, db.Model):
     payments: Mapped[list["Payment"]] = relationship(back_populates="sale", order_by="Payment.id")
     movements: Mapped[list["StockMovement"]] = relationship(back_populates="sale", order_by="StockMovement.id")  # noqa: F821
     __table_args__ = (
-        UniqueConstraint("till_id", "number"),
+        UniqueConstraint("till_id", "series", "number"),
         UniqueConstraint("origin_db", "origin_seq"),
         CheckConstraint("total_vnd = subtotal_vnd - line_discount_vnd - order_discount_vnd", name="total_adds_up"),
         CheckConstraint("total_vnd >= 0", name="total_nonneg"),

@@ -23,6 +23,8 @@ class Shift(Travelling, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     till_id: Mapped[int] = mapped_column(ForeignKey("till.id"), nullable=False, index=True)
     number: Mapped[int] = mapped_column(Integer, nullable=False)  # per till: ca 1, 2, 3 …
+    # The numbering series (services/numbering): "" for the booth's own, R7F3A for a restored database's.
+    series: Mapped[str] = mapped_column(String(8), nullable=False, default="")
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), nullable=False)
     opened_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
     opening_float_vnd: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -40,7 +42,7 @@ class Shift(Travelling, db.Model):
     closed_by = relationship("User", foreign_keys=[closed_by_id])
     cash_movements: Mapped[list["CashMovement"]] = relationship(back_populates="shift", order_by="CashMovement.id")
     __table_args__ = (
-        UniqueConstraint("till_id", "number"),
+        UniqueConstraint("till_id", "series", "number"),
         UniqueConstraint("origin_db", "origin_seq"),
         CheckConstraint("opening_float_vnd >= 0", name="float_nonneg"),
         CheckConstraint("counted_cash_vnd IS NULL OR counted_cash_vnd >= 0", name="counted_nonneg"),

@@ -364,13 +364,18 @@ def assign_new_identity(session, *, backup_name: str, note: str = "") -> tuple[s
     session.execute(update(DbIdentity).where(DbIdentity.id == old_id)
                     .values(id=new_id, last_seq=0, created_at=utcnow()))
     session.expire_all()
+    # Receipts, shifts and stock documents the lost database issued after the backup are unknown:
+    # this one numbers in a series of its own (services/numbering).
+    from . import numbering
+
+    series = numbering.start_series(session)
     if inspect(session.get_bind()).has_table(DbRestore.__tablename__):
         session.add(DbRestore(db_id=new_id, booth_id=booth_id, restored_from_db=old_id, restored_from_seq=old_seq,
                               backup_name=backup_name[:200], note=note))
     else:  # a database whose schema predates db_restore: the audit entry below still says it
         log.warning("db_restore table missing: restore lineage kept in the audit log only")
     audit.record(session, None, "db.restore", backup_name[:200], new_db=new_id, restored_from_db=old_id,
-                 restored_from_seq=old_seq)
+                 restored_from_seq=old_seq, number_series=series)
     session.flush()
     return new_id, old_id, old_seq
 

@@ -17,7 +17,7 @@ from ..errors import (DiscountOverLimit, IdempotencyConflict, InvalidInput, NotF
 from ..models import Booth, ParkedCart, Payment, Product, Sale, SaleLine, StockMovement, Till
 from ..money import MAX_VND, allocate
 from ..timeutil import local_day_bounds
-from . import audit, closing, sales_summary, shifts, stock, users
+from . import audit, closing, numbering, sales_summary, shifts, stock, users
 from .typed import text as checked_text, whole
 
 MAX_LINES = 200
@@ -230,10 +230,9 @@ def record_sale(session, booth: Booth, cashier, checkout: Checkout, idempotency_
                 raise OutOfStock(product=products[pid].name, on_hand=levels.get(pid, 0), qty=qty)
             went_below_zero = True
 
-    till.last_number += 1
+    number, series, receipt_no = numbering.next_receipt(session, booth, till)
     sale = Sale(
-        booth_id=booth.id, till=till, shift_id=shift.id, number=till.last_number,
-        receipt_no=f"{booth.receipt_prefix}-{till.code}-{till.last_number:06d}",
+        booth_id=booth.id, till=till, shift_id=shift.id, number=number, series=series, receipt_no=receipt_no,
         cashier_id=cashier.id, subtotal_vnd=subtotal, line_discount_vnd=line_discount,
         order_discount_vnd=order_discount, total_vnd=total, idempotency_key=key, request_digest=digest,
         discount_approved_by_id=approver.id if approver else None,

@@ -89,9 +89,8 @@ def open_shift(session, booth, user, data: dict, *, address: str = "") -> Shift:
     note = v.text(data, "note", required=False, max_len=500)
     if (open_one := current_shift(session, till)) is not None:
         raise ShiftAlreadyOpen(till=till.code, number=open_one.number)
-    last = max(session.scalar(select(func.max(Shift.number)).where(Shift.till_id == till.id)) or 0,
-               numbering.shift_floor(session, till))
-    shift = Shift(booth_id=booth.id, till_id=till.id, number=last + 1, opened_by_id=user.id,
+    number, series = numbering.next_shift(session, till)
+    shift = Shift(booth_id=booth.id, till_id=till.id, number=number, series=series, opened_by_id=user.id,
                   opened_at=utcnow(), opening_float_vnd=float_vnd, note=note)
     stamp(session, shift)
     session.add(shift)

@@ -124,10 +124,8 @@ def _reason(document: NewDocument, *, required: bool) -> str:
 
 
 def _next_number(session, booth: Booth, kind: str) -> str:
-    # After the highest number written here or held by the hub (see services/numbering).
-    last = numbering.number_of(session.scalar(
-        select(func.max(StockDocument.number)).where(StockDocument.booth_id == booth.id, StockDocument.kind == kind)))
-    return f"{DOCUMENT_PREFIX[kind]}-{max(last, numbering.document_floor(session, kind)) + 1:06d}"
+    # After the highest number written here or held by the hub, in this database's series.
+    return numbering.next_document(session, booth, kind)
 
 
 def _product(session, product_id: int) -> Product:

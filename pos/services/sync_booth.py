@@ -20,6 +20,7 @@ import ipaddress
 import json
 import logging
 import socket
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -42,6 +43,7 @@ HTTP_TIMEOUT_S = 30
 BATCHES_PATH = "/api/v1/sync/batches"
 PROVISION_PATH = "/api/v1/sync/provision"
 COMPARE_PATH = "/api/v1/sync/compare"
+RECORDS_PATH = "/api/v1/sync/records"
 PROVISION_TABLES = ("fair", "booth", "producer", "product", "till", "user")
 # Rows made at the booth before provisioning are matched to the hub's by these keys and take
 # the hub's uuid (a booth set up by hand with the same fair and booth codes, then provisioned).
@@ -561,48 +563,12 @@ def _update_plans(session, cs: list[Cursor]) -> list[Plan]:
     return list(by_origin.values())
 
 
-_REF_CLOSURE = ("till", "user", "product", "producer")
-
-
 def build_batch(session, plan: Plan) -> dict:
     """The batch for a plan, in its wire form (see sync_hub.ingest_batch)."""
     st = state(session)
     booth_uuid = st.booth_uuid if st else session.get(Booth, identity(session).booth_id).uuid
-    specs = wire.travelling_specs()
-    cat = {s.name: s for s in wire.catalogue_specs()}
-    out: dict[str, list] = {"records": [], "context": []}
-    wanted: dict[str, set] = {}
-    for part, ids_by_table in (("records", plan.members), ("context", plan.context)):
-        for spec in specs:
-            ids = ids_by_table.get(spec.name)
-            if not ids:
-                continue
-            rows = []
-            for chunk in wire._chunks(sorted(ids)):
-                rows += wire.select_rows(session, spec, spec.table.c.id.in_(chunk))
-            out[part] += wire.dump_rows(session, spec, rows, secrets=False)
-            for f in spec.refs:
-                if f.target in _REF_CLOSURE:
-                    wanted.setdefault(f.target, set()).update(r[f.attr] for r in rows if r[f.attr] is not None)
-    refs = []
-    # Parents after children in this loop's order, so a product's producer is collected before producers are dumped.
-    for name in ("user", "till", "product", "producer"):
-        ids = wanted.get(name)
-        if not ids:
-            continue
-        spec = cat[name]
-        rows = []
-        for chunk in wire._chunks(sorted(ids)):
-            rows += wire.select_rows(session, spec, spec.table.c.id.in_(chunk))
-        for f in spec.refs:
-            if f.target in _REF_CLOSURE:
-                wanted.setdefault(f.target, set()).update(r[f.attr] for r in rows if r[f.attr] is not None)
-        refs += wire.dump_rows(session, spec, rows, secrets=False)
-    order = {name: i for i, name in enumerate(("producer", "product", "till", "user"))}
-    refs.sort(key=lambda r: order[r["table"]])
-    return {"format": sync_hub.BATCH_FORMAT, "version": wire.WIRE_VERSION, "booth_uuid": booth_uuid,
-            "origin_db": plan.origin_db, "sent_at": utcnow().isoformat(), "records": out["records"],
-            "context": out["context"], "refs": refs}
+    return wire.dump_batch(session, fmt=sync_hub.BATCH_FORMAT, booth_uuid=booth_uuid, origin_db=plan.origin_db,
+                           members=plan.members, context=plan.context)
 
 
 def acknowledge(session, answer: dict, *, until: datetime | None = None) -> int:
@@ -660,9 +626,17 @@ class Step:
 
 def push_step(session, transport, *, max_records: int = BATCH_RECORDS) -> Step:
     """Send the next batch and move the cursor: one read, one network call, one short write.
+    A database restored from a backup first takes back what the hub holds of its lost self
+    (fetch_lost, once).
 
     Raises HubUnreachable, HubRefused, PushStuck (each also remembered for the booth's page).
     """
+    try:
+        fetch_lost(session, transport)
+    except DomainError as err:
+        with unit_of_work(session) as s:
+            record_push_error(s, err)
+        raise
     plans = plan_batches(session, max_records, limit=1)
     if not plans:
         _end_read(session)
@@ -836,3 +810,207 @@ def booth_of_state(session) -> Booth | None:
     booth_id = current_booth_id(session)
     return session.get(Booth, booth_id) if booth_id else None
 
+
+
+# --- a restored booth takes back what it lost -------------------------------------------------
+
+def _held_seqs(session, origin: str) -> set[int]:
+    seqs: set[int] = set()
+    for spec in wire.travelling_specs():
+        t = spec.table
+        seqs.update(session.scalars(select(t.c.origin_seq).where(t.c.origin_db == origin)))
+    return seqs
+
+
+def _as_ranges(seqs) -> list[list[int]]:
+    ranges: list[list[int]] = []
+    for seq in sorted(seqs):
+        if ranges and seq == ranges[-1][1] + 1:
+            ranges[-1][1] = seq
+        else:
+            ranges.append([seq, seq])
+    return ranges
+
+
+def take_in(session, batch: dict, *, hub_contiguous: int | None = None) -> int:
+    """Take in, unchanged, records of this booth that another database wrote (the lost laptop's,
+    from the hub or from the database a restore set aside): they keep their origin, so pushing
+    them again adds nothing at the hub. Records already here are no-ops; a shift held open here
+    and closed there is closed as it was. Returns how many records were new.
+
+    hub_contiguous: the hub's contiguous sequence for that database (the records came from it).
+    Raises NotProvisioned, InvalidInput / BadRecord, sync_hub.Conflict.
+    """
+    from ..models.sync import IngestState
+
+    ident = identity(session)
+    booth_id = current_booth_id(session)
+    if booth_id is None:
+        raise NotProvisioned()
+    origin = batch.get("origin_db") if isinstance(batch, dict) else None
+    if not isinstance(origin, str) or origin == ident.id:
+        raise InvalidInput("origin_db", "Không nhận lại bản ghi của chính cơ sở dữ liệu này")
+    _remember_origins(session)
+    booth = session.get(Booth, booth_id)
+    # The ingest machinery of the hub, told what this database already holds of that origin.
+    held = IngestState(booth_id=booth.id, origin_db=origin, held_ranges=json.dumps(_as_ranges(_held_seqs(session, origin))))
+    session.add(held)
+    session.flush()
+    result = sync_hub.ingest_batch(session, booth, batch, via="restore", max_records=None)
+    session.delete(held)
+    top = max(_held_seqs(session, origin), default=0)
+    row = session.get(SyncCursor, origin)
+    if row is None:
+        row = SyncCursor(origin_db=origin, acked_seq=0)
+        session.add(row)
+    row.max_seq = max(row.max_seq or 0, top)
+    if hub_contiguous is not None:
+        row.acked_seq = max(row.acked_seq, min(int(hub_contiguous), top))
+    row.updated_at = utcnow()
+    # Receipts taken back move each till's counter: a later sale reads after them.
+    from ..models import Sale, Till
+
+    for till_id, top_number in session.execute(select(Sale.till_id, func.max(Sale.number)).group_by(Sale.till_id)):
+        session.execute(update(Till).where(Till.id == till_id, Till.last_number < top_number)
+                        .values(last_number=top_number))
+    session.flush()
+    return result.stored
+
+
+def restored_from(session):
+    """The DbRestore row of this database (it was restored from a backup), or None."""
+    from ..models.security import DbRestore
+
+    return session.scalars(select(DbRestore).where(DbRestore.db_id == identity(session).id)
+                           .order_by(DbRestore.id.desc())).first()
+
+
+def fetch_lost(session, transport) -> int | None:
+    """A database restored from a backup: fetch from the hub its lost self's records above the
+    backup (sales, voids, refunds, payments, movements, shifts, documents) and take them in
+    (take_in), once. Returns how many records were new, None when there was nothing to do.
+
+    A refusal of what the hub sent is logged and audited, not repeated at every push: the
+    comparison of totals after the push shows what is still different. Raises HubUnreachable.
+    """
+    ident = identity(session)
+    restore = restored_from(session) if ident.caught_up_at is None else None
+    if restore is None or state(session) is None:
+        _end_read(session)
+        return None
+    origin = restore.restored_from_db
+    after = max(_held_seqs(session, origin), default=0)
+    _end_read(session)
+    stored, problem = 0, None
+    try:
+        answer = transport("GET", f"{RECORDS_PATH}?origin_db={origin}&after={after}", None)
+        if not isinstance(answer, dict) or not isinstance(answer.get("batch"), dict):
+            raise HubRefused(200, "BadAnswer", "câu trả lời của hub không hợp lệ")
+        with unit_of_work(session) as s:
+            stored = take_in(s, answer["batch"], hub_contiguous=answer.get("contiguous_seq"))
+    except HubRefused as err:
+        if err.status != 404:  # 404: the hub holds nothing of that database (never pushed)
+            problem = err
+    except (InvalidInput, sync_hub.Conflict) as err:
+        problem = err
+    with unit_of_work(session) as s:
+        from . import audit
+
+        if problem is not None:
+            log.warning("records of the restored database's lost self not taken in: %s", problem)
+        audit.record(s, None, "sync.caught_up", origin, records=stored, problem=str(problem or "")[:500])
+        identity(s).caught_up_at = utcnow()
+    return stored
+
+
+@dataclass
+class Recovered:
+    sales: int
+    records: int
+
+
+@contextmanager
+def _set_aside(path):
+    """A session on a copy of the database at path (with its -wal): the set-aside file itself is
+    never written, whatever SQLite's connection settings do."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm import Session
+
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInput("file", "Không có tệp %(path)s", path=str(path))
+    with tempfile.TemporaryDirectory(prefix="fairpos-recover-") as folder:
+        copy = Path(folder) / "set-aside.sqlite"
+        shutil.copyfile(path, copy)
+        if Path(str(path) + "-wal").is_file():
+            shutil.copyfile(str(path) + "-wal", str(copy) + "-wal")
+        engine = create_engine(f"sqlite:///{copy.as_posix()}")
+        other = Session(engine)
+        try:
+            yield other
+        except SQLAlchemyError as exc:
+            raise InvalidInput("file", "Không đọc được cơ sở dữ liệu %(path)s: %(why)s", path=str(path),
+                               why=str(getattr(exc, "orig", exc)).splitlines()[0][:200]) from None
+        finally:
+            other.close()
+            engine.dispose()
+
+
+def missing_sales(session, path) -> int:
+    """How many sales the database at path (one a restore set aside) holds that this one lacks.
+    Raises InvalidInput when it cannot be read."""
+    from ..models import Sale
+
+    with _set_aside(path) as other:
+        theirs = set(other.scalars(select(Sale.uuid)))
+    mine = set()
+    for chunk in wire._chunks(sorted(theirs)):
+        mine.update(session.scalars(select(Sale.uuid).where(Sale.uuid.in_(chunk))))
+    return len(theirs - mine)
+
+
+def recover(session, path) -> Recovered:
+    """Merge back the records of the database a restore set aside (path) that this one lacks,
+    unchanged (take_in): sales, voids, refunds, shifts, stock. They keep their origin, so the
+    next push sends the hub only what it does not hold. Must run inside a unit_of_work.
+
+    Raises InvalidInput (unreadable file), NotProvisioned, BadRecord / RecordOfAnotherBooth
+    (a database of another booth), sync_hub.Conflict.
+    """
+    from ..models import Sale
+
+    ident = identity(session)
+    booth_id = current_booth_id(session)
+    if booth_id is None:
+        raise NotProvisioned()
+    booth_uuid = session.get(Booth, booth_id).uuid
+    before = session.scalar(select(func.count()).select_from(Sale))
+    batches = []
+    with _set_aside(path) as other:
+        by_origin: dict[str, dict[str, list[int]]] = {}
+        held: dict[str, set[int]] = {}
+        for spec in wire.travelling_specs():
+            t = spec.table
+            closed = MUTABLE_COLUMN.get(spec.name)
+            cols = [t.c.origin_db, t.c.origin_seq, t.c.id] + ([t.c[closed]] if closed else [])
+            for row in other.execute(select(*cols)):
+                origin, seq, id_ = row[0], row[1], row[2]
+                if origin == ident.id:
+                    continue
+                if origin not in held:
+                    held[origin] = _held_seqs(session, origin)
+                if seq not in held[origin] or (closed and row[3] is not None):
+                    by_origin.setdefault(origin, {}).setdefault(spec.name, []).append(id_)
+        for origin, members in by_origin.items():
+            batches.append(wire.dump_batch(other, fmt=sync_hub.BATCH_FORMAT, booth_uuid=booth_uuid, origin_db=origin,
+                                           members=members, context={}))
+    records = sum(take_in(session, b) for b in batches)
+    return Recovered(session.scalar(select(func.count()).select_from(Sale)) - before, records)
+
+
+MUTABLE_COLUMN = sync_hub.MUTABLE

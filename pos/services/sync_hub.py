@@ -286,7 +286,7 @@ class _Rec:
 _BATCH_KEYS = {"format", "version", "booth_uuid", "origin_db", "sent_at", "records", "context", "refs"}
 
 
-def _header(booth: Booth, batch) -> tuple[str, datetime | None, list, list, list]:
+def _header(booth: Booth, batch, max_records: int | None = MAX_BATCH_RECORDS) -> tuple[str, datetime | None, list, list, list]:
     if not isinstance(batch, dict):
         raise InvalidInput("body", "Nội dung phải là một đối tượng JSON hợp lệ")
     unknown = sorted(set(batch) - _BATCH_KEYS)
@@ -311,8 +311,8 @@ def _header(booth: Booth, batch) -> tuple[str, datetime | None, list, list, list
         if not isinstance(value, list):
             raise InvalidInput(key, "Phải là một danh sách")
         lists.append(value)
-    if sum(len(v) for v in lists) > MAX_BATCH_RECORDS:
-        raise BatchTooLarge(max=MAX_BATCH_RECORDS)
+    if max_records is not None and sum(len(v) for v in lists) > max_records:
+        raise BatchTooLarge(max=max_records)
     return origin, sent_at, *lists
 
 
@@ -713,7 +713,8 @@ def _add_to_summary(session, new: list[_Rec], known) -> None:
     sales_summary.add_records(session, sale_ids=sale_ids, refund_line_ids=refund_line_ids, void_ids=void_ids)
 
 
-def ingest_batch(session, booth: Booth, batch: dict, *, via: str = "http", now: datetime | None = None) -> IngestResult:
+def ingest_batch(session, booth: Booth, batch: dict, *, via: str = "http", now: datetime | None = None,
+                 max_records: int | None = MAX_BATCH_RECORDS) -> IngestResult:
     """Check a booth's batch whole and store it in the caller's transaction.
 
     booth comes from booth_for_token or import_file (which check this is a hub). Returns the
@@ -723,7 +724,7 @@ def ingest_batch(session, booth: Booth, batch: dict, *, via: str = "http", now: 
     BatchTooLarge, Conflict (nothing stored; record the conflicts with record_conflicts).
     """
     now = now or utcnow()
-    origin, sent_at, raw_records, raw_context, raw_refs = _header(booth, batch)
+    origin, sent_at, raw_records, raw_context, raw_refs = _header(booth, batch, max_records)
     specs = {s.name: s for s in wire.travelling_specs()}
     recs = _load(booth, specs, raw_records, offset=0, is_context=False)
     recs += _load(booth, specs, raw_context, offset=len(raw_records), is_context=True)
@@ -799,6 +800,38 @@ def import_file(session, data: bytes, *, booth: Booth | None = None) -> tuple[Bo
     if payload.get("format") != PUSH_FILE_FORMAT or not isinstance(batches, list):
         raise signing.UnreadableFile(why="không có lô dữ liệu")
     return file_booth, [ingest_batch(session, file_booth, b, via="file") for b in batches]
+
+
+# --- a restored booth gets back what it lost -------------------------------------------------
+
+class UnknownOrigin(NotFound):
+    message = N_("Hub không giữ bản ghi nào của cơ sở dữ liệu %(origin)s của gian hàng này")
+
+
+def records_of(session, booth: Booth, origin: str, after: int) -> dict:
+    """The records the hub holds of one of this booth's databases above sequence `after`, and the
+    shifts of it the hub holds closed, as one batch (their origin kept), with the hub's
+    contiguous sequence for that database: what a booth restored from a backup taken at `after`
+    takes back in (sync_booth.fetch_lost).
+
+    Raises NotAHub, UnknownOrigin (a database the hub holds nothing of for this booth).
+    """
+    require_hub(session)
+    state = session.scalars(select(IngestState).where(IngestState.origin_db == str(origin))).first()
+    if state is None or state.booth_id != booth.id:
+        raise UnknownOrigin(origin=str(origin)[:36])
+    members: dict[str, list[int]] = {}
+    for spec in wire.travelling_specs():
+        t = spec.table
+        cond = t.c.origin_seq > after
+        if spec.name in MUTABLE:
+            cond = or_(cond, t.c[MUTABLE[spec.name]].is_not(None))
+        ids = list(session.scalars(select(t.c.id).where(t.c.origin_db == state.origin_db, cond)))
+        if ids:
+            members[spec.name] = ids
+    batch = wire.dump_batch(session, fmt=BATCH_FORMAT, booth_uuid=booth.uuid, origin_db=state.origin_db,
+                            members=members, context={})
+    return {"batch": batch, "contiguous_seq": state.contiguous_seq}
 
 
 # --- totals -----------------------------------------------------------------------------------

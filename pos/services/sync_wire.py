@@ -30,6 +30,7 @@ from sqlalchemy import Boolean, Date, DateTime, Integer, String, select
 from ..errors import InvalidInput, N_
 from ..extensions import db
 from ..models.base import HasUuid, Travelling
+from ..timeutil import utcnow
 
 WIRE_VERSION = 1
 # Travelling records also linked by these nullable foreign keys travel together (a movement
@@ -385,3 +386,49 @@ def same_content(spec: Spec, held: dict, values: dict, refs: dict) -> bool:
         if mine != theirs:
             return False
     return True
+
+
+# --- batches ----------------------------------------------------------------------------------
+
+_REF_CLOSURE = ("till", "user", "product", "producer")
+
+
+def dump_batch(session, *, fmt: str, booth_uuid: str, origin_db: str, members: dict, context: dict) -> dict:
+    """A batch in its wire form: the travelling records members and context name ({table: [ids]}),
+    and as refs the catalogue rows they point at (till, cashier, product, producer). Built by a
+    booth for its push, and by the hub for a restored booth fetching what it lost."""
+    specs = travelling_specs()
+    cat = {s.name: s for s in catalogue_specs()}
+    out: dict[str, list] = {"records": [], "context": []}
+    wanted: dict[str, set] = {}
+    for part, ids_by_table in (("records", members), ("context", context)):
+        for spec in specs:
+            ids = ids_by_table.get(spec.name)
+            if not ids:
+                continue
+            rows = []
+            for chunk in _chunks(sorted(ids)):
+                rows += select_rows(session, spec, spec.table.c.id.in_(chunk))
+            out[part] += dump_rows(session, spec, rows, secrets=False)
+            for f in spec.refs:
+                if f.target in _REF_CLOSURE:
+                    wanted.setdefault(f.target, set()).update(r[f.attr] for r in rows if r[f.attr] is not None)
+    refs = []
+    # Parents after children in this loop's order, so a product's producer is collected before producers are dumped.
+    for name in ("user", "till", "product", "producer"):
+        ids = wanted.get(name)
+        if not ids:
+            continue
+        spec = cat[name]
+        rows = []
+        for chunk in _chunks(sorted(ids)):
+            rows += select_rows(session, spec, spec.table.c.id.in_(chunk))
+        for f in spec.refs:
+            if f.target in _REF_CLOSURE:
+                wanted.setdefault(f.target, set()).update(r[f.attr] for r in rows if r[f.attr] is not None)
+        refs += dump_rows(session, spec, rows, secrets=False)
+    order = {name: i for i, name in enumerate(("producer", "product", "till", "user"))}
+    refs.sort(key=lambda r: order[r["table"]])
+    return {"format": fmt, "version": WIRE_VERSION, "booth_uuid": booth_uuid, "origin_db": origin_db,
+            "sent_at": utcnow().isoformat(), "records": out["records"],
+            "context": out["context"], "refs": refs}

@@ -1,0 +1,106 @@
+"""A booth restored from a backup, with or without its hub: no receipt number twice, nothing stuck,
+and everything any customer got a slip for ends up at the hub.
+
+Each test runs with the hub on a SQLite file and on a real PostgreSQL database (db_url); the
+booth is a SQLite file, restored through the same services `pos restore` and `pos recover` use.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from pos.db import unit_of_work
+from pos.extensions import db
+from pos.models import Sale
+from pos.services import backups, sync_booth
+from tests.app.test_sync_support import BoothSide, client_transport, dispose, hub_and_booth, make_app
+
+QUE, MIEN = "Tinh dầu quế 10ml", "Miến dong Bình Liêu 500g"
+
+
+@pytest.fixture
+def pair(db_url, tmp_path):
+    hub, booth, booth_id, token, key = hub_and_booth(db_url, tmp_path)
+    yield hub, booth, booth_id, token
+    dispose(booth.app)
+    dispose(hub.app)
+
+
+def _sell(hub, booth, n, slips: dict):
+    """n sales; each slip the customer takes home is noted (receipt number -> amount)."""
+    que, mien = hub.products[QUE], hub.products[MIEN]
+    for i in range(n):
+        receipt = booth.sell({que: 1 + i % 3, mien: 1} if i % 2 else {que: 1})
+        assert receipt not in slips, f"receipt {receipt} issued twice"
+        with booth.app.app_context():
+            slips[receipt] = db.session.scalar(select(Sale.total_vnd).where(Sale.receipt_no == receipt))
+
+
+def _restore(booth, backup: Path, tmp_path) -> tuple[BoothSide, Path]:
+    """`pos restore BACKUP` with the server stopped: returns the restored booth and the set-aside database."""
+    target = tmp_path / "booth.sqlite"
+    dispose(booth.app)
+    result = backups.copy_backup_into_place(backup, target, keep_dir=tmp_path / "kept")
+    restored = BoothSide.__new__(BoothSide)
+    restored.app = make_app(f"sqlite:///{target}", tmp_path, "restored")
+    with restored.app.app_context(), unit_of_work(db.session) as s:
+        backups.assign_new_identity(s, backup_name=backup.name)
+    return restored, result.kept_previous
+
+
+def _hub_slips(hub, booth_id) -> dict:
+    with hub.app.app_context():
+        return dict(db.session.execute(select(Sale.receipt_no, Sale.total_vnd).where(Sale.booth_id == booth_id)).all())
+
+
+def test_a_booth_restored_offline_never_repeats_a_receipt_and_the_hub_ends_with_every_slip(pair, tmp_path):
+    hub, booth, booth_id, token = pair
+    slips: dict[str, int] = {}
+    _sell(hub, booth, 2, slips)
+    booth.push(hub.transport(token))
+    backup = backups.make_backup(tmp_path / "booth.sqlite", tmp_path / "backups", label="manual").path
+    _sell(hub, booth, 10, slips)
+    booth.push(hub.transport(token))
+    _sell(hub, booth, 5, slips)  # the laptop dies before these are pushed
+
+    restored, set_aside = _restore(booth, backup, tmp_path)
+    booth.app = restored.app  # the fixture disposes it
+    with restored.app.app_context():
+        # What `pos restore` says: the database it set aside holds the 15 sales made after the backup.
+        assert sync_booth.missing_sales(db.session, set_aside) == 15
+    # At the fair the hub is out of reach: the booth sells on, and no number comes twice.
+    offline = client_transport(hub.app, token, cut_after=0)
+    with pytest.raises(sync_booth.HubUnreachable):
+        restored.push(offline)
+    _sell(hub, restored, 3, slips)
+    new = [r for r in slips if r.count("-") == 4]
+    assert len(new) == 3 and all(re.fullmatch(r"X20-B07-T1-R[0-9A-F]{4}-0000\d\d", r) for r in new)
+    assert restored.unpushed() > 0
+
+    # The hub is back: the push is accepted, and the ten sales the hub held come back to the booth.
+    result = restored.push(hub.transport(token))
+    assert result.remaining == 0 and restored.unpushed() == 0
+    status = hub.status(booth_id)
+    assert status["conflicts"] == 0 and status["gaps"] == []
+    with restored.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Sale)) == 2 + 10 + 3
+        assert sync_booth.missing_sales(db.session, set_aside) == 5
+    # `pos recover` brings back the five only the set-aside database had; the next push sends them.
+    said = restored.app.test_cli_runner().invoke(args=["recover", str(set_aside)])
+    assert said.exit_code == 0, said.output
+    assert "Đã lấy lại 5 đơn bán" in said.output
+    result = restored.push(hub.transport(token))
+    assert result.remaining == 0 and result.compare == {"products": [], "records": []}
+    assert hub.status(booth_id)["conflicts"] == 0
+
+    # Every slip any customer holds is at the hub once, and the hub's money is their sum.
+    assert _hub_slips(hub, booth_id) == slips
+    assert hub.totals(booth_id) == restored.totals()
+    # Taking back is idempotent: a second recover and push add nothing.
+    with restored.app.app_context(), unit_of_work(db.session) as s:
+        assert sync_booth.recover(s, set_aside).records == 0
+    assert restored.push(hub.transport(token)).sent == 0
+    assert _hub_slips(hub, booth_id) == slips
