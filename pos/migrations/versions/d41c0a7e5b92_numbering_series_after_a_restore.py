@@ -2,7 +2,7 @@
 when it caught up with what the hub holds of its lost self
 
 Revision ID: d41c0a7e5b92
-Revises: 5d1e7a9c3b20
+Revises: 5a7c19e3d2f4
 Create Date: 2026-12-05 12:20:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'd41c0a7e5b92'
-down_revision = '5d1e7a9c3b20'
+down_revision = '5a7c19e3d2f4'
 branch_labels = None
 depends_on = None
 
