@@ -7,7 +7,8 @@
 The real app runs as its own process, `python -m pos.cli demo --host 127.0.0.1 --port P`
 (waitress), on a demo booth built beforehand in a fresh temporary instance folder, so the
 start time is the server getting ready on an existing booth database: from spawning the
-process to its first successful GET /login. A manager session receives stock through
+process to its first successful GET /login, with bytecode caching allowed as on a user's
+laptop (the build run leaves __pycache__ behind, as the first start there does). A manager session receives stock through
 POST /api/v1/stock/documents so the run never runs out. Then each client, with its own
 logged-in cashier session (standard library only: http.client with keep-alive, cookies
 and the CSRF token of the page), makes a few untimed warm-up checkouts and then N timed

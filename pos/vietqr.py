@@ -26,9 +26,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-import qrcode
-import qrcode.constants
-from qrcode.image.svg import SvgPathFillImage
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # qrcode (and Pillow under it) loads when a code is drawn, not at start
+    import qrcode
 
 __all__ = [
     "VietQRError",
@@ -310,6 +311,9 @@ def _qr(payload: str, box_size: int = 10, border: int = 4, image_factory=None) -
     """
     if not isinstance(payload, str) or not payload:
         raise VietQRError("Không có nội dung để tạo mã QR")
+    import qrcode
+    import qrcode.constants
+
     qr = qrcode.QRCode(
         error_correction=qrcode.constants.ERROR_CORRECT_M,
         box_size=box_size,
@@ -333,6 +337,8 @@ def qr_svg(payload: str, *, box_size: int = 8) -> str:
         raise VietQRError("Kích thước ô mã QR phải là số nguyên dương", field="box_size")
     # The filled variant of the path factory: a transparent background would put
     # black modules on a dark-mode screen, which no phone can scan.
+    from qrcode.image.svg import SvgPathFillImage
+
     image = _qr(payload, box_size=box_size, image_factory=SvgPathFillImage).make_image()
     if image.path is not None:
         # qrcode names the path id="qr-path"; two codes on one page would share an id.

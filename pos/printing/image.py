@@ -14,8 +14,6 @@ import functools
 import struct
 from pathlib import Path
 
-import qrcode
-import qrcode.constants
 from PIL import Image, ImageDraw, ImageFont
 
 from .charsets import ImageText
@@ -134,6 +132,9 @@ class _Fonts:
 
 
 def _qr_matrix(payload: str, border: int) -> list[list[bool]]:
+    import qrcode  # loaded when a slip carries a QR code, not at start
+    import qrcode.constants
+
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=border)
     code.add_data(payload)
     code.make(fit=True)

@@ -20,10 +20,8 @@ for settings python-escpos cannot work with.
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
-from escpos.constants import PAPER_FULL_CUT, QR_ECLEVEL_M
-from escpos.escpos import Escpos
-from escpos.printer import Dummy
 from PIL import Image
 
 from . import image as image_mode
@@ -31,6 +29,10 @@ from .charsets import AsciiEncoder, Cp1258Encoder, Tcvn3Encoder
 from .errors import PrinterConfigError
 from .layout import BOLD, CUT, QR_CODE, TEXT, TITLE, Cut, Line, Slip, lay_out, lay_out_lines, line_to_text
 from .settings import PrinterSettings
+
+if TYPE_CHECKING:  # python-escpos parses its printer profiles on import: loaded when a slip is built
+    from escpos.escpos import Escpos
+    from escpos.printer import Dummy
 
 CANCEL_CHINESE = b"\x1c\x2e"  # FS . : leave the Chinese double-byte mode some clones power up in
 _FEED_LINES = 6  # lines fed before cutting or tearing: the cutter sits above the print head
@@ -94,6 +96,8 @@ def preview_text(slip: Slip, settings: PrinterSettings) -> list[str]:
 
 def make_dummy(settings: PrinterSettings) -> Dummy:
     """A python-escpos Dummy printer with the settings' profile, collecting bytes in memory."""
+    from escpos.printer import Dummy
+
     printer = Dummy(profile=settings.profile)
     _fix_profile_width(printer, settings)
     return printer
@@ -184,6 +188,8 @@ def _text_mode_qr(line: Line, settings: PrinterSettings, printer: Escpos) -> Non
         modules = image_mode.qr_modules(line.payload)
         size = max(3, min(8, int(printable_dots(settings) * 0.6) // modules))
         printer.set(align="center")
+        from escpos.constants import QR_ECLEVEL_M
+
         printer.qr(line.payload, ec=QR_ECLEVEL_M, size=size, native=True)
         printer.set(align="left")
         printer._raw(b"\n")
@@ -203,6 +209,8 @@ def _end_part(settings: PrinterSettings, printer: Escpos) -> None:
     else:
         # python-escpos's cut() sends nothing when the profile lists no cutter (many
         # 58 mm profiles); the booth's own has_cutter setting knows better.
+        from escpos.constants import PAPER_FULL_CUT
+
         printer.print_and_feed(_FEED_LINES)
         printer._raw(PAPER_FULL_CUT)
 
