@@ -20,7 +20,7 @@ from sqlalchemy import event
 
 from pos import db as pos_db
 from pos.extensions import db
-from tests.conftest import login
+from tests.conftest import copy_demo, login
 
 
 def _sale_body(till_id, product_id, price, lines=1, stamp=None):
@@ -105,7 +105,9 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _start_demo(tmp_path, port):
+def _start_demo(tmp_path, port, demo_template):
+    if not (tmp_path / "instance" / "demo.sqlite").exists():  # a restart serves the same database again
+        copy_demo(demo_template, tmp_path / "instance")
     env = dict(os.environ, POS_INSTANCE_PATH=str(tmp_path / "instance"), POS_BACKUP_INTERVAL_MINUTES="0")
     proc = subprocess.Popen([sys.executable, "-m", "pos.cli", "demo", "--host", "127.0.0.1", "--port", str(port)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -123,9 +125,9 @@ def _start_demo(tmp_path, port):
             time.sleep(0.2)
 
 
-def test_kill_9_in_a_stream_of_checkouts_keeps_every_confirmed_sale_and_nothing_else(tmp_path):
+def test_kill_9_in_a_stream_of_checkouts_keeps_every_confirmed_sale_and_nothing_else(tmp_path, demo_template):
     port = _free_port()
-    server = _start_demo(tmp_path, port)
+    server = _start_demo(tmp_path, port, demo_template)
     db_path = tmp_path / "instance" / "demo.sqlite"
     base = f"http://127.0.0.1:{port}"
     try:
@@ -180,7 +182,7 @@ def test_kill_9_in_a_stream_of_checkouts_keeps_every_confirmed_sale_and_nothing_
 
         # The restarted server; the tills retry what got no answer, with the same keys: each was
         # either written whole before the kill (200, the same sale) or not at all (201, made now).
-        server = _start_demo(tmp_path, port)
+        server = _start_demo(tmp_path, port, demo_template)
         till = Till(base)
         till.log_in()
         for key, body in unanswered.items():

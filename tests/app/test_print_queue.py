@@ -36,6 +36,8 @@ class FakeNetworkPrinter:
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.received = bytearray()
+        self.jobs_read = 0  # connections read to their end
+        self._read = threading.Condition()
         self.sock.listen(5)
         self.sock.settimeout(10)
         self._held = []
@@ -55,6 +57,9 @@ class FakeNetworkPrinter:
                         start = len(self.received)
                         self.received += chunk
                         self._answer(conn, start)
+                with self._read:
+                    self.jobs_read += 1
+                    self._read.notify_all()
         except OSError:
             return
 
@@ -67,6 +72,12 @@ class FakeNetworkPrinter:
             if i + 2 >= start:
                 conn.sendall(bytes([self.status[data[i + 2]]]))
             i += 3
+
+    def wait_for_jobs(self, count):
+        """Wait until `count` jobs in all have been read whole: the sender may finish before this thread
+        has read its last bytes (on a busy machine, long before)."""
+        with self._read:
+            assert self._read.wait_for(lambda: self.jobs_read >= count, timeout=10), (self.jobs_read, count)
 
     def close(self):
         self.sock.close()
@@ -122,6 +133,7 @@ def test_a_sale_prints_to_a_network_printer_after_it_is_committed(app, client, s
     assert print_pending(app) == 1
     job = client.get(f"/api/v1/print-jobs/{sale['print_job']['id']}").json
     assert (job["status"], job["status_label"]) == ("done", "Đã in")
+    printer.wait_for_jobs(1)
     text = decoded(printer.received)
     assert "PHIẾU THANH TOÁN" in text and sale["receipt_no"] in text and "Mật ong rừng Bình Liêu" in text
     assert b"\x1bp" in printer.received  # the cash drawer opens for a cash sale
@@ -219,9 +231,11 @@ def test_a_reprint_says_so_and_does_not_open_the_drawer(app, client, shop, print
     _set_printer(client, f"tcp://127.0.0.1:{printer.port}")
     sale = _sell(client, shop, "k1").json
     print_pending(app)
+    printer.wait_for_jobs(1)
     printer.received.clear()
     assert client.post(f"/sell/sales/{sale['id']}/reprint").status_code == 302
     print_pending(app)
+    printer.wait_for_jobs(2)
     assert "BẢN IN LẠI" in decoded(printer.received)
     assert b"\x1bp" not in printer.received
 
@@ -270,6 +284,7 @@ def test_a_demo_like_sale_prints_readable_vietnamese_in_each_text_mode(app, clie
     _set_printer(client, f"tcp://127.0.0.1:{printer.port}", mode=mode, codepage=codepage)
     sale = _sell(client, shop, f"k-{mode}-{codepage}").json
     print_pending(app)
+    printer.wait_for_jobs(1)
     text = read_stream(bytes(printer.received), pages).text
     if mode == "ascii":
         assert "PHIEU THANH TOAN" in text and "Mat ong rung Binh Lieu" in text
@@ -288,6 +303,7 @@ def test_in_image_mode_the_printer_gets_the_preview_png_dot_for_dot(app, client,
     _set_printer(client, f"tcp://127.0.0.1:{printer.port}", mode="image")
     sale = _sell(client, shop, "k-image").json
     print_pending(app)
+    printer.wait_for_jobs(1)
     width_bytes, bitmap = raster_rows(read_stream(bytes(printer.received)))
     assert width_bytes == 384 // 8  # 58 mm paper: 384 dots
     preview = Image.open(BytesIO(client.get(f"/sell/sales/{sale['id']}/slip.png").data)).convert("1")
@@ -301,6 +317,7 @@ def test_closing_a_shift_prints_its_z_report_and_a_void_prints_its_slip(app, cli
     _set_printer(client, f"tcp://127.0.0.1:{printer.port}")
     sale = _sell(client, shop, "k-z").json
     print_pending(app)
+    printer.wait_for_jobs(1)
     printer.received.clear()
     void = client.post(f"/api/v1/shifts/sales/{sale['id']}/void", json={"reason": "Khách đổi ý", "manager_pin": "2468"})
     assert void.status_code == 201, void.json
@@ -308,6 +325,7 @@ def test_closing_a_shift_prints_its_z_report_and_a_void_prints_its_slip(app, cli
     closed = client.post(f"/api/v1/shifts/{shift_id}/close", json={"counts": {"500000": 2}})
     assert closed.status_code == 200, closed.json
     assert print_pending(app) == 2
+    printer.wait_for_jobs(3)
     text = decoded(printer.received)
     assert "HỦY" in text and sale["receipt_no"] in text
     assert "BÁO CÁO CHỐT CA (Z)" in text

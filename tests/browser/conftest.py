@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.conftest import skip_or_fail
+from tests.conftest import copy_demo, skip_or_fail
 
 CHROMIUM = os.environ.get("POS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -24,13 +24,15 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def live_demo(tmp_path):
-    """`pos demo` in its own instance folder, served on a free loopback port; yields its base URL."""
+def live_demo(tmp_path, demo_template):
+    """`pos demo` in its own instance folder (a copy of the demo built once per test process),
+    served on a free loopback port; yields its base URL."""
     port = _free_port()
+    copy_demo(demo_template, tmp_path / "instance")
     env = dict(os.environ, POS_INSTANCE_PATH=str(tmp_path / "instance"))
     proc = subprocess.Popen([sys.executable, "-m", "pos.cli", "demo", "--host", "127.0.0.1", "--port", str(port)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 120  # the demo builds its fair history first
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"pos demo exited: {proc.stdout.read()}")

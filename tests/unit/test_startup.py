@@ -21,3 +21,15 @@ def test_starting_the_app_loads_no_printer_profiles_qr_or_spreadsheet_library(tm
     assert out.returncode == 0, out.stderr[-2000:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
+
+
+def test_the_app_itself_stores_passwords_with_scrypt_at_full_strength(session, monkeypatch):
+    from pos.services import users
+    from tests import conftest
+
+    # The suite hashes with a cheap scrypt (tests/conftest.py); a booth must not.
+    monkeypatch.setattr(users, "generate_password_hash", conftest.FULL_STRENGTH_PASSWORD_HASH)
+    user = users.save_user(session, dict(username="thungan", full_name="Thu ngân", role="cashier",
+                                         password="matkhau123"))
+    assert user.password_hash.startswith("scrypt:32768:8:1$")
+    assert user.check_password("matkhau123") and not user.check_password("matkhau124")
