@@ -19,6 +19,7 @@ from sqlalchemy import select
 from ..errors import InvalidInput, NotFound
 from ..models import Barcode, Product
 from ..text import vi_sorted
+from . import validate as v
 
 IN_STORE_PREFIX = "200"
 MAX_COPIES = 500
@@ -109,7 +110,8 @@ def products_without_barcode(session) -> list[Product]:
 
 def assign_codes(session, product_ids=None) -> list[tuple[Product, str]]:
     """Give each product without a barcode (of those named, or all) an in-store EAN-13. Returns what was given."""
-    wanted = None if product_ids is None else {int(x) for x in product_ids}
+    wanted = None if product_ids is None else {v.integer({"product_id": x}, "product_id", minimum=1)
+                                               for x in product_ids}
     serial = _next_serial(session)
     given = []
     for product in products_without_barcode(session):
@@ -148,7 +150,7 @@ def parse_copies(data: dict) -> dict[int, int]:
         text = str(raw or "").strip()
         if not text:
             continue
-        if not text.isdigit() or int(text) > MAX_COPIES:
+        if not re.fullmatch(r"[0-9]{1,6}", text) or int(text) > MAX_COPIES:  # not isdigit(): "²" is a digit
             raise InvalidInput(key, "Số tem phải là số nguyên từ 0 đến %(max)s", max=MAX_COPIES)
         try:
             pid = int(key[len("copies-"):])

@@ -96,3 +96,12 @@ def test_booth_settings_keep_a_decimal_rate_and_refuse_a_fractional_stock_level(
 
 def test_a_malformed_till_id_on_the_tills_form_is_a_404_not_a_crash(manager):
     assert manager.post("/setup/tills", data=dict(till_id="1.5", code="T9", name="Quầy 9")).status_code == 404
+
+
+def test_label_forms_refuse_malformed_numbers_with_a_message(client, world):
+    world.user("organiser", username="btc")
+    world.product(barcode="")
+    login(client, "btc")
+    assert client.post("/reports/labels", data={"product_id": "1.5"}).status_code == 422
+    sheet = client.get("/reports/labels/sheet?copies-1=%C2%B2", follow_redirects=True)  # "²" is not a count
+    assert sheet.status_code == 200 and "Số tem phải là số nguyên" in sheet.get_data(as_text=True)
