@@ -28,6 +28,7 @@ lines, one day of one booth).
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -553,7 +554,8 @@ def clean_filters(args) -> dict:
     for name in ("booth_id", "producer_id", "product_id"):
         raw = (args.get(name) or "").strip()
         if raw:
-            if not raw.isdigit():
+            # Not isdigit(): "²" is a digit to Python; 18 digits keep an id inside a 64-bit column.
+            if not re.fullmatch(r"[0-9]{1,18}", raw):
                 raise InvalidInput(name, "Phải là số nguyên")
             out[name] = int(raw)
     if args.get("stars") not in (None, ""):
@@ -572,7 +574,7 @@ def clean_filters(args) -> dict:
         out["day"] = day
     if args.get("hour") not in (None, ""):
         raw = str(args.get("hour"))
-        if not raw.isdigit() or not 0 <= int(raw) <= 23:
+        if not re.fullmatch(r"[0-9]{1,2}", raw) or not 0 <= int(raw) <= 23:
             raise InvalidInput("hour", "Giờ phải từ 0 đến 23")
         out["hour"] = int(raw)
     return out

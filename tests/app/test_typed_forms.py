@@ -105,3 +105,11 @@ def test_label_forms_refuse_malformed_numbers_with_a_message(client, world):
     assert client.post("/reports/labels", data={"product_id": "1.5"}).status_code == 422
     sheet = client.get("/reports/labels/sheet?copies-1=%C2%B2", follow_redirects=True)  # "²" is not a count
     assert sheet.status_code == 200 and "Số tem phải là số nguyên" in sheet.get_data(as_text=True)
+
+
+def test_drill_down_filters_refuse_odd_digits_and_ids_past_64_bits(client, world):
+    world.user("organiser", username="btc")
+    login(client, "btc")
+    for query in ("product_id=%C2%B2", "hour=%C2%B9", "booth_id=99999999999999999999999"):
+        response = client.get(f"/reports/dashboard/sales?{query}")
+        assert response.status_code == 422, query
