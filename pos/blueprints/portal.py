@@ -47,7 +47,7 @@ def _refuse_foreign_ids():
             raw = raw.strip()
             if raw == "":
                 continue  # an empty filter means "all of mine"
-            if raw.isdigit() and int(raw) not in allowed[name]:
+            if raw.isascii() and raw.isdigit() and int(raw) not in allowed[name]:
                 abort(404)  # not a number: the route refuses it (422), naming the field
     return None
 

@@ -72,7 +72,7 @@ def screen():
 def on_hand():
     """What is on hand now for the products the sell screen shows (?ids=1,2,3), polled every few seconds."""
     booth = _booth()
-    ids = sorted({int(x) for x in request.args.get("ids", "").split(",") if x.strip().isdigit()})[:200]
+    ids = sorted({int(x) for x in request.args.get("ids", "").split(",") if x.strip().isascii() and x.strip().isdigit()})[:200]
     levels = stock.on_hand(db.session, booth.id, ids) if ids else {}
     return jsonify(on_hand={str(pid): levels.get(pid, 0) for pid in ids})
 

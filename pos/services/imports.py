@@ -223,7 +223,7 @@ def _stars(raw):
     if not text:
         return None
     text = text.replace("★", "").replace("sao", "").strip()
-    if not text.isdigit() or not 3 <= int(text) <= 5:
+    if not (text.isascii() and text.isdigit()) or not 3 <= int(text) <= 5:
         raise InvalidInput("ocop_stars", "Hạng sao OCOP phải là 3, 4 hoặc 5: \"%(value)s\"", value=_cell_text(raw)[:20])
     return int(text)
 

@@ -113,3 +113,15 @@ def test_drill_down_filters_refuse_odd_digits_and_ids_past_64_bits(client, world
     for query in ("product_id=%C2%B2", "hour=%C2%B9", "booth_id=99999999999999999999999"):
         response = client.get(f"/reports/dashboard/sales?{query}")
         assert response.status_code == 422, query
+
+
+def test_superscript_digits_in_query_strings_are_no_crash(client, world):
+    tl = world.producer("HTX Thảo mộc Tuệ Lâm")
+    world.user("producer", username="tuelam", producer_id=tl)
+    world.user("cashier", username="thungan")
+    login(client, "tuelam")
+    assert client.get("/portal?fair_id=%C2%B2").status_code < 500
+    client.post("/logout")
+    login(client, "thungan")
+    response = client.get("/sell/on-hand?ids=1,%C2%B2")
+    assert response.status_code == 200 and "²" not in response.get_data(as_text=True)

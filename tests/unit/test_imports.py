@@ -191,3 +191,10 @@ def test_the_template_has_the_columns_the_import_expects(s):
             assert report.bad_rows and "8936123450014" in report.bad_rows[0].errors[0]  # taken by the fixture
         else:
             assert "đã có" in report.bad_rows[0].errors[0]
+
+
+def test_stars_written_as_superscripts_are_a_row_error_not_a_crash(s):
+    sheet = [PRODUCT_HEADER, ["HTX Thảo mộc Tuệ Lâm", "Tinh dầu sả", "lọ", 60000, "³", "", "", ""]]
+    with pytest.raises(imports.ImportHasErrors) as err:
+        imports.import_sheet(s, imports.read_sheet("products", "x.xlsx", xlsx(sheet)))
+    assert "Hạng sao OCOP phải là 3, 4 hoặc 5" in err.value.report.bad_rows[0].errors[0]
