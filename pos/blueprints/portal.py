@@ -21,6 +21,8 @@ bp = Blueprint("portal", __name__, url_prefix="/portal")
 api_bp = Blueprint("portal_api", __name__, url_prefix="/api/v1/portal")
 
 PRODUCER = ("producer",)
+# A phone 360-390 px wide shows a chart card about 320-350 px wide inside: a chart this wide is never shrunk.
+PHONE_CHART_WIDTH = 310
 
 
 def _producer_id() -> int:
@@ -92,14 +94,20 @@ def _sales_context(fair, start, end):
             return None
         return url_for("portal.sales_list", fair_id=fair.id, **{reports.DIMENSIONS[name]: key}, **period)
 
-    chart = {
-        "day": charts.line_chart([charts.Series(_("Doanh thu"), [(r.label[:5], r.revenue_vnd, drill_url("day", r.key))
-                                                                  for r in board.days])],
-                                 title=_("Doanh thu theo ngày")),
-        "product": charts.bar_chart([charts.Bar(r.label, r.revenue_vnd, drill_url("product", r.key),
-                                                _("%(n)s sp", n=r.units)) for r in board.breakdowns["product"]],
-                                    title=_("Doanh thu theo sản phẩm"), color=charts.PALETTE[2]),
-    }
+    def draw(width):
+        return {
+            "day": charts.line_chart([charts.Series(_("Doanh thu"), [
+                (r.label[:5], r.revenue_vnd, drill_url("day", r.key)) for r in board.days])],
+                title=_("Doanh thu theo ngày"), width=width),
+            "product": charts.bar_chart([charts.Bar(r.label, r.revenue_vnd, drill_url("product", r.key),
+                                                    _("%(n)s sp", n=r.units)) for r in board.breakdowns["product"]],
+                                        title=_("Doanh thu theo sản phẩm"), color=charts.PALETTE[2], width=width),
+        }
+
+    # Drawn twice: for a screen, and narrow for a phone (the page shows one), so that chart text is
+    # never scaled below 12 px.
+    wide, narrow = draw(640), draw(PHONE_CHART_WIDTH)
+    chart = {name: (wide[name], narrow[name]) for name in wide}
     return board, chart, drill_url
 
 

@@ -70,7 +70,9 @@ def bar_chart(bars: list[Bar], *, title: str, value_format=format_vnd, width: in
     """Horizontal bars, largest first as given, each labelled with its value; at most max_bars."""
     bars = bars[:max_bars]
     if not bars:
-        return empty_chart(title)
+        return empty_chart(title, width=width)
+    if width < 480:
+        return _stacked_bar_chart(bars, title=title, value_format=value_format, width=width, color=color)
     label_w, value_w, row_h, pad = 200, 175, 26, 6
     height = pad * 2 + row_h * len(bars)
     plot_w = width - label_w - value_w
@@ -85,6 +87,27 @@ def bar_chart(bars: list[Bar], *, title: str, value_format=format_vnd, width: in
                  f'{escape(_truncate(b.label, 26))}</text>'
                  f'<rect x="{label_w}" y="{y + 4}" width="{w}" height="{row_h - 8}" rx="3" fill="{color}"/>'
                  f'<text x="{label_w + w + 6}" y="{y + row_h / 2 + 4}" fill="#374151">{escape(value_text)}</text>')
+        parts.append(f'<g class="bar">{_link(b.href, inner)}</g>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _stacked_bar_chart(bars: list[Bar], *, title: str, value_format, width: int, color: str) -> Markup:
+    """Bars for a phone: each label on its own line above its bar, so a narrow chart keeps 12 px text."""
+    value_w, row_h, pad = 150, 42, 4
+    height = pad * 2 + row_h * len(bars)
+    plot_w = width - value_w
+    top = max(max(b.value for b in bars), 1)
+    chars = max(10, width // 7)  # about 7 px a character at 12 px
+    parts = [_open(width, height, title)]
+    for i, b in enumerate(bars):
+        y = pad + i * row_h
+        w = max(0, round(plot_w * max(b.value, 0) / top))
+        value_text = value_format(b.value) + (f" · {b.note}" if b.note else "")
+        inner = (f'<title>{escape(b.label)}: {escape(value_text)}</title>'
+                 f'<text x="0" y="{y + 14}" fill="#1f2937">{escape(_truncate(b.label, chars))}</text>'
+                 f'<rect x="0" y="{y + 20}" width="{w}" height="16" rx="3" fill="{color}"/>'
+                 f'<text x="{w + 6}" y="{y + 33}" fill="#374151">{escape(_truncate(value_text, 22))}</text>')
         parts.append(f'<g class="bar">{_link(b.href, inner)}</g>')
     parts.append("</svg>")
     return Markup("".join(parts))
@@ -132,8 +155,11 @@ def line_chart(series: list[Series], *, title: str, value_format=format_vnd, wid
                 xs.append(label)
     values = [v for s in series for _l, v, _h in s.points if v is not None]
     if not xs or not values or all(v == 0 for v in values):
-        return empty_chart(title)
-    left, right, top_pad, bottom = 64, 28, 12, 46
+        return empty_chart(title, width=width)
+    narrow = width < 480
+    # On a phone each series' legend gets its own line, and fewer day labels fit under the axis.
+    left, right, top_pad, bottom = 64, 28 if not narrow else 20, 12, 46 if not narrow else 30 + 18 * len(series)
+    height = height if not narrow else max(height - 46 + bottom, 200)
     plot_w, plot_h = width - left - right, height - top_pad - bottom
     top = nice_ceiling(max(values))
     step = plot_w / max(len(xs) - 1, 1)
@@ -143,7 +169,7 @@ def line_chart(series: list[Series], *, title: str, value_format=format_vnd, wid
         return x, top_pad + plot_h - plot_h * max(value, 0) / top
 
     parts = [_open(width, height, title), _axis(left, top_pad, plot_w, plot_h, top)]
-    every = max(1, round(len(xs) / 10))
+    every = max(1, round(len(xs) / 10)) if not narrow else max(1, -(-len(xs) // 5))
     for i, label in enumerate(xs):
         if i % every == 0:
             x, _y = xy(label, 0)
@@ -159,9 +185,10 @@ def line_chart(series: list[Series], *, title: str, value_format=format_vnd, wid
             dot = (f'<title>{escape(s.name)} · {escape(lbl)}: {escape(value_format(v))}</title>'
                    f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{color}"/>')
             parts.append(f'<g class="point">{_link(h, dot)}</g>')
-        lx = left + n * 220
-        parts.append(f'<rect x="{lx}" y="{height - 16}" width="12" height="12" fill="{color}"/>'
-                     f'<text x="{lx + 18}" y="{height - 6}" fill="#1f2937">{escape(_truncate(s.name, 30))}</text>')
+        lx, ly = (left + n * 220, height - 16) if not narrow else (8, height - 16 - 18 * (len(series) - 1 - n))
+        parts.append(f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{color}"/>'
+                     f'<text x="{lx + 18}" y="{ly + 10}" fill="#1f2937">'
+                     f'{escape(_truncate(s.name, 30 if not narrow else (width - 30) // 7))}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 

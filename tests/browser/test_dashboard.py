@@ -66,4 +66,4 @@ def test_the_producer_sees_its_statement_matching_its_portal_figures(page, live_
     expect(page.locator("#statement-summary td.payable")).to_have_text(payable)
     expect(page.locator(".paper")).not_to_contain_text("Miến dong")
     page.goto(f"{live_demo}/portal/sales")
-    expect(page.locator("#chart-day svg.chart circle")).to_have_count(11)
+    expect(page.locator("#chart-day .chart-wide svg.chart circle")).to_have_count(11)
