@@ -45,6 +45,11 @@ class Booth(HasUuid, db.Model):
     allow_negative_stock: Mapped[bool] = mapped_column(nullable=False, default=False)
     low_stock_qty: Mapped[int] = mapped_column(Integer, nullable=False, default=5)
     receipt_footer: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # The slip's header: who sells (the HTX or group running the booth), where, how to call, tax code.
+    organisation: Mapped[str] = mapped_column(String(200), nullable=False, default="", server_default="")
+    address: Mapped[str] = mapped_column(String(300), nullable=False, default="", server_default="")
+    phone: Mapped[str] = mapped_column(String(30), nullable=False, default="", server_default="")
+    tax_code: Mapped[str] = mapped_column(String(20), nullable=False, default="", server_default="")
 
     fair: Mapped[Fair] = relationship(back_populates="booths")
     tills: Mapped[list["Till"]] = relationship(back_populates="booth", order_by="Till.code")

@@ -131,6 +131,10 @@ class _TextEncoder:
     def begin(self) -> bytes:
         return b""
 
+    def columns(self, text: str) -> int:
+        """Columns the printer advances for prepared text: one per byte it prints (page switches print nothing)."""
+        return len(text)
+
     def prepare(self, text: str) -> str:
         """Rewrite text into characters this encoder prints (see the module docstring)."""
         text = stars_as_text(clean(text))
@@ -187,6 +191,10 @@ class Cp1258Encoder(_TextEncoder):
 
     def can_print(self, ch: str) -> bool:
         return ch < "\x80" or ch in _CP1258_LETTERS or _cp1258_bytes(ch) is not None
+
+    def columns(self, text: str) -> int:
+        """Bytes, not letters: "ế" is "ê" and a tone byte, and the printer moves on for each of them."""
+        return len(self.encode(text))
 
     def encode(self, text: str) -> bytes:
         out = bytearray()

@@ -291,19 +291,20 @@ def _row(left: str, right: str, width: float, measure: Measure, style: str, gap:
     return lines
 
 
-def line_to_text(line: Line, columns: int) -> str:
+def line_to_text(line: Line, columns: int, width_of: Callable[[str], int] = display_width) -> str:
     """The characters a text-mode printer prints for one laid-out line (no trailing newline).
 
-    No-break spaces come out as ordinary spaces.
+    width_of(text) is how many columns the printer advances for text (the encoder's count
+    in CP1258, where a tone mark is a byte of its own). No-break spaces come out as ordinary spaces.
     """
-    return _text_of(line, columns).replace(NBSP, " ")
+    return _text_of(line, columns, width_of).replace(NBSP, " ")
 
 
-def _text_of(line: Line, columns: int) -> str:
+def _text_of(line: Line, columns: int, width_of: Callable[[str], int] = display_width) -> str:
     if line.kind == TEXT:
-        used = display_width(line.left)
+        used = width_of(line.left)
         if line.right:
-            return line.left + " " * max(1, columns - used - display_width(line.right)) + line.right
+            return line.left + " " * max(1, columns - used - width_of(line.right)) + line.right
         if line.align == "center":
             return " " * max(0, (columns - used) // 2) + line.left
         if line.align == "right":
@@ -311,19 +312,21 @@ def _text_of(line: Line, columns: int) -> str:
         return line.left
     if line.kind == RULE:
         char = line.left[:1] or "-"
-        return char * (columns // max(1, display_width(char)))
+        return char * (columns // max(1, width_of(char)))
     if line.kind == QR_CODE:
         return "[QR]".center(columns).rstrip()
     return ""
 
 
-def lay_out(slip: Slip, columns: int) -> list[str]:
+def lay_out(slip: Slip, columns: int, width_of: Callable[[str], int] = display_width) -> list[str]:
     """The text lines of a slip for a paper `columns` characters wide (32 for 58 mm, 48 for 80 mm).
 
-    Used by the text printing modes and the browser preview. A QR code shows as
-    "[QR]"; a cut adds no line.
+    Used by the text printing modes and the browser preview; width_of counts the columns a
+    text takes on the printer (letters by default). A QR code shows as "[QR]"; a cut adds no line.
     """
-    return [line_to_text(line, columns) for line in lay_out_lines(slip, columns) if line.kind != CUT]
+    measure = (lambda text, style: width_of(text)) if width_of is not display_width else text_measure
+    return [line_to_text(line, columns, width_of) for line in lay_out_lines(slip, columns, measure)
+            if line.kind != CUT]
 
 
 def slip_to_json(slip: "Slip") -> str:

@@ -45,6 +45,7 @@ class ReceiptLine:
     line_total_vnd: int
     line_discount_vnd: int = 0
     ocop_stars: Optional[int] = None
+    stamp_code: Optional[str] = None  # the traceability stamp scanned for this line, printed under it
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,11 @@ class ReceiptData:
     buyer_tax_code: Optional[str] = None
     footer: str = ""
     reprinted_at: Optional[datetime] = None
+    # The booth's header, from its settings: the HTX or group selling, address, phone, tax code.
+    organisation: str = ""
+    address: str = ""
+    phone: str = ""
+    tax_code: str = ""
 
 
 def amount(value_vnd: int) -> str:
@@ -117,6 +123,10 @@ def _header(slip: Slip, data: ReceiptData, title: str) -> None:
         slip.text(data.fair_name, align="center")
     if data.booth_name:
         slip.text(data.booth_name, align="center", bold=True)
+    for text in (data.organisation, data.address, f"ĐT: {data.phone}" if data.phone else "",
+                 f"MST: {data.tax_code}" if data.tax_code else ""):
+        if text:
+            slip.text(text, align="center")
     slip.separator()
     if data.receipt_no:
         slip.row("Số phiếu:", data.receipt_no)
@@ -135,6 +145,8 @@ def _lines_and_total(slip: Slip, data: ReceiptData) -> None:
                   amount(gross if line.line_discount_vnd else line.line_total_vnd))
         if line.line_discount_vnd:
             slip.row("  Giảm giá", amount(-line.line_discount_vnd))
+        if line.stamp_code:
+            slip.text(f"  Tem: {line.stamp_code}")
     slip.separator()
     if data.order_discount_vnd:
         slip.row("Cộng tiền hàng", amount(sum(line.line_total_vnd for line in data.lines)))
@@ -145,8 +157,9 @@ def _lines_and_total(slip: Slip, data: ReceiptData) -> None:
 def build_receipt(data: ReceiptData) -> Slip:
     """The "PHIẾU THANH TOÁN" slip of a completed sale, ending with a cut.
 
-    Header (fair, booth, number, date/time, till, cashier), each line with its
-    OCOP stars and discount, the order discount, "TỔNG CỘNG", each payment (with
+    Header (fair, booth, its HTX or group, address, phone and tax code when set,
+    number, date/time, till, cashier), each line with its OCOP stars, discount and
+    the traceability stamp scanned for it, the order discount, "TỔNG CỘNG", each payment (with
     "Tiền khách đưa" / "Tiền thừa" for cash and the transfer reference), the
     buyer's VAT invoice details when given, the footer, and "BẢN IN LẠI
     dd/mm/yyyy HH:MM" on a reprint. Raises nothing for odd text or amounts.

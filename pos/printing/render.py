@@ -91,7 +91,7 @@ def preview_text(slip: Slip, settings: PrinterSettings) -> list[str]:
     """
     if settings.mode == "image":
         return lay_out(slip, settings.columns)
-    return lay_out(prepare_text_slip(slip, settings), settings.columns)
+    return lay_out(prepare_text_slip(slip, settings), settings.columns, text_encoder(settings).columns)
 
 
 def make_dummy(settings: PrinterSettings) -> Dummy:
@@ -157,7 +157,9 @@ def _render_text_mode(slip: Slip, settings: PrinterSettings, printer: Escpos) ->
     columns = settings.columns
     printer._raw(encoder.begin())
     style = None
-    for line in lay_out_lines(prepared, columns):
+    # Lines are measured in the columns the printer advances on, not in letters: in CP1258 a
+    # tone mark is a byte of its own, so "Miến dong" is 11 columns wide, not 9.
+    for line in lay_out_lines(prepared, columns, lambda text, style: encoder.columns(text)):
         if line.kind == CUT:
             _end_part(settings, printer)
             continue
@@ -168,7 +170,7 @@ def _render_text_mode(slip: Slip, settings: PrinterSettings, printer: Escpos) ->
         if line.kind == QR_CODE:
             _text_mode_qr(line, settings, printer)
         else:
-            printer._raw(encoder.encode(line_to_text(line, columns)) + b"\n")
+            printer._raw(encoder.encode(line_to_text(line, columns, encoder.columns)) + b"\n")
 
 
 def _set_style(printer: Escpos, style: str | None) -> None:

@@ -25,7 +25,8 @@ def init_database(session, *, is_demo=False) -> DbIdentity:
 
 
 _BOOTH_SETTINGS = ("code", "name", "receipt_prefix", "bank_bin", "bank_account", "bank_account_name",
-                   "cashier_discount_limit_bp", "allow_negative_stock", "low_stock_qty", "receipt_footer")
+                   "cashier_discount_limit_bp", "allow_negative_stock", "low_stock_qty", "receipt_footer",
+                   "organisation", "address", "phone", "tax_code")
 
 
 def _audit_settings(session, action, target, before: dict, after: dict, actor, address) -> None:
@@ -123,6 +124,13 @@ def save_booth(session, data: dict, booth: Booth | None = None, *, actor=None, a
     booth.allow_negative_stock = v.boolean(data, "allow_negative_stock")
     booth.low_stock_qty = v.integer(data, "low_stock_qty", minimum=0, maximum=100000, required=False, default=5)
     booth.receipt_footer = v.text(data, "receipt_footer", required=False, max_len=500)
+    booth.organisation = v.text(data, "organisation", required=False, max_len=200)
+    booth.address = v.text(data, "address", required=False, max_len=300)
+    booth.phone = v.text(data, "phone", required=False, max_len=30)
+    tax_code = v.text(data, "tax_code", required=False, max_len=20).replace(" ", "")
+    if tax_code and not re.fullmatch(r"\d{10}(-\d{3})?", tax_code):
+        raise InvalidInput("tax_code", "Mã số thuế gồm 10 chữ số, hoặc 10 chữ số, gạch ngang và 3 chữ số")
+    booth.tax_code = tax_code
     session.add(booth)
     session.flush()
     _audit_settings(session, "settings.booth", f"{fair.code}-{booth.code}", before,

@@ -68,7 +68,7 @@ def receipt_data(sale: Sale, *, reprinted_at=None) -> ReceiptData:
         created_at=to_local(sale.created_at), till_name=sale.till.name, cashier_name=sale.cashier.full_name,
         lines=[ReceiptLine(name=ln.product_name, qty=ln.qty, unit_price_vnd=ln.unit_price_vnd,
                            line_total_vnd=ln.gross_vnd - ln.line_discount_vnd, line_discount_vnd=ln.line_discount_vnd,
-                           ocop_stars=ln.product.ocop_stars) for ln in sale.lines],
+                           ocop_stars=ln.product.ocop_stars, stamp_code=ln.stamp_code or None) for ln in sale.lines],
         total_vnd=sale.total_vnd, order_discount_vnd=sale.order_discount_vnd,
         payments=[ReceiptPayment(method=p.method_label, amount_vnd=p.amount_vnd,
                                  tendered_vnd=p.tendered_vnd if p.method == "cash" else None,
@@ -76,6 +76,7 @@ def receipt_data(sale: Sale, *, reprinted_at=None) -> ReceiptData:
                                  reference=p.reference or None) for p in sale.payments],
         buyer_name=sale.buyer_name or None, buyer_tax_code=sale.buyer_tax_code or None,
         footer=booth.receipt_footer, reprinted_at=to_local(reprinted_at) if reprinted_at else None,
+        organisation=booth.organisation, address=booth.address, phone=booth.phone, tax_code=booth.tax_code,
     )
 
 

@@ -165,6 +165,11 @@ def _check_payments(payments) -> list[Tender]:
             whole(p.amount_vnd, f"payments[{i}].amount_vnd", minimum=1, maximum=MAX_VND)
     if sum(1 for p in payments if p.method == "cash") > 1:
         raise InvalidInput("payments", "Chỉ một khoản tiền mặt cho mỗi đơn")
+    # The transfer reference is made from the checkout's key: a second transfer would carry the same
+    # reference and could not be told apart on the bank statement.
+    if sum(1 for p in payments if p.method == "transfer") > 1:
+        raise InvalidInput("payments", "Chỉ một lần chuyển khoản cho mỗi đơn: gộp thành một mã QR, phần còn lại trả "
+                                       "bằng tiền mặt hoặc thẻ")
     return list(payments)
 
 

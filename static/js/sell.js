@@ -770,8 +770,10 @@
     }
   }
 
+  const hasTransfer = () => state.pay.payments.some((p) => p.method === 'transfer');
   async function makeQr() {
     if (busy || state.pending) return;
+    if (hasTransfer()) { payError(t('one_transfer')); beep('error'); return; }
     const amount = parseVnd(el.transferAmount.value);
     const remaining = totals().total - paidOther();
     if (!amount || amount > remaining) { payError(t('amount_invalid')); beep('error'); return; }
@@ -799,6 +801,7 @@
     if (busy || state.pending) return;
     const remaining = totals().total - paidOther();
     if (!amount || amount <= 0 || amount > remaining) { payError(t('amount_invalid')); beep('error'); return; }
+    if (kind === 'transfer' && hasTransfer()) { payError(t('one_transfer')); beep('error'); return; }
     payError('');
     state.pay.payments.push({ method: kind, amount_vnd: amount, reference: reference || '' });
     if (kind === 'transfer') state.pay.qr = null;

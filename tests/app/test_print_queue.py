@@ -329,3 +329,32 @@ def test_closing_a_shift_prints_its_z_report_and_a_void_prints_its_slip(app, cli
     text = decoded(printer.received)
     assert "HỦY" in text and sale["receipt_no"] in text
     assert "BÁO CÁO CHỐT CA (Z)" in text
+
+
+def test_two_transfers_in_one_sale_are_refused_clearly_and_nothing_is_written(app, client, shop):
+    response = client.post("/api/v1/sales", headers={"Idempotency-Key": "k-two"}, json=dict(
+        till_id=shop["till_id"], lines=[dict(product_id=shop["pid"], qty=1)],
+        payments=[dict(method="transfer", amount_vnd=100000), dict(method="transfer", amount_vnd=150000)]))
+    assert response.status_code == 422
+    assert "Chỉ một lần chuyển khoản" in response.json["message"]
+    assert client.get("/api/v1/sales").json["sales"] == []
+
+
+def test_the_printed_slip_has_the_booth_header_the_stamp_code_and_the_transfer_reference(app, client, shop, printer):
+    from pos.extensions import db
+    from pos.models import Booth, Product
+
+    with app.app_context():
+        booth = db.session.query(Booth).one()
+        booth.organisation, booth.phone, booth.tax_code = "HTX Thảo mộc Tuệ Lâm", "0203 3878 123", "5701234567"
+        db.session.get(Product, shop["pid"]).stamp_code = "BL-MO-250"
+        db.session.commit()
+    _set_printer(client, f"tcp://127.0.0.1:{printer.port}")
+    sale = client.post("/api/v1/sales", headers={"Idempotency-Key": "k-slip"}, json=dict(
+        till_id=shop["till_id"], lines=[dict(product_id=shop["pid"], qty=1, stamp_code="BL-MO-250")],
+        payments=[dict(method="transfer", amount_vnd=250000)])).json
+    print_pending(app)
+    lines = [line.strip() for line in decoded(printer.received).split("\n")]
+    assert "HTX Thảo mộc Tuệ Lâm" in lines and "ĐT: 0203 3878 123" in lines and "MST: 5701234567" in lines
+    assert "Tem: BL-MO-250" in lines
+    assert f"Mã giao dịch: {sale['payments'][0]['reference']}" in lines

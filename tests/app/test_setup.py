@@ -15,6 +15,19 @@ def test_a_manager_changes_the_booth_settings(client, world):
     assert 'name="allow_negative_stock" value="1" checked' in page
 
 
+def test_the_slip_header_is_set_on_the_booth_settings_page_and_a_bad_tax_code_is_refused(client, world):
+    world.user("manager", username="quanly")
+    login(client, "quanly")
+    header = dict(code="B07", name="Gian hàng Bình Liêu", organisation="HTX Thảo mộc Tuệ Lâm",
+                  address="Xã Đồng Văn, Bình Liêu", phone="0203 3878 123")
+    bad = client.post("/setup/booth", data=dict(header, tax_code="57012"))
+    assert bad.status_code == 422 and "Mã số thuế" in bad.get_data(as_text=True)
+    assert client.post("/setup/booth", data=dict(header, tax_code="5701234567")).status_code == 302
+    page = client.get("/setup/booth").get_data(as_text=True)
+    for value in ("HTX Thảo mộc Tuệ Lâm", "Xã Đồng Văn, Bình Liêu", "0203 3878 123", "5701234567"):
+        assert f'value="{value}"' in page
+
+
 def test_a_bad_bank_bin_is_refused_clearly(client, world):
     world.user("manager", username="quanly")
     login(client, "quanly")

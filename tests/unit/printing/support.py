@@ -75,6 +75,8 @@ class Stream:
     rasters: list = field(default_factory=list)  # (bytes per row, rows, bitmap)
     qr_payloads: list = field(default_factory=list)
     selected_pages: list = field(default_factory=list)
+    # Per printed line, the bytes the print head advances on (every byte of text, tone bytes included).
+    line_columns: list = field(default_factory=list)
 
     def names(self) -> list[str]:
         return [name for name, _ in self.commands]
@@ -94,9 +96,15 @@ def read_stream(data: bytes, pages: dict[int, str] | None = None) -> Stream:
     out = Stream()
     chars: list[str] = []
     page = None
+    column = 0
     i = 0
     while i < len(data):
         b = data[i]
+        if b == 0x0A:
+            out.line_columns.append(column)
+            column = 0
+        elif b >= 0x20 and b not in (ESC, GS, FS) and not (b == 0x10 and data[i + 1:i + 2] == b"\x04"):
+            column += 1  # a text byte (a command's own bytes are skipped below, never counted)
         if b == ESC:
             cmd = data[i + 1]
             if cmd not in _ESC_ARGS:
