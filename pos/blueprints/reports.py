@@ -19,6 +19,7 @@ from ..models import Booth
 from ..services import (booths, charts, closing, exports, imports, labels, print_queue, producer_payments, reports,
                         settlement)
 from ..templating import flash_error
+from ..money import format_percent_bp
 from ..timeutil import local_today
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -336,6 +337,14 @@ def dashboard_charts(board: reports.Dashboard, drill_url) -> dict:
     }
 
 
+def _change_text(a: int, b: int) -> str:
+    """The change from b to a as the page writes it: "+12,5 %", "−3 %", or "" when b is 0."""
+    c = reports.change_bp(a, b)
+    if c is None:
+        return ""
+    return ("+" if c > 0 else "−" if c < 0 else "") + format_percent_bp(abs(c)) + "\u00a0%"
+
+
 @bp.route("/dashboard")
 @roles(*ORGANISER)
 def dashboard():
@@ -370,9 +379,14 @@ def dashboard():
             charts.Series(comparison.a.fair.name, [(_("Ngày %(n)s", n=i), a, None) for i, a, _b in comparison.days]),
             charts.Series(comparison.b.fair.name, [(_("Ngày %(n)s", n=i), b, None) for i, _a, b in comparison.days]),
         ], title=_("Doanh thu theo ngày hội chợ"))
+        names = (comparison.a.fair.name, comparison.b.fair.name)
+        for name, title in (("producer", _("So sánh theo chủ thể")), ("product", _("So sánh theo sản phẩm")),
+                            ("district", _("So sánh theo huyện"))):
+            chart[f"compare_{name}"] = charts.paired_bar_chart(comparison.by[name], names=names, title=title,
+                                                               change_text=_change_text)
     return render_template("reports/dashboard.html", board=board, comparison=comparison, chart=chart,
                            drill_url=drill_url, all_sales_url=url_for("reports.drill", fair_id=fair.id, **period),
-                           change_bp=reports.change_bp, error_field=None, **context)
+                           change_bp=reports.change_bp, change_text=_change_text, error_field=None, **context)
 
 
 @bp.route("/dashboard/sales")

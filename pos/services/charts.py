@@ -113,6 +113,52 @@ def _stacked_bar_chart(bars: list[Bar], *, title: str, value_format, width: int,
     return Markup("".join(parts))
 
 
+def paired_bar_chart(rows: list[tuple[str, int, int]], *, names: tuple[str, str], title: str, width: int = 640,
+                     max_rows: int = 12, change_text=None) -> Markup:
+    """Two fairs side by side: for each label a bar for each fair (same scale), its value, and the change.
+
+    rows are (label, value in the first fair, value in the second); change_text(a, b) gives the
+    text written after the first fair's value ("+12,50 %"), or nothing.
+    """
+    rows = rows[:max_rows]
+    if not rows or all(a == 0 and b == 0 for _l, a, b in rows):
+        return empty_chart(title, width=width)
+    narrow = width < 480
+    label_w = 0 if narrow else 200
+    value_w = 150 if narrow else 190
+    head = 18 if narrow else 0  # on a phone the label sits above its two bars
+    row_h, bar_h, pad, legend = head + 34, 13, 6, 18 * 2 + 6
+    height = pad * 2 + row_h * len(rows) + legend
+    plot_w = width - label_w - value_w
+    top = max(max(max(a, b) for _l, a, b in rows), 1)
+    colors = (PALETTE[0], PALETTE[1])
+    parts = [_open(width, height, title)]
+    for i, (label, a, b) in enumerate(rows):
+        y = pad + i * row_h
+        change = change_text(a, b) if change_text else ""
+        tip = f"{label}: {names[0]} {format_vnd(a)} · {names[1]} {format_vnd(b)}" + (f" ({change})" if change else "")
+        inner = [f'<title>{escape(tip)}</title>']
+        if narrow:
+            inner.append(f'<text x="0" y="{y + 13}" fill="#1f2937">{escape(_truncate(label, max(10, width // 7)))}</text>')
+        else:
+            inner.append(f'<text x="{label_w - 8}" y="{y + row_h / 2 + 4}" text-anchor="end" fill="#1f2937">'
+                         f'{escape(_truncate(label, 26))}</text>')
+        for k, value in enumerate((a, b)):
+            by = y + head + 3 + k * (bar_h + 2)
+            w = max(0, round(plot_w * max(value, 0) / top))
+            text = compact_vnd(value) + (f" · {change}" if k == 0 and change else "")
+            inner.append(f'<rect x="{label_w}" y="{by}" width="{w}" height="{bar_h}" rx="2" fill="{colors[k]}"/>'
+                         f'<text x="{label_w + w + 6}" y="{by + bar_h - 2}" fill="#374151">{escape(text)}</text>')
+        parts.append(f'<g class="pair">{"".join(inner)}</g>')
+    for k, name in enumerate(names):
+        ly = height - legend + 4 + k * 18
+        parts.append(f'<rect x="{label_w}" y="{ly}" width="12" height="12" fill="{colors[k]}"/>'
+                     f'<text x="{label_w + 18}" y="{ly + 10}" fill="#1f2937">'
+                     f'{escape(_truncate(name, (width - label_w - 30) // 7))}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
 def column_chart(bars: list[Bar], *, title: str, value_format=format_vnd, width: int = 640, height: int = 220,
                  color: str = PALETTE[1]) -> Markup:
     """Vertical columns in the order given (hours of the day), with a value axis."""

@@ -460,6 +460,10 @@ class Comparison:
     days: list[tuple[int, int | None, int | None]]
     # Producers: (name, revenue in a, revenue in b)
     producers: list[tuple[str, int, int]]
+    # By producer, product and district: (label, revenue in a, revenue in b), largest first.
+    by: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict)
+    # The dashboard's cards: metric key -> (value in a, value in b, change in basis points of b or None).
+    cards: dict[str, tuple[int, int, int | None]] = field(default_factory=dict)
 
 
 def change_bp(a: int, b: int) -> int | None:
@@ -486,12 +490,24 @@ def compare(session, fair_a: Fair, fair_b: Fair) -> Comparison:
     a_days, b_days = _by_fair_day(fair_a, a.days), _by_fair_day(fair_b, b.days)
     n = max([0, *a_days, *b_days])
     days = [(i, a_days.get(i), b_days.get(i)) for i in range(1, n + 1)]
-    names: dict[str, list[int]] = {}
-    for board, idx in ((a, 0), (b, 1)):
-        for r in board.breakdowns["producer"]:
-            names.setdefault(r.label, [0, 0])[idx] = r.revenue_vnd
-    producers = sorted(((name, v[0], v[1]) for name, v in names.items()), key=lambda x: (-(x[1] + x[2]), x[0]))
-    return Comparison(a, b, metrics, days, producers)
+    by = {name: _side_by_side(a, b, name) for name in COMPARED}
+    keys = ("revenue", "transactions", "units", "basket", "producers", "products", "booths")
+    cards = {key: (va, vb, change_bp(va, vb)) for key, (_label, va, vb, _kind) in zip(keys, metrics)}
+    return Comparison(a, b, metrics, days, by["producer"], by, cards)
+
+
+# The breakdowns shown side by side when two fairs are compared.
+COMPARED = ("producer", "product", "district")
+
+
+def _side_by_side(a: Dashboard, b: Dashboard, name: str) -> list[tuple[str, int, int]]:
+    """One dimension's revenue in both fairs, matched by key (the same producer, product or district)."""
+    rows: dict[str, list] = {}
+    for board, idx in ((a, 1), (b, 2)):
+        for r in board.breakdowns[name]:
+            row = rows.setdefault(r.key, [r.label, 0, 0])
+            row[idx] = r.revenue_vnd
+    return sorted((tuple(v) for v in rows.values()), key=lambda x: (-(x[1] + x[2]), x[0]))
 
 
 def _by_fair_day(fair: Fair, days: list[Row]) -> dict[int, int]:
@@ -941,15 +957,20 @@ def comparison_tables(cmp: Comparison) -> dict[str, Table]:
     for label, va, vb, _kind in cmp.metrics:
         metrics.add(label, va, vb, change_bp(va, vb))
     days = Table(gettext("Theo ngày hội chợ"), [Column("day", gettext("Ngày thứ"), "int"),
-                                                Column("a", a, "vnd"), Column("b", b, "vnd")])
+                                                Column("a", a, "vnd"), Column("b", b, "vnd"),
+                                                Column("change", gettext("Chênh lệch (%)"), "percent_bp")])
     for i, va, vb in cmp.days:
-        days.add(i, va, vb)
-    producers = Table(gettext("Theo chủ thể"), [Column("producer", gettext("Chủ thể")), Column("a", a, "vnd"),
-                                                Column("b", b, "vnd"), Column("change", gettext("Chênh lệch (%)"),
-                                                                              "percent_bp")])
-    for name, va, vb in cmp.producers:
-        producers.add(name, va, vb, change_bp(va, vb))
-    return {"metrics": metrics, "days": days, "producers": producers}
+        days.add(i, va, vb, change_bp(va or 0, vb or 0))
+    out = {"metrics": metrics, "days": days}
+    for name, key in (("producer", "producers"), ("product", "products"), ("district", "districts")):
+        label = gettext(DIMENSION_LABELS[name])
+        table = Table(gettext("Theo %(what)s", what=label.lower()), [
+            Column(name, label), Column("a", a, "vnd"), Column("b", b, "vnd"),
+            Column("change", gettext("Chênh lệch (%)"), "percent_bp")])
+        for text, va, vb in cmp.by.get(name, cmp.producers if name == "producer" else []):
+            table.add(text, va, vb, change_bp(va, vb))
+        out[key] = table
+    return out
 
 
 # --- the producer portal ---

@@ -52,6 +52,11 @@ def test_the_organiser_sees_the_fair_with_its_charts_drills_down_and_compares_tw
     page.click("#dashboard-filters button")
     expect(page.locator("#comparison")).to_be_visible()
     expect(page.locator("#chart-compare svg.chart path")).to_have_count(2)
+    # Both fairs in the cards and in the charts by producer, product and district, near the top.
+    expect(page.locator('#kpis [data-compare="revenue"]')).to_contain_text("%")
+    for name in ("producer", "product", "district"):
+        assert page.locator(f"#chart-compare-{name} svg.chart g.pair").count() >= 1, name
+    assert page.locator("#comparison").bounding_box()["y"] < page.locator("#chart-day").bounding_box()["y"]
     expect(page.locator("#compare-metrics tbody tr").first).to_contain_text("Doanh thu")
     assert blocked == [], blocked
 
