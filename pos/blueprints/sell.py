@@ -62,7 +62,9 @@ def screen():
         # No sale outside a cash shift: the float must be counted in before the first sale.
         flash(_("Quầy %(till)s chưa mở ca: nhập tiền đầu ca để bắt đầu bán.", till=till.name), "warning")
         return redirect(url_for("shifts.till_page", till_id=till.id))
-    return render_template("sell/screen.html", booth=booth, till=till,
+    from .display import pairing
+
+    return render_template("sell/screen.html", booth=booth, till=till, display=pairing(till),
                            best_sellers=sales.best_sellers(db.session, booth),
                            producers=catalogue.list_producers(db.session, active_only=True))
 

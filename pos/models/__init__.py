@@ -1,6 +1,7 @@
 """The data model. Importing this package registers every table on db.metadata."""
 from .audit import AuditEntry
 from .bank import BankCredit, BankStatement
+from .display import TillDisplay
 from .fair import Booth, Fair, Till
 from .identity import DbIdentity
 from .printjob import JOB_KINDS, JOB_STATUSES, PrinterSetting, PrintJob
@@ -24,5 +25,5 @@ __all__ = [
     "Barcode", "Booth", "JOB_KINDS", "JOB_STATUSES", "PrinterSetting", "PrintJob", "DbIdentity", "DOCUMENT_KINDS", "DOCUMENT_PREFIX", "Fair", "MOVEMENT_KINDS",
     "PAYMENT_METHODS", "ParkedCart", "Payment", "PRODUCER_KINDS", "Producer", "Product", "ROLES",
     "PAYOUT_METHODS", "ProducerPayment",
-    "Sale", "SaleLine", "StockDocument", "StockMovement", "Till", "UNITS", "User",
+    "Sale", "SaleLine", "StockDocument", "StockMovement", "Till", "TillDisplay", "UNITS", "User",
 ]

@@ -289,6 +289,7 @@
   /** Add qty of p to the cart. Returns false (refused), 'ok', or 'over' (added beyond what is on hand). */
   function addProduct(p, qty, stampCode) {
     if (!editable()) return false;
+    displayDone = null;
     p = remember(p);
     let line = state.lines.find((l) => l.product_id === p.id);
     const allowed = stockAllows(p, (line ? line.qty : 0) + (qty || 1));
@@ -423,6 +424,7 @@
     el.pbCount.textContent = fmtNum(T.items);
     el.pbTotal.textContent = vnd(T.total);
     document.body.classList.toggle('cart-has-items', !empty);
+    pushDisplay();
   }
 
   el.lines.addEventListener('click', (e) => {
@@ -724,6 +726,7 @@
     el.payConfirm.classList.toggle('busy', busy);
     $$('.note', el.payDlg).forEach((b) => { b.disabled = busy || pending || c.remaining <= 0; });
     el.payDlg.classList.toggle('is-busy', busy);
+    pushDisplay();
   }
 
   function openPay(m) {
@@ -786,7 +789,7 @@
     try {
       const res = await api('POST', '/sales/vietqr', { till_id: CFG.till_id, amount_vnd: amount, idempotency_key: state.pay.key });
       const d = res.data;
-      state.pay.qr = { amount_vnd: d.amount_vnd, reference: d.reference, svg: d.svg, account_name: d.account_name, bank_account: d.bank_account };
+      state.pay.qr = { amount_vnd: d.amount_vnd, reference: d.reference, svg: d.svg, payload: d.payload, account_name: d.account_name, bank_account: d.bank_account };
       save();
     } catch (err) {
       state.pay.qr = null;
@@ -941,6 +944,8 @@
       if (p && typeof p.on_hand === 'number') p.on_hand -= ln.qty;
     });
     pin = null;
+    const cashPaid = (sale.payments || []).some((p) => p.method === 'cash');
+    displayDone = { total_vnd: sale.total_vnd, change_vnd: sale.change_vnd || 0, cash: cashPaid };
     state = fresh(); // next customer: empty cart, and a new key when paying starts
     save();
     try { sessionStorage.setItem(LAST_KEY, JSON.stringify({ id: sale.id, receipt_no: sale.receipt_no })); } catch (e) { /* ignore */ }
@@ -993,6 +998,8 @@
 
   function nextCustomer() {
     if (el.doneDlg.open) el.doneDlg.close();
+    displayDone = null; // the customer display greets the next customer
+    pushDisplay();
     clearMsg();
     focusScan(true);
   }
@@ -1286,6 +1293,57 @@
     if (busy) { e.preventDefault(); e.returnValue = ''; }
   });
   window.addEventListener('online', () => { if (state.pending && !busy) { showPay('cash'); submitSale(); } });
+
+  // ------------------------------------------------------------------ the customer display
+  // Once a display is paired (the «Màn hình khách» dialog was opened on this till), each change
+  // of the cart or the payment is written to the server, which the display polls twice a second.
+  const DISPLAY_KEY = 'fairpos.display.till' + CFG.till_id;
+  let displayOn = false;
+  try { displayOn = localStorage.getItem(DISPLAY_KEY) === '1'; } catch (e) { /* storage off */ }
+  let displayDone = null; // {total_vnd, change_vnd, cash} after a sale, until the next customer
+  let displayTimer = null, displaySent = '', displayBusy = false, displayAgain = false;
+  function displayState() {
+    if (displayDone && !state.lines.length) return { phase: 'done', paid: displayDone };
+    const T = totals();
+    const lines = T.rows.map((r) => ({ name: r.l.name, qty: r.l.qty, total_vnd: r.net }));
+    const qr = state.pay.qr;
+    if (el.payDlg.open && method === 'transfer' && qr && qr.payload) {
+      return { phase: 'transfer', lines, total_vnd: T.total, discount_vnd: T.discount,
+        qr: { payload: qr.payload, amount_vnd: qr.amount_vnd, reference: qr.reference || '' } };
+    }
+    return { phase: lines.length ? 'cart' : 'idle', lines, total_vnd: T.total, discount_vnd: T.discount };
+  }
+  function pushDisplay() {
+    if (!displayOn) return;
+    clearTimeout(displayTimer);
+    displayTimer = setTimeout(sendDisplay, 80); // one write for a burst of changes
+  }
+  async function sendDisplay() {
+    if (displayBusy) { displayAgain = true; return; }
+    const body = JSON.stringify(displayState());
+    if (body === displaySent) return;
+    displayBusy = true;
+    try {
+      const res = await fetch(CFG.display_push_url, { method: 'POST', credentials: 'same-origin', cache: 'no-store',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRFToken': CSRF }, body });
+      if (res.ok) displaySent = body;
+    } catch (e) {
+      /* the display waits for the next change; selling never does */
+    } finally {
+      displayBusy = false;
+      if (displayAgain) { displayAgain = false; pushDisplay(); }
+    }
+  }
+  function showDisplayOn() { $('#display-on').hidden = !displayOn; }
+  $('#btn-display').addEventListener('click', () => {
+    displayOn = true;
+    try { localStorage.setItem(DISPLAY_KEY, '1'); } catch (e) { /* storage off: on for this page */ }
+    showDisplayOn();
+    displaySent = '';
+    pushDisplay();
+    $('#display-dialog').showModal();
+  });
+  showDisplayOn();
 
   // ------------------------------------------------------------------ stock, kept fresh
   // Other tills sell from the same shelf: every few seconds ask what is on hand for the cart and
