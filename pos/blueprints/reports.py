@@ -6,6 +6,8 @@ routes under /api/v1/reports call the same services.
 """
 from __future__ import annotations
 
+from datetime import date
+
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _
@@ -322,9 +324,12 @@ def dashboard_charts(board: reports.Dashboard, drill_url) -> dict:
                 for r in board.breakdowns.get(name, [])[:limit]]
 
     return {
+        # A day outside the fair's dates (set-up day, an extension not yet entered) is starred.
         "day": charts.line_chart([charts.Series(board.fair.name, [
-            (r.label[:5], r.revenue_vnd, drill_url("day", r.key)) for r in board.days])],
-            title=_("Doanh thu theo ngày")),
+            (r.label[:5] + ("" if board.fair.includes(date.fromisoformat(r.key)) else "*"), r.revenue_vnd,
+             drill_url("day", r.key)) for r in board.days])],
+            title=_("Doanh thu theo ngày") if all(board.fair.includes(date.fromisoformat(r.key)) for r in board.days)
+            else _("Doanh thu theo ngày (* ngoài ngày hội chợ)")),
         "hour": charts.column_chart([charts.Bar(f"{int(r.key):02d}h", r.revenue_vnd, drill_url("hour", r.key),
                                                 _("%(n)s đơn", n=r.transactions or 0)) for r in board.hours],
                                     title=_("Doanh thu theo giờ (giờ Việt Nam)")),

@@ -64,7 +64,10 @@ def screen():
         return redirect(url_for("shifts.till_page", till_id=till.id))
     from .display import pairing
 
-    return render_template("sell/screen.html", booth=booth, till=till, display=pairing(till),
+    today = local_today()
+    # Fairs are extended at the last minute: selling outside its dates is warned about, never refused.
+    outside_fair = None if booth.fair.includes(today) else today
+    return render_template("sell/screen.html", booth=booth, till=till, display=pairing(till), outside_fair=outside_fair,
                            best_sellers=sales.best_sellers(db.session, booth),
                            producers=catalogue.list_producers(db.session, active_only=True))
 

@@ -26,6 +26,10 @@ class Fair(HasUuid, db.Model):
     booths: Mapped[list["Booth"]] = relationship(back_populates="fair")
     __table_args__ = (CheckConstraint("commission_bp BETWEEN 0 AND 10000", name="commission_range"),)
 
+    def includes(self, day: date) -> bool:
+        """Whether a (Vietnam) day falls within the fair's dates; a fair without dates includes every day."""
+        return (self.starts_on is None or day >= self.starts_on) and (self.ends_on is None or day <= self.ends_on)
+
 
 class Booth(HasUuid, db.Model):
     """A booth (gian hàng) at a fair, with the settings its tills follow."""
