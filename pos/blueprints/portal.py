@@ -183,6 +183,20 @@ def payment_slip(payment_id):
                            back=url_for("portal.statement", booth_id=payment.booth_id))
 
 
+@bp.route("/invoices")
+@roles(*PRODUCER)
+def invoices():
+    """The producer's sales whose buyer gave a tax code: what it must issue VAT invoices for."""
+    fair, fairs = _own_fair(request.args.get("fair_id", type=int))
+    lines = reports.invoice_lines(db.session, [b.id for b in fair.booths], producer_id=_producer_id()) if fair else []
+    if fair is not None and (fmt := wanted_format()):
+        return download([reports.invoice_table(lines, [_("KHÁCH CẦN HÓA ĐƠN GTGT"), fair.name,
+                                                       current_user.producer.name])], fmt,
+                        _("Khách cần hóa đơn"), current_user.producer.name, fair.code)
+    return render_template("reports/invoices.html", groups=reports.invoice_groups(lines), fair=fair, fairs=fairs,
+                           where=[fair.name] if fair else [], portal=True)
+
+
 # --- JSON ---
 
 @api_bp.get("/stock")

@@ -241,6 +241,27 @@ def statement_slips():
     return redirect(url_for("reports.settlements", **args))
 
 
+# --- buyers who asked for a VAT invoice ---
+
+@bp.route("/invoices")
+@roles(*MANAGERS)
+def invoices():
+    """Sales whose buyer gave a tax code, by producer: each producer issues its own VAT e-invoice."""
+    if current_user.role == "organiser" and not request.args.get("booth_id"):
+        fair = _fair()
+        booth_ids, where = [b.id for b in fair.booths], [fair.name]
+    else:
+        booth = report_booth()
+        fair, booth_ids, where = booth.fair, [booth.id], [booth.fair.name, booth.name]
+    lines = reports.invoice_lines(db.session, booth_ids)
+    if (fmt := wanted_format()):
+        return download([reports.invoice_table(lines, [_("KHÁCH CẦN HÓA ĐƠN GTGT"), *where])], fmt,
+                        _("Khách cần hóa đơn"), fair.code)
+    return render_template("reports/invoices.html", groups=reports.invoice_groups(lines), fair=fair, where=where,
+                           fairs=reports.fairs_with_booths(db.session) if current_user.role == "organiser" else [],
+                           portal=False)
+
+
 # --- closing the fair at this booth ---
 
 def _this_booth() -> Booth:

@@ -1062,3 +1062,98 @@ def default_fair(session, booth: Booth | None) -> Fair | None:
 
 def days_between(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+# --- buyers who asked for a VAT invoice ---
+
+@dataclass
+class InvoiceLine:
+    """One product of a sale whose buyer left a name and tax code: what its producer invoices."""
+
+    sale_id: int
+    receipt_no: str
+    created_at: datetime
+    booth_name: str
+    buyer_name: str
+    buyer_tax_code: str
+    producer_id: int
+    producer_name: str
+    product_name: str
+    unit: str
+    qty: int
+    unit_price_vnd: int
+    discount_vnd: int
+    net_vnd: int
+    refunded_qty: int = 0
+    refunded_vnd: int = 0
+
+    @property
+    def qty_kept(self) -> int:
+        return self.qty - self.refunded_qty
+
+    @property
+    def amount_vnd(self) -> int:
+        """What the producer invoices: the line after discounts, less what the customer was refunded."""
+        return self.net_vnd - self.refunded_vnd
+
+
+def invoice_lines(session, booth_ids: list[int], producer_id: int | None = None) -> list[InvoiceLine]:
+    """Sale lines of buyers who gave a tax code (for a VAT invoice), at these booths, sales not voided.
+
+    Ordered by producer (Vietnamese order), then time. producer_id keeps one producer's lines
+    (the portal). A line wholly refunded stays listed with nothing to invoice. Raises nothing.
+    """
+    if not booth_ids:
+        return []
+    stmt = (select(SaleLine.id, Sale.id, Sale.receipt_no, Sale.created_at, Sale.booth_id, Sale.buyer_name,
+                   Sale.buyer_tax_code, Product.producer_id, SaleLine.product_name, Product.unit, SaleLine.qty,
+                   SaleLine.unit_price_vnd, SaleLine.line_discount_vnd + SaleLine.order_discount_vnd,
+                   SaleLine.net_vnd)
+            .join(Sale, Sale.id == SaleLine.sale_id).join(Product, Product.id == SaleLine.product_id)
+            .where(Sale.booth_id.in_(booth_ids), Sale.buyer_tax_code != "", not_voided())
+            .order_by(Sale.created_at, Sale.id, SaleLine.id))
+    if producer_id is not None:
+        stmt = stmt.where(Product.producer_id == producer_id)
+    rows = session.execute(stmt).all()
+    if not rows:
+        return []
+    booth_names = {b.id: b.name for b in session.scalars(select(Booth).where(Booth.id.in_(booth_ids)))}
+    makers = _producers(session, {r[7] for r in rows})
+    refunds = {line_id: (int(q), int(a)) for line_id, q, a in session.execute(
+        select(RefundLine.sale_line_id, func.sum(RefundLine.qty), func.sum(RefundLine.amount_vnd))
+        .where(RefundLine.sale_line_id.in_([r[0] for r in rows])).group_by(RefundLine.sale_line_id))}
+    out = []
+    for (line_id, sale_id, receipt, at, booth_id, buyer, tax, pid, name, unit, qty, price, discount,
+         net) in rows:
+        r_qty, r_vnd = refunds.get(line_id, (0, 0))
+        out.append(InvoiceLine(sale_id, receipt, at, booth_names.get(booth_id, ""), buyer, tax, pid,
+                               makers[pid].name, name, unit, qty, price, int(discount), net, r_qty, r_vnd))
+    order = {pid: i for i, pid in enumerate(p.id for p in vi_sorted(makers.values(), key=lambda p: p.name))}
+    return sorted(out, key=lambda x: order[x.producer_id])
+
+
+def invoice_table(lines: list[InvoiceLine], heading: list[str]) -> Table:
+    """The invoice requests as one table (Excel, CSV), a row per product sold, for the producers' accountants."""
+    table = Table(gettext("Khách cần hóa đơn"), [
+        Column("producer", gettext("Chủ thể")), Column("at", gettext("Thời gian"), "datetime"),
+        Column("receipt", gettext("Số phiếu")), Column("booth", gettext("Gian hàng")),
+        Column("buyer", gettext("Người mua")), Column("tax_code", gettext("Mã số thuế")),
+        Column("product", gettext("Sản phẩm")), Column("unit", gettext("ĐVT")),
+        Column("qty", gettext("Số lượng"), "int"), Column("price", gettext("Đơn giá"), "vnd"),
+        Column("discount", gettext("Giảm giá"), "vnd"), Column("refunded", gettext("Trả tiền khách"), "vnd"),
+        Column("amount", gettext("Thành tiền"), "vnd")], heading=heading)
+    for x in lines:
+        table.add(x.producer_name, x.created_at, x.receipt_no, x.booth_name, x.buyer_name, x.buyer_tax_code,
+                  x.product_name, x.unit, x.qty, x.unit_price_vnd, x.discount_vnd, x.refunded_vnd, x.amount_vnd)
+    table.footer = [gettext("Cộng"), None, "", "", "", "", "", "", sum(x.qty for x in lines), None,
+                    sum(x.discount_vnd for x in lines), sum(x.refunded_vnd for x in lines),
+                    sum(x.amount_vnd for x in lines)]
+    return table
+
+
+def invoice_groups(lines: list[InvoiceLine]) -> list[tuple[str, list[InvoiceLine]]]:
+    """The lines by producer, in the order given: (producer name, its lines)."""
+    groups: dict[int, tuple[str, list[InvoiceLine]]] = {}
+    for x in lines:
+        groups.setdefault(x.producer_id, (x.producer_name, []))[1].append(x)
+    return list(groups.values())

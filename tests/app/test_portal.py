@@ -204,7 +204,7 @@ def test_every_id_in_every_portal_route_naming_another_producers_row_is_not_foun
            "compare": fair_id}
     forbidden = _forbidden(market) + ["FT-BI-MAT"]
     rules = _portal_rules(app)
-    assert {"portal.home", "portal.sales", "portal.sales_list", "portal.statement", "portal.payment_slip", "portal_api.api_sales",
+    assert {"portal.home", "portal.sales", "portal.sales_list", "portal.statement", "portal.payment_slip", "portal.invoices", "portal_api.api_sales",
             "portal_api.api_stock", "portal_api.api_statement"} <= {r.endpoint for r in rules}
     walked = 0
     for rule in rules:

@@ -78,6 +78,7 @@ def test_every_producer_page_fits_a_390_px_phone_with_readable_charts(phone, liv
     drill = phone.locator("#table-product tbody a").first.get_attribute("href")
     _fits(phone, f"{live_demo}{drill}")
     _fits(phone, f"{live_demo}/portal/sales/list")
+    _fits(phone, f"{live_demo}/portal/invoices")
     _fits(phone, f"{live_demo}{statement}")
     # The settlement reads whole: the sum to pay and what is still owed are on screen, not cut off.
     for cell in ("#statement-summary td.payable", "#statement-owed"):
