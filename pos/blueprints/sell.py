@@ -60,7 +60,7 @@ def screen():
         return redirect(url_for("sell.choose_till"))
     if shifts.current_shift(db.session, till) is None:
         # No sale outside a cash shift: the float must be counted in before the first sale.
-        flash(_("Quầy %(till)s chưa mở ca: nhập tiền đầu ca để bắt đầu bán.", till=till.name), "warning")
+        flash(_("%(till)s chưa mở ca: nhập tiền đầu ca để bắt đầu bán.", till=till.name), "warning")  # the name says "Quầy"
         return redirect(url_for("shifts.till_page", till_id=till.id))
     from .display import pairing
 

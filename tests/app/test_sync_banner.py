@@ -20,3 +20,32 @@ def test_a_producer_sees_no_sync_banner(client, world):
     world.user("producer", username="tuelam", producer_id=producer_id)
     login(client, "tuelam")
     assert "chưa gửi hub" not in client.get("/stock").get_data(as_text=True)
+
+
+def test_a_cashier_who_cannot_push_sees_no_sync_badge_but_the_manager_does(client, world):
+    world.product(stock=5)
+    world.user("cashier", username="thungan")
+    world.user("manager", username="quanly")
+    login(client, "thungan")
+    assert "chưa gửi hub" not in client.get("/stock").get_data(as_text=True)
+    client.post("/logout")
+    login(client, "quanly")
+    assert "chưa gửi hub" in client.get("/stock").get_data(as_text=True)
+
+
+def test_the_sell_screen_flash_names_the_till_once(app, client, world):
+    from pos.extensions import db
+    from pos.models import Till
+    from pos.services import booths
+
+    world.booth()
+    world.user("cashier", username="thungan")
+    with app.app_context():
+        booth = booths.current_booth(db.session)
+        till = booths.save_till(db.session, booth, dict(code="T2", name="Quầy 2"))  # no shift open on it
+        db.session.commit()
+        till_id = till.id
+    login(client, "thungan")
+    client.set_cookie("pos_till", str(till_id))
+    page = client.get("/sell", follow_redirects=True).get_data(as_text=True)
+    assert "Quầy 2 chưa mở ca" in page and "Quầy Quầy" not in page
