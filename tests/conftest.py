@@ -217,6 +217,7 @@ class World:
         self.app = app
         self.booth_id = None
         self._n = 0
+        self._approvers = 0
 
     def _uow(self):
         return unit_of_work(db.session)
@@ -245,8 +246,10 @@ class World:
             self.booth()
         username = username or role
         data = dict(username=username, full_name=f"{role} {username}", role=role, password="matkhau123", **extra)
-        if role in ("manager", "organiser"):
-            data.setdefault("pin", "2468")
+        if role in ("manager", "organiser") and "pin" not in data:
+            # A PIN belongs to one person: the first approver gets 2468, the next ones others.
+            data["pin"] = str(2468 + 1111 * self._approvers)
+            self._approvers += 1
         with self.app.app_context(), self._uow() as s:
             return users.save_user(s, data, booth_id=self.booth_id).id
 

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, make_response, redirect, render_template, re
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from ..access import PUBLIC, roles
+from ..access import PUBLIC, roles, session_is_current, start_session
 from ..db import unit_of_work
 from ..extensions import db, login_manager
 from ..models import User
@@ -24,7 +24,10 @@ HOME = {"cashier": "sell.screen", "manager": "stock.overview", "organiser": "sto
 @login_manager.user_loader
 def load_user(user_id):
     user = db.session.get(User, int(user_id))
-    return user if user is not None and user.is_active else None
+    # A session from before the user's last logout, password or role change is refused here.
+    if user is None or not user.is_active or not session_is_current(user):
+        return None
+    return user
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -66,6 +69,7 @@ def login():
             security.record_login(s, user, address)
         session.clear()
         login_user(user)
+        start_session(user)
         return redirect(_safe_next(request.args.get("next")) or url_for(HOME[user.role]))
     return render_template("auth/login.html", username="")
 
@@ -73,6 +77,10 @@ def login():
 @bp.post("/logout")
 @roles(PUBLIC)
 def logout():
+    if current_user.is_authenticated:
+        # Ends this person's sessions everywhere, a copy of this cookie included.
+        with unit_of_work(db.session) as s:
+            users.end_sessions(s, current_user)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..access import MANAGERS, roles
+from ..access import MANAGERS, roles, start_session
 from ..db import get_row, unit_of_work
 from ..errors import DomainError
 from ..extensions import db
@@ -104,9 +104,12 @@ def edit_user(user_id=None):
         try:
             booth = booths.current_booth(db.session)
             with unit_of_work(db.session) as s:
-                users.save_user(s, data, user, booth_id=booth.id if booth else None)
+                saved = users.save_user(s, data, user, booth_id=booth.id if booth else None)
         except DomainError as err:
             return rerender("setup/user.html", err, user=user, producers=producers)
+        if saved.id == current_user.id and saved.is_active:
+            # Her own new password ends her other sessions, not this one.
+            start_session(saved)
         flash(_("Đã lưu tài khoản."), "success")
         return redirect(url_for("setup.staff"))
     return render_template("setup/user.html", user=user, producers=producers, form=None, error_field=None)

@@ -362,7 +362,7 @@ def api_x_report(shift_id):
 @roles(*ALL_STAFF)
 def api_cash(shift_id):
     booth = _api_booth()
-    data = _json_body({"kind", "amount_vnd", "reason"})
+    data = _json_body({"kind", "amount_vnd", "reason", "manager_pin"})
     with unit_of_work(db.session) as s:
         m = shifts.record_cash_movement(s, booth, current_user, shift_id, data, address=_address())
         out = {"id": m.id, "uuid": m.uuid, "shift_id": m.shift_id, "kind": m.kind, "amount_vnd": m.amount_vnd,
@@ -464,7 +464,9 @@ def _openapi_paths() -> dict:
             params=[shift_id], tags=tags,
             body={"type": "object", "required": ["kind", "amount_vnd", "reason"], "additionalProperties": False,
                   "properties": {"kind": {"enum": ["in", "out"]}, "amount_vnd": {"type": "integer", "minimum": 1},
-                                 "reason": {"type": "string"}}})},
+                                 "reason": {"type": "string"},
+                                 "manager_pin": dict(pin, description="needed to take out more than the booth's "
+                                                                      "cash_out_limit_vnd")}})},
         "/api/v1/shifts/{shift_id}/close": {"post": _op(
             "Close a shift with the cash counted by denomination; stores and returns the Z report",
             _resp("The closed shift", shift), params=[shift_id], tags=tags,

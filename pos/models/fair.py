@@ -54,6 +54,13 @@ class Booth(HasUuid, db.Model):
     address: Mapped[str] = mapped_column(String(300), nullable=False, default="", server_default="")
     phone: Mapped[str] = mapped_column(String(30), nullable=False, default="", server_default="")
     tax_code: Mapped[str] = mapped_column(String(20), nullable=False, default="", server_default="")
+    # A login session with no request for this long ends (8 hours: a fair day's lunch and lulls
+    # never log a till out, a phone forgotten overnight is).
+    session_idle_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=480, server_default="480")
+    # Cash taken out of a shift above this needs a manager's PIN (change bought or a small
+    # payment, a cashier does alone).
+    cash_out_limit_vnd: Mapped[int] = mapped_column(Integer, nullable=False, default=200_000,
+                                                    server_default="200000")
 
     fair: Mapped[Fair] = relationship(back_populates="booths")
     tills: Mapped[list["Till"]] = relationship(back_populates="booth", order_by="Till.code")
@@ -61,6 +68,8 @@ class Booth(HasUuid, db.Model):
         UniqueConstraint("fair_id", "code"),
         CheckConstraint("cashier_discount_limit_bp BETWEEN 0 AND 10000", name="discount_limit_range"),
         CheckConstraint("low_stock_qty >= 0", name="low_stock_nonneg"),
+        CheckConstraint("session_idle_minutes BETWEEN 5 AND 10080", name="idle_range"),
+        CheckConstraint("cash_out_limit_vnd >= 0", name="cash_out_limit_nonneg"),
     )
 
 

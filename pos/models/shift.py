@@ -71,9 +71,12 @@ class CashMovement(Travelling, db.Model):
     reason: Mapped[str] = mapped_column(Text, nullable=False)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), nullable=False)
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
+    # The manager whose PIN allowed cash out above the booth's limit (None: within the limit).
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     shift: Mapped[Shift] = relationship(back_populates="cash_movements")
-    created_by = relationship("User")
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    approved_by = relationship("User", foreign_keys=[approved_by_id])
     __table_args__ = (
         UniqueConstraint("origin_db", "origin_seq"),
         CheckConstraint("kind IN ('in', 'out')", name="kind"),

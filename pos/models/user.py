@@ -31,6 +31,12 @@ class User(HasUuid, db.Model):
     booth_id: Mapped[int | None] = mapped_column(ForeignKey("booth.id"))
     language: Mapped[str] = mapped_column(String(5), nullable=False, default="vi")
     is_active: Mapped[bool] = mapped_column(nullable=False, default=True)
+    # Stored in the browser's session at login and checked on every request: bumped by a
+    # logout, a password or role change or disabling the account, which ends that person's
+    # sessions everywhere. Kept on this database only (never on the wire): a hub's value
+    # pulled over a booth's could bring an ended session back.
+    session_version: Mapped[int] = mapped_column(nullable=False, default=1, server_default="1",
+                                                 info={"wire": False})
 
     producer = relationship("Producer")
     __table_args__ = (

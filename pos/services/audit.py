@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from ..models import AuditEntry
+from ..timeutil import utcnow
 
 
 def record(session, user, action: str, target: str = "", address: str = "", **details) -> AuditEntry:
@@ -12,7 +13,8 @@ def record(session, user, action: str, target: str = "", address: str = "", **de
     action is a short dotted name such as "sale.void", "sale.refund", "discount.over_limit",
     "product.price", "stock.count", "settings.booth", "user.save", "auth.login", "auth.login_failed".
     """
-    entry = AuditEntry(user_id=getattr(user, "id", None), username=getattr(user, "username", "") or "",
+    # The time is taken here (not by the column's default), so a test's clock is the one the delays read.
+    entry = AuditEntry(at=utcnow(), user_id=getattr(user, "id", None), username=getattr(user, "username", "") or "",
                        action=action, target=str(target)[:200], address=(address or "")[:64],
                        details=json.dumps(details, ensure_ascii=False, default=str))
     session.add(entry)

@@ -26,7 +26,8 @@ def init_database(session, *, is_demo=False) -> DbIdentity:
 
 _BOOTH_SETTINGS = ("code", "name", "receipt_prefix", "bank_bin", "bank_account", "bank_account_name",
                    "cashier_discount_limit_bp", "allow_negative_stock", "low_stock_qty", "receipt_footer",
-                   "organisation", "address", "phone", "tax_code")
+                   "organisation", "address", "phone", "tax_code", "session_idle_minutes", "cash_out_limit_vnd")
+IDLE_MINUTES_MIN, IDLE_MINUTES_MAX = 5, 10080  # five minutes to a week
 
 
 def _audit_settings(session, action, target, before: dict, after: dict, actor, address) -> None:
@@ -131,6 +132,12 @@ def save_booth(session, data: dict, booth: Booth | None = None, *, actor=None, a
     if tax_code and not re.fullmatch(r"\d{10}(-\d{3})?", tax_code):
         raise InvalidInput("tax_code", "Mã số thuế gồm 10 chữ số, hoặc 10 chữ số, gạch ngang và 3 chữ số")
     booth.tax_code = tax_code
+    # Left out of a form (or an older client), a setting keeps its value: a new booth takes the default.
+    booth.session_idle_minutes = v.integer(data, "session_idle_minutes", minimum=IDLE_MINUTES_MIN,
+                                           maximum=IDLE_MINUTES_MAX, required=False,
+                                           default=booth.session_idle_minutes or 480)
+    booth.cash_out_limit_vnd = v.money(data, "cash_out_limit_vnd", required=False,
+                                       default=200_000 if booth.cash_out_limit_vnd is None else booth.cash_out_limit_vnd)
     session.add(booth)
     session.flush()
     _audit_settings(session, "settings.booth", f"{fair.code}-{booth.code}", before,

@@ -11,7 +11,8 @@ from ..models import Product
 from . import booths, catalogue, demo_sales, shifts, stock, users
 
 DEMO_PASSWORD = "demo1234"
-DEMO_PIN = "1234"
+DEMO_PIN = "1234"  # the manager's
+ORGANISER_PIN = "9876"  # a PIN belongs to one person: the organiser has her own
 
 PRODUCERS = [
     dict(key="tuelam", name="HTX Thảo mộc Tuệ Lâm", kind="htx", province="Quảng Ninh", district="Bình Liêu",
@@ -41,7 +42,7 @@ PRODUCTS = [
 ]
 
 USERS = [
-    dict(username="btc", full_name="Nguyễn Thị Hương (Ban tổ chức)", role="organiser", pin=DEMO_PIN),
+    dict(username="btc", full_name="Nguyễn Thị Hương (Ban tổ chức)", role="organiser", pin=ORGANISER_PIN),
     dict(username="quanly", full_name="Lý Văn Sáng", role="manager", pin=DEMO_PIN),
     dict(username="thungan", full_name="Hoàng Thị Mai", role="cashier"),
     dict(username="tuelam", full_name="Đỗ Đức Uyên (HTX Thảo mộc Tuệ Lâm)", role="producer", producer="tuelam"),

@@ -287,7 +287,7 @@ def build_void_slip(void: Void) -> Slip:
     for p in sale.payments:
         slip.row(f"  {_METHOD_LABELS[p.method]}", amount(p.amount_vnd))
     slip.text(f"Lý do: {void.reason}").text(f"Người hủy: {void.created_by.full_name}")
-    slip.text(f"Quản lý duyệt: {void.approved_by.full_name}")
+    slip.text(f"Quản lý duyệt: {void.approved_by.full_name or void.approved_by.username}")
     return slip.blank().row("Khách hàng", "Thu ngân").blank().blank().cut()
 
 
@@ -303,5 +303,5 @@ def build_refund_slip(refund: Refund) -> Slip:
     slip.separator().row("TỔNG HOÀN", amount(refund.total_vnd), bold=True)
     slip.row("Hoàn bằng", _METHOD_LABELS[refund.method])
     slip.text(f"Lý do: {refund.reason}").text(f"Người lập: {refund.created_by.full_name}")
-    slip.text(f"Quản lý duyệt: {refund.approved_by.full_name}")
+    slip.text(f"Quản lý duyệt: {refund.approved_by.full_name or refund.approved_by.username}")
     return slip.blank().row("Khách hàng", "Thu ngân").blank().blank().cut()

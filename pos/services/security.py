@@ -10,13 +10,19 @@ The rules, and why:
   does not count, so a person who retries too early never makes it worse.
 - Failures are forgotten WINDOW after the last one, after a success (login, or a PIN
   that was right) and after a manager's unlock. Nothing is ever locked for good.
-- Per address: failures from one device slow down that device, whatever account it tries.
+- Per address, for logins: failures from one device slow down that device, whatever
+  account it tries. A login clears only the failures that device made at THAT account
+  (her own typos): a cashier who alternates three guesses at the manager's password with
+  a login to her own account on the same laptop clears nothing of the guesses.
 - Per account, for logins: failures on an account slow down tries on it from addresses
   that have never logged in to it (in the last TRUSTED_DAYS days). A stranger on the
   Wi-Fi can slow down his own phone and new devices, but never the cashier at her own
-  till: the cashier's device is known for her account, and its own count is clean. A
-  cashier on a new phone while someone is guessing her password waits at most 60 s, or
-  a manager clears the wait (Nhật ký → Thời gian chờ).
+  till: her device is known for her account, so neither the account's count nor the
+  device's failures at OTHER accounts hold her up. What that device did at her own
+  account still counts, and "known" is per account: the manager's password typed at the
+  cashier's laptop waits for every guess made at it from there, even if the manager
+  once logged in at that laptop. A cashier on a new phone while someone is guessing her
+  password waits at most 60 s, or a manager clears the wait (Nhật ký → Thời gian chờ).
 - Per account, for PINs: the account is the person at the till asking for approval,
   already logged in, so a stranger cannot type PINs in anyone's name; the per-account
   count there has no exemption (the person guessing is the one at the till).
@@ -26,7 +32,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import aliased
 
 from ..errors import N_, DomainError, WrongPin
 from ..models import AuditEntry
@@ -46,9 +53,16 @@ _PENDING = "_pos_pending_security_failures"
 
 
 class TooManyAttempts(DomainError):
-    """Too many failures in a row: wait before trying again (HTTP 429 where the status table knows it)."""
+    """Too many failures in a row: wait before trying again (HTTP 429 where the status table knows it).
+
+    retry_after_s is the wait in seconds, for an HTTP Retry-After header.
+    """
 
     message = N_("Sai quá nhiều lần. Vui lòng chờ %(seconds)s giây rồi thử lại.")
+
+    def __init__(self, message: str | None = None, field: str | None = None, **params):
+        super().__init__(message, field, **params)
+        self.retry_after_s = int(params.get("seconds") or 0)
 
 
 class PinDelayed(TooManyAttempts, WrongPin):
@@ -111,13 +125,45 @@ def is_known_address(session, username: str, address: str, *, now: datetime | No
         AuditEntry.at > now - timedelta(days=TRUSTED_DAYS))) > 0
 
 
+def _address_login_failures(session, address: str, *, now: datetime, only: str | None = None,
+                            exclude: str | None = None) -> Count:
+    """Failed logins from one address in the window, each counted until that address logs in to the
+    account it was aimed at (or a manager clears the account or the address).
+
+    only / exclude: the failures at one account, or at every account but one.
+    """
+    start = now - WINDOW
+    unlocked_at = session.scalar(select(func.max(AuditEntry.at)).where(
+        AuditEntry.action == UNLOCK_ADDRESS, AuditEntry.target == address, AuditEntry.at > start))
+    since = max(start, unlocked_at) if unlocked_at else start
+    failure, later = AuditEntry, aliased(AuditEntry)
+    # Later by id, not by time: entries written in the same instant keep their order.
+    cleared = exists().where(later.id > failure.id, later.target == failure.target,
+                             ((later.action == LOGIN_OK) & (later.address == address)) | (later.action == UNLOCK))
+    stmt = select(func.count(), func.max(failure.at)).where(
+        failure.action == LOGIN_FAILED, failure.address == address, failure.at > since, ~cleared)
+    if only is not None:
+        stmt = stmt.where(failure.target == only)
+    if exclude is not None:
+        stmt = stmt.where(failure.target != exclude)
+    failures, last = session.execute(stmt).one()
+    return Count(int(failures or 0), last)
+
+
 def login_wait_seconds(session, username: str, address: str, *, now: datetime | None = None) -> int:
-    """How long this address must wait before trying this username (0: try now). Writes nothing."""
+    """How long this address must wait before trying this username (0: try now). Writes nothing.
+
+    The module's docstring gives the rules: the device's failures at this account always
+    count; its failures at other accounts and the account's failures from elsewhere count
+    unless this account has logged in from this device before.
+    """
     now = now or utcnow()
-    address = address or ""
-    wait = _count(session, LOGIN_FAILED, (LOGIN_OK, UNLOCK_ADDRESS), address=address, now=now).wait_s(now)
-    account = _count(session, LOGIN_FAILED, (LOGIN_OK, UNLOCK), target=_key(username), now=now)
-    if account.failures >= FREE_FAILURES and not is_known_address(session, username, address, now=now):
+    address, key = address or "", _key(username)
+    if is_known_address(session, username, address, now=now):
+        return _address_login_failures(session, address, now=now, only=key).wait_s(now)
+    wait = _address_login_failures(session, address, now=now).wait_s(now)
+    account = _count(session, LOGIN_FAILED, (LOGIN_OK, UNLOCK), target=key, now=now)
+    if account.failures >= FREE_FAILURES:
         wait = max(wait, account.wait_s(now))
     return wait
 
@@ -232,7 +278,7 @@ def recent_failures(session, *, now: datetime | None = None) -> list[Waiting]:
         if login.failures or pin.failures:
             out.append(Waiting("account", name, login, pin, max(login.wait_s(now), pin.wait_s(now))))
     for addr in addresses:
-        login = _count(session, LOGIN_FAILED, (LOGIN_OK, UNLOCK_ADDRESS), address=addr, now=now)
+        login = _address_login_failures(session, addr, now=now)
         pin = _count(session, PIN_FAILED, (PIN_OK, UNLOCK_ADDRESS), address=addr, now=now)
         if login.failures or pin.failures:
             out.append(Waiting("address", addr, login, pin, max(login.wait_s(now), pin.wait_s(now))))

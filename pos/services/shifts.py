@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from ..db import get_row, stamp
 from ..errors import DomainError, Forbidden, InvalidInput, N_, NoOpenShift, NotFound
 from ..models import CashMovement, Payment, Refund, Sale, Shift, Till, Void
-from ..money import MAX_VND
+from ..money import MAX_VND, format_vnd
 from ..printing import Slip
 from ..printing.receipt import amount, format_slip_time
 from ..timeutil import to_local, utcnow
@@ -40,6 +40,13 @@ class ShiftAlreadyOpen(DomainError):
 
 class ShiftClosed(DomainError):
     message = N_("Ca %(number)s của quầy %(till)s đã đóng")
+
+
+class CashOutOverLimit(Forbidden):
+    """A cashier takes out more than the booth's limit without a manager's PIN (HTTP 403, as Forbidden)."""
+
+    message = N_("Rút quá %(limit)s khỏi két cần mã PIN của quản lý")
+    field = "manager_pin"
 
 
 def current_shift(session, till: Till) -> Shift | None:
@@ -121,8 +128,13 @@ def _int_id(raw) -> int:
 def record_cash_movement(session, booth, user, shift_id, data: dict, *, address: str = "") -> CashMovement:
     """Cash put into the drawer (change bought) or taken out (a producer paid in cash), with the reason.
 
-    Raises InvalidInput, NotFound, ShiftClosed.
+    Taking out more than the booth's cash_out_limit_vnd needs a manager's PIN (manager_pin),
+    and the movement records who approved it; a manager or organiser at the till approves
+    their own. Within the limit a cashier needs nobody.
+    Raises InvalidInput, NotFound, ShiftClosed, CashOutOverLimit, WrongPin (PinDelayed).
     """
+    from . import users
+
     closing.ensure_open(booth)
     shift = _open_shift_for_update(session, booth, shift_id)
     kind = data.get("kind")
@@ -130,13 +142,26 @@ def record_cash_movement(session, booth, user, shift_id, data: dict, *, address:
         raise InvalidInput("kind", "Chọn nộp tiền vào hay rút tiền ra")
     amount_vnd = v.money(data, "amount_vnd", allow_zero=False)
     reason = v.text(data, "reason", max_len=500)
+    approver = None
+    if kind == "out" and amount_vnd > booth.cash_out_limit_vnd:
+        if user.role in users.APPROVER_ROLES:
+            approver = user
+        elif not str(data.get("manager_pin") or "").strip():
+            raise CashOutOverLimit(limit=format_vnd(booth.cash_out_limit_vnd))
+        else:
+            # The PIN last: nobody is asked for it for a movement refused anyway.
+            approver = users.verify_manager_pin(session, str(data.get("manager_pin")), actor=user, address=address)
     movement = CashMovement(booth_id=booth.id, shift_id=shift.id, kind=kind, amount_vnd=amount_vnd, reason=reason,
-                            created_by_id=user.id, created_at=utcnow())
+                            created_by_id=user.id, created_at=utcnow(),
+                            approved_by_id=approver.id if approver is not None else None)
     stamp(session, movement)
     session.add(movement)
     session.flush()
+    details = dict(amount_vnd=amount_vnd, reason=reason)
+    if approver is not None:
+        details["approved_by"] = approver.username
     audit.record(session, user, f"shift.cash_{kind}", f"{shift.till.code} ca {shift.number}", address=address,
-                 amount_vnd=amount_vnd, reason=reason)
+                 **details)
     return movement
 
 
@@ -214,16 +239,42 @@ def _iso(moment) -> str | None:
     return moment.isoformat() + "Z" if moment else None
 
 
+def _name(user) -> str:
+    return user.full_name or user.username
+
+
+def shift_approvals(session, shift: Shift) -> list[dict]:
+    """What a manager approved in this shift (by PIN, or at the till as themselves), and who: in time order.
+
+    Each: kind (discount, void, refund, cash_out), ref (receipt, refund number or reason), amount_vnd, approved_by, at.
+    """
+    out = []
+    for sale in session.scalars(select(Sale).where(Sale.shift_id == shift.id,
+                                                   Sale.discount_approved_by_id.is_not(None))):
+        out.append(("discount", sale.receipt_no, sale.discount_vnd, sale.discount_approved_by, sale.created_at))
+    for void in session.scalars(select(Void).where(Void.shift_id == shift.id)):
+        out.append(("void", void.sale.receipt_no, void.sale.total_vnd, void.approved_by, void.created_at))
+    for refund in session.scalars(select(Refund).where(Refund.shift_id == shift.id)):
+        out.append(("refund", refund.number, refund.total_vnd, refund.approved_by, refund.created_at))
+    for m in shift.cash_movements:
+        if m.approved_by is not None:
+            out.append(("cash_out", m.reason, m.amount_vnd, m.approved_by, m.created_at))
+    out.sort(key=lambda a: a[4])
+    return [{"kind": kind, "ref": ref, "amount_vnd": amount_vnd, "approved_by": _name(who), "at": _iso(at)}
+            for kind, ref, amount_vnd, who, at in out]
+
+
 def shift_report(session, shift: Shift) -> dict:
     """The X report of a shift as a plain dict (the same shape the Z report is stored in, without the count)."""
     f = shift_figures(session, shift)
     till, booth = shift.till, shift.till.booth
     movements = [{"kind": m.kind, "amount_vnd": m.amount_vnd, "reason": m.reason, "at": _iso(m.created_at),
-                  "by": m.created_by.full_name or m.created_by.username} for m in shift.cash_movements]
+                  "by": _name(m.created_by), "approved_by": _name(m.approved_by) if m.approved_by else None}
+                 for m in shift.cash_movements]
     return {
         "kind": "X", "shift_id": shift.id, "shift_uuid": shift.uuid, "number": shift.number,
         "fair": booth.fair.name, "booth": booth.name, "till_code": till.code, "till_name": till.name,
-        "opened_at": _iso(shift.opened_at), "opened_by": shift.opened_by.full_name or shift.opened_by.username,
+        "opened_at": _iso(shift.opened_at), "opened_by": _name(shift.opened_by),
         "closed_at": None, "closed_by": None, "printed_at": _iso(utcnow()),
         "opening_float_vnd": f.opening_float_vnd,
         "sales": {"count": f.sales_count, "gross_vnd": f.gross_vnd, "discounts_vnd": f.discounts_vnd,
@@ -233,7 +284,7 @@ def shift_report(session, shift: Shift) -> dict:
         "refunds": {"count": f.refunds_count, "amount_vnd": f.refunds_vnd, "by_method": f.refunds_by_method},
         "net_after_returns_vnd": f.net_after_returns_vnd,
         "cash_in_vnd": f.cash_in_vnd, "cash_out_vnd": f.cash_out_vnd, "cash_movements": movements,
-        "expected_cash_vnd": f.expected_cash_vnd,
+        "expected_cash_vnd": f.expected_cash_vnd, "approvals": shift_approvals(session, shift),
         "counted_cash_vnd": None, "denominations": None, "difference_vnd": None, "note": shift.note,
     }
 
@@ -311,6 +362,7 @@ def shift_sales(session, shift: Shift) -> list[Sale]:
 # ---- the paper slip -------------------------------------------------------------------------------
 
 _METHOD_LABELS = {"cash": "Tiền mặt", "transfer": "Chuyển khoản", "card": "Thẻ"}
+_APPROVAL_SLIP = {"discount": "Giảm giá", "void": "Hủy", "refund": "Hoàn", "cash_out": "Rút"}
 
 
 def _slip_time(iso: str | None) -> str:
@@ -362,7 +414,15 @@ def build_z_report_slip(report: dict) -> Slip:
     for m in report.get("cash_movements", []):
         sign = 1 if m["kind"] == "in" else -1
         slip.row(f"  {m['reason']}", amount(sign * m["amount_vnd"]))
+        if m.get("approved_by"):
+            slip.text(f"    QL duyệt: {m['approved_by']}")
     slip.row("Tiền mặt phải có", amount(report["expected_cash_vnd"]), bold=True)
+    approvals = report.get("approvals") or []  # a Z report stored before approvals were listed has none
+    if approvals:
+        slip.separator().text("QUẢN LÝ DUYỆT", bold=True)
+        for a in approvals:
+            slip.row(f"{_APPROVAL_SLIP[a['kind']]} {a['ref']}", amount(a["amount_vnd"]))
+            slip.text(f"  duyệt: {a['approved_by']}")
     if is_z:
         slip.separator().text("KIỂM ĐẾM TIỀN MẶT", bold=True)
         for denomination in DENOMINATIONS:

@@ -136,7 +136,7 @@ def spec_for(model, travelling_tables: frozenset | None = None) -> Spec:
     travelling = issubclass(model, Travelling)
     fields, links = [], []
     for col in table.columns:
-        if col.primary_key or col.key in ("uuid", "origin_db", "origin_seq"):
+        if col.primary_key or col.key in ("uuid", "origin_db", "origin_seq") or col.info.get("wire") is False:
             continue
         default = col.default
         if col.foreign_keys:

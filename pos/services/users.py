@@ -1,4 +1,10 @@
-"""Staff and producer accounts, passwords and managers' PINs."""
+"""Staff and producer accounts, passwords and managers' PINs.
+
+A PIN belongs to one person: no two approvers (managers and organisers) of this database
+share one, so the approver an approval records is the one who typed it. Setting a PIN
+another approver uses is refused without saying whose (PINs are hashed: it is checked
+against each other approver's hash).
+"""
 from __future__ import annotations
 
 import re
@@ -6,11 +12,19 @@ import re
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from ..errors import Duplicate, InvalidInput, NotFound, WrongPin
+from ..errors import N_, Duplicate, InvalidInput, NotFound, WrongPin
 from ..models import ROLES, Producer, User
 from . import validate as v
 
 _USERNAME = re.compile(r"^[a-z0-9._-]{3,64}$")
+APPROVER_ROLES = ("manager", "organiser")
+
+
+class PinTaken(Duplicate):
+    """Another approver has this PIN (whose is not said: that would give their PIN away)."""
+
+    message = N_("Mã PIN này không dùng được, chọn mã khác")
+    field = "pin"
 
 
 def _password_hash(secret: str) -> str:
@@ -20,7 +34,10 @@ def _password_hash(secret: str) -> str:
 def save_user(session, data: dict, user: User | None = None, *, booth_id: int | None = None, actor=None,
               address: str | None = None) -> User:
     """Create or update an account. A new account needs a password of at least 8 characters;
-    a manager may have a PIN of 4 to 8 digits. Raises InvalidInput, Duplicate, NotFound.
+    a manager may have a PIN of 4 to 8 digits, which no other approver has.
+    Raises InvalidInput, Duplicate (PinTaken), NotFound.
+
+    A new password, a role change or disabling the account ends the person's sessions everywhere.
 
     The change is audited ("user.save", never the secrets) as done by actor (default: the logged-in user).
     """
@@ -45,8 +62,10 @@ def save_user(session, data: dict, user: User | None = None, *, booth_id: int | 
     pin = str(data.get("pin") or "").strip()
     if pin and not re.fullmatch(r"\d{4,8}", pin):
         raise InvalidInput("pin", "Mã PIN gồm 4 đến 8 chữ số")
-    if pin and role not in ("manager", "organiser"):
+    if pin and role not in APPROVER_ROLES:
         raise InvalidInput("pin", "Chỉ trưởng gian hàng và ban tổ chức có mã PIN")
+    if pin and _pin_taken(session, pin, user):
+        raise PinTaken()
     language = str(data.get("language") or (user.language if user else "vi"))
     if language not in ("vi", "en"):
         raise InvalidInput("language", "Ngôn ngữ không hợp lệ")
@@ -67,13 +86,30 @@ def save_user(session, data: dict, user: User | None = None, *, booth_id: int | 
         user.password_hash = _password_hash(password)
     if pin:
         user.pin_hash = _password_hash(pin)
-    if role not in ("manager", "organiser"):
+    if role not in APPROVER_ROLES:
         user.pin_hash = None
+    if not is_new and (password or before["role"] != role or (before["is_active"] and not user.is_active)):
+        # A new password, another role or a disabled account: whoever is logged in as this person is not any more.
+        user.session_version = (user.session_version or 1) + 1
     session.add(user)
     session.flush()
     _audit_user(session, user, is_new, before, password_set=bool(password), pin_set=bool(pin),
                 pin_removed=had_pin and not user.pin_hash, actor=actor, address=address)
     return user
+
+
+def _pin_taken(session, pin: str, user: User | None) -> bool:
+    """Does another approver of this database have this PIN?"""
+    stmt = select(User).where(User.role.in_(APPROVER_ROLES), User.pin_hash.is_not(None))
+    if user is not None and user.id is not None:
+        stmt = stmt.where(User.id != user.id)
+    return any(other.check_pin(pin) for other in session.scalars(stmt))
+
+
+def end_sessions(session, user: User) -> None:
+    """End every session of this person, on every device (a logout does this)."""
+    user.session_version = (user.session_version or 1) + 1
+    session.flush()
 
 
 def _audit_user(session, user, is_new, before, *, password_set, pin_set, pin_removed, actor, address):
@@ -114,8 +150,12 @@ def verify_manager_pin(session, pin: str, *, actor=None, address: str | None = N
     pin = (pin or "").strip()
     if not pin:
         raise WrongPin("Cần mã PIN của quản lý")
+    # PINs are unique among approvers; a database from before that rule may still hold two
+    # approvers with one PIN until it is reset: the booth's manager is then credited before
+    # an organiser, then the oldest account, always the same one.
     candidates = session.scalars(
-        select(User).where(User.role.in_(("manager", "organiser")), User.is_active, User.pin_hash.is_not(None))
+        select(User).where(User.role.in_(APPROVER_ROLES), User.is_active, User.pin_hash.is_not(None))
+        .order_by((User.role == "organiser"), User.id)
     )
     for user in candidates:
         if user.check_pin(pin):
