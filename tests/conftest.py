@@ -245,7 +245,7 @@ class World:
         if self.booth_id is None:
             self.booth()
         username = username or role
-        data = dict(username=username, full_name=f"{role} {username}", role=role, password="matkhau123", **extra)
+        data = dict(dict(username=username, full_name=f"{role} {username}", role=role, password="matkhau123"), **extra)
         if role in ("manager", "organiser") and "pin" not in data:
             # A PIN belongs to one person: the first approver gets 2468, the next ones others.
             data["pin"] = str(2468 + 1111 * self._approvers)
