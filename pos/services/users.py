@@ -1,7 +1,7 @@
 """Staff and producer accounts, passwords and managers' PINs.
 
-A PIN belongs to one person: no two approvers (managers and organisers) of this database
-share one, so the approver an approval records is the one who typed it. Setting a PIN
+A PIN belongs to one person: no two approvers (a booth's managers and the organisers) share
+one, so the approver an approval records is the one who typed it. Setting a PIN
 another approver uses is refused without saying whose (PINs are hashed: it is checked
 against each other approver's hash).
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from werkzeug.security import generate_password_hash
 
 from ..errors import N_, Duplicate, InvalidInput, NotFound, WrongPin
@@ -64,8 +64,9 @@ def save_user(session, data: dict, user: User | None = None, *, booth_id: int | 
         raise InvalidInput("pin", "Mã PIN gồm 4 đến 8 chữ số")
     if pin and role not in APPROVER_ROLES:
         raise InvalidInput("pin", "Chỉ trưởng gian hàng và ban tổ chức có mã PIN")
-    if pin and _pin_taken(session, pin, user):
-        raise PinTaken()
+    if pin:
+        home = user.booth_id if user is not None else (booth_id if role != "organiser" else None)
+        _check_pin_free(session, pin, user, home, actor, address)
     language = str(data.get("language") or (user.language if user else "vi"))
     if language not in ("vi", "en"):
         raise InvalidInput("language", "Ngôn ngữ không hợp lệ")
@@ -98,12 +99,38 @@ def save_user(session, data: dict, user: User | None = None, *, booth_id: int | 
     return user
 
 
-def _pin_taken(session, pin: str, user: User | None) -> bool:
-    """Does another approver of this database have this PIN?"""
+def _pin_taken(session, pin: str, user: User | None, booth_id: int | None) -> bool:
+    """Does another approver who can approve where this one does have this PIN?
+
+    A booth's approvers are its managers and the organisers (booth_id None). A hub holds
+    the managers of every booth: theirs are compared within their own booth.
+    """
+    from .booths import current_booth
+
     stmt = select(User).where(User.role.in_(APPROVER_ROLES), User.pin_hash.is_not(None))
     if user is not None and user.id is not None:
         stmt = stmt.where(User.id != user.id)
+    if booth_id is None:  # an organiser: the organisers, and the managers of the booth this database serves
+        here = current_booth(session)
+        booth_id = here.id if here is not None else None
+    stmt = stmt.where(or_(User.booth_id.is_(None), User.booth_id == booth_id) if booth_id is not None
+                      else User.booth_id.is_(None))
     return any(other.check_pin(pin) for other in session.scalars(stmt))
+
+
+def _check_pin_free(session, pin: str, user: User | None, booth_id: int | None, actor, address) -> None:
+    """Raises PinTaken when another approver has this PIN, PinDelayed while the actor must wait.
+
+    A refusal says that someone has this PIN, so it counts as a wrong PIN for the person
+    setting it: probing for a colleague's PIN meets the same growing waits as guessing it.
+    """
+    from . import audit_log, security
+
+    actor, address = audit_log.actor_and_address(actor, address)
+    security.check_pin_allowed(session, actor, address)
+    if _pin_taken(session, pin, user, booth_id):
+        security.pin_failed(session, actor, address)
+        raise PinTaken()
 
 
 def end_sessions(session, user: User) -> None:

@@ -199,3 +199,39 @@ def test_a_delayed_pin_says_how_long_to_wait_in_seconds(app, client, booth):
     delayed = client.post(f"/api/v1/shifts/{booth['shift_id']}/cash", json=dict(big, manager_pin=MANAGER_PIN))
     assert delayed.status_code == 429 and delayed.json["error"] == "PinDelayed"
     assert 0 < int(delayed.headers["Retry-After"]) <= 2
+
+
+def test_probing_for_a_colleagues_pin_by_setting_it_meets_the_pin_waits(app, client, world):
+    world.user("manager", username="quanly", full_name="Lý Văn Sáng", pin=MANAGER_PIN)
+    world.user("organiser", username="btc", full_name="Nguyễn Thị Hương", pin=ORGANISER_PIN)
+    login(client, "quanly")
+    with app.app_context():
+        me = db.session.query(User).filter_by(username="quanly").one().id
+
+    def set_pin(pin):
+        return client.post(f"/setup/users/{me}", data=dict(username="quanly", full_name="Lý Văn Sáng", role="manager",
+                                                           pin=pin, language="vi", is_active="on"))
+
+    for _ in range(3):
+        assert set_pin(ORGANISER_PIN).status_code == 409
+    # The fourth try waits, whatever PIN it is: the refusals were counted as wrong PINs.
+    waiting = set_pin("7531")
+    assert waiting.status_code == 429 and "chờ 2 giây" in waiting.get_data(as_text=True)
+    assert [e["_user"] for e in _audit(app, "auth.pin_failed")] == ["quanly"] * 3
+
+
+def test_at_a_hub_managers_of_different_booths_may_share_a_pin_but_not_within_one_booth(app):
+    from pos.db import unit_of_work
+    from pos.services import booths, users
+
+    with app.app_context(), unit_of_work(db.session) as s:
+        booths.init_database(s)
+        fair = booths.save_fair(s, dict(code="X20", name="Hội chợ OCOP Quảng Ninh – Xuân 2020"))
+        b07 = booths.save_booth(s, dict(fair_id=fair.id, code="B07", name="Gian hàng Bình Liêu"))
+        b09 = booths.save_booth(s, dict(fair_id=fair.id, code="B09", name="Gian hàng Đầm Hà"))
+        users.save_user(s, dict(username="ql.b07", full_name="QL B07", role="manager", password="matkhau123", pin="2468"), booth_id=b07.id)
+        users.save_user(s, dict(username="ql.b09", full_name="QL B09", role="manager", password="matkhau123", pin="2468"), booth_id=b09.id)
+        b07_id = b07.id
+    with app.app_context(), pytest.raises(users.PinTaken), unit_of_work(db.session) as s:
+        users.save_user(s, dict(username="pho.b07", full_name="Phó B07", role="manager", password="matkhau123", pin="2468"),
+                        booth_id=b07_id)
