@@ -1,7 +1,7 @@
 """sessions that can be ended, an idle limit and a cash-out limit per booth, who approved a cash out
 
 Revision ID: 5d1e7a2c9b40
-Revises: 8a4f2c6e1d57
+Revises: 3b9e5f2a7c14
 Create Date: 2026-12-05 12:15:00
 
 - user.session_version: every session carries it; bumping it ends that person's sessions.
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5d1e7a2c9b40'
-down_revision = '8a4f2c6e1d57'
+down_revision = '3b9e5f2a7c14'
 branch_labels = None
 depends_on = None
 
