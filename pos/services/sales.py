@@ -372,7 +372,9 @@ def prebill(session, booth: Booth, till: Till, cashier, cart: Cart, idempotency_
              for ln in priced.lines]
     bill = ReceiptData(fair_name=booth.fair.name, booth_name=booth.name, receipt_no="", created_at=to_local(utcnow()),
                        till_name=till.name, cashier_name=cashier.full_name, lines=lines, total_vnd=priced.total_vnd,
-                       order_discount_vnd=priced.order_discount_vnd, footer=booth.receipt_footer)
+                       order_discount_vnd=priced.order_discount_vnd, footer=booth.receipt_footer,
+                       organisation=booth.organisation, address=booth.address, phone=booth.phone,
+                       tax_code=booth.tax_code)
     return bill, qr
 
 

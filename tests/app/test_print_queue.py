@@ -358,3 +358,23 @@ def test_the_printed_slip_has_the_booth_header_the_stamp_code_and_the_transfer_r
     assert "HTX Thảo mộc Tuệ Lâm" in lines and "ĐT: 0203 3878 123" in lines and "MST: 5701234567" in lines
     assert "Tem: BL-MO-250" in lines
     assert f"Mã giao dịch: {sale['payments'][0]['reference']}" in lines
+
+
+def test_the_prebill_carries_the_booth_header_and_the_vietqr(app, client, shop, printer):
+    from pos.extensions import db
+    from pos.models import Booth
+    from tests.unit.printing.support import read_stream
+
+    with app.app_context():
+        booth = db.session.query(Booth).one()
+        booth.organisation, booth.tax_code = "HTX Thảo mộc Tuệ Lâm", "5701234567"
+        db.session.commit()
+    _set_printer(client, f"tcp://127.0.0.1:{printer.port}")
+    job = client.post("/api/v1/prebill", json=dict(till_id=shop["till_id"], idempotency_key="k-pre",
+                                                   lines=[dict(product_id=shop["pid"], qty=1)]))
+    assert job.status_code == 201, job.json
+    print_pending(app)
+    stream = read_stream(bytes(printer.received), TCVN3_PAGES)
+    lines = [line.strip() for line in stream.text.split("\n")]
+    assert "PHIẾU TẠM TÍNH" in lines and "HTX Thảo mộc Tuệ Lâm" in lines and "MST: 5701234567" in lines
+    assert stream.qr_payloads and b"250000" in stream.qr_payloads[0]
