@@ -186,6 +186,7 @@ def _booth_page(booth, status=200, error_field=None):
     st = sync_booth.state(db.session)
     return render_template("sync/booth.html", booth=booth, st=st, cursors=sync_booth.cursors(db.session),
                            unpushed=sync_booth.unpushed_count(db.session), compare=st.compare if st else None,
+                           compare_status=sync_booth.compare_status(st),
                            clock_warn_s=sync_hub.CLOCK_WARN_S, error_field=error_field, form=None), status
 
 
@@ -583,7 +584,10 @@ def init_cli(app) -> None:
             _fail(err)
         click.echo(f"Đã gửi {result.sent} bản ghi trong {result.batches} lô; còn {result.remaining} chưa gửi.")
         _echo_differences(result.compare)
-        if result.compare and (result.compare["products"] or result.compare["records"]):
+        # Any step not completed is a failure for scripts: records left, no comparison, a difference.
+        if result.compare is None:
+            click.echo(f"Chưa so sánh được tổng với hub: {result.compare_error or 'không rõ lý do'}", err=True)
+        if not result.complete or result.compare["products"] or result.compare["records"]:
             raise SystemExit(1)
 
     @sync_group.command("export")
@@ -596,7 +600,7 @@ def init_cli(app) -> None:
                 data, count = sync_booth.export_file(s, max_records=_cfg_batch(app))
         except DomainError as err:
             _fail(err)
-        Path(file).write_bytes(data)
+        _write_file(Path(file), data)
         click.echo(f"Đã ghi {count} bản ghi vào {file}. Mang tệp đến hub: pos sync import {Path(file).name}")
 
     @sync_group.command("import")
@@ -670,6 +674,19 @@ def init_cli(app) -> None:
             _fail(err)
         Path(file).write_bytes(data)
         click.echo(f"Đã ghi {file}. Ở gian hàng: pos provision --file {Path(file).name} --key KHÓA")
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Write a file whole (to a USB stick, often): on a full or unplugged stick, exit non-zero saying so."""
+    import os
+
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as err:
+        raise click.ClickException(f"Không ghi được {path}: {err.strerror or err}") from None
 
 
 def _cfg_batch(app) -> int:

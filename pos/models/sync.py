@@ -117,6 +117,20 @@ class SyncConflict(db.Model):
 
     booth = relationship("Booth")
 
+    @property
+    def label(self) -> str:
+        """The number people read on paper for the record as sent (a receipt, a shift, a document)."""
+        try:
+            rec = json.loads(self.received or "{}")
+        except ValueError:
+            return ""
+        if not isinstance(rec, dict):
+            return ""
+        for key in ("receipt_no", "number"):
+            if rec.get(key) not in (None, ""):
+                return str(rec[key])
+        return ""
+
 
 class BoothSyncState(db.Model):
     """Booth side, one row once provisioned: where the hub is, how to log in, the key for files.

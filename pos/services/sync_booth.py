@@ -418,7 +418,19 @@ def banner(session) -> dict | None:
     st = state(session)
     return {"unpushed": unpushed_count(session), "last_push_at": st.last_push_at if st else None,
             "error": st.last_push_error if st else "", "provisioned": st is not None,
-            "clock_skew_s": st.clock_skew_s if st else None}
+            "clock_skew_s": st.clock_skew_s if st else None, "restored": restore_notice(session, ident, st)}
+
+
+def restore_notice(session, ident: DbIdentity, st: BoothSyncState | None) -> dict | None:
+    """After a restore, until this database has taken back what it lost (fetch_lost, an
+    acknowledgement file, or pos recover): what happened and what to do, for every staff page."""
+    if ident.caught_up_at is not None:
+        return None
+    restore = restored_from(session)
+    if restore is None:
+        return None
+    todo = "push" if st is not None and st.hub_url and st.token else ("file" if st is not None else "recover")
+    return {"at": restore.restored_at, "backup": restore.backup_name, "series": ident.number_series, "todo": todo}
 
 
 def unpushed_warning(session) -> str | None:
@@ -597,11 +609,47 @@ def acknowledge(session, answer: dict, *, until: datetime | None = None) -> int:
     return seq
 
 
+def describe_record(session, table: str, uuid: str) -> str:
+    """A record of this booth as people know it: the receipt, shift or document number."""
+    from flask_babel import gettext
+
+    from ..models import Sale, Shift, StockDocument
+
+    if table == "sale":
+        number = session.scalar(select(Sale.receipt_no).where(Sale.uuid == uuid))
+        if number:
+            return gettext("đơn %(n)s", n=number)
+    elif table == "shift":
+        row = session.execute(select(Shift.number, Shift.till_id).where(Shift.uuid == uuid)).first()
+        if row:
+            return gettext("ca %(n)s", n=row[0])
+    elif table == "stock_document":
+        number = session.scalar(select(StockDocument.number).where(StockDocument.uuid == uuid))
+        if number:
+            return gettext("phiếu %(n)s", n=number)
+    return f"{table} {uuid}"
+
+
+def push_error_text(session, err: DomainError) -> str:
+    """What the booth's page says about a failed push: a conflict names the record and the way out."""
+    from flask_babel import gettext
+
+    if isinstance(err, HubRefused) and err.error == "Conflict" and err.field and ":" in err.field:
+        table, _sep, uuid = err.field.partition(":")
+        return gettext("Hub từ chối gửi vì %(record)s trùng với một bản ghi hub đã có nhưng khác nội dung (%(text)s). "
+                       "Máy vẫn bán bình thường và không mất gì; các bản ghi chưa gửi được giữ lại. Cách xử lý: báo ban "
+                       "tổ chức (xung đột hiện ở trang hub của gian hàng). Nếu máy này được chép nguyên từ máy khác hoặc "
+                       "khôi phục không qua pos restore: dừng một trong hai máy, rồi trên máy bán tiếp chạy pos restore "
+                       "với bản sao lưu mới nhất của nó.", record=describe_record(session, table, uuid),
+                       text=err.params.get("text", ""))
+    return str(err)
+
+
 def record_push_error(session, err: DomainError) -> None:
     """Remember why the last push failed, for the booth's page."""
     st = state(session)
     if st is not None:
-        st.last_push_error = str(err)[:1000]
+        st.last_push_error = push_error_text(session, err)[:2000]
         st.last_attempt_at = utcnow()
         session.flush()
 
@@ -665,6 +713,12 @@ class PushResult:
     batches: int
     remaining: int
     compare: dict | None
+    compare_error: str = ""  # why the comparison did not complete (compare is None then)
+
+    @property
+    def complete(self) -> bool:
+        """Everything sent and acknowledged, and compared with the hub."""
+        return self.remaining == 0 and self.compare is not None and not self.compare_error
 
 
 def push(session, transport, *, max_records: int = BATCH_RECORDS, on_progress=None, compare: bool = True) -> PushResult:
@@ -691,17 +745,29 @@ def push(session, transport, *, max_records: int = BATCH_RECORDS, on_progress=No
             on_progress(max(0, total - remaining), total)
         if step.done:
             break
-    result = None
+    result, why = None, ""
     if compare:
         try:
             result = compare_with_hub(session, transport)
         except (HubUnreachable, HubRefused) as err:
             # Everything was pushed and acknowledged; only the comparison waits for the next push.
             log.warning("totals not compared with the hub: %s", err)
-    return PushResult(sent, batches, remaining, result)
+            why = str(err)
+    return PushResult(sent, batches, remaining, result, why)
 
 
 # --- totals -----------------------------------------------------------------------------------
+
+def compare_status(st: BoothSyncState | None) -> str:
+    """How the last comparison with the hub stands: "none" (never compared), "match", "differ", or
+    "stale": the last push failed, or was not compared after it, so "match" would be a guess."""
+    compare = st.compare if st else None
+    if compare is None:
+        return "none"
+    if st.last_push_error or (st.last_push_at and st.last_compare_at and st.last_compare_at < st.last_push_at):
+        return "stale"
+    return "match" if not compare["products"] and not compare["records"] else "differ"
+
 
 def local_totals(session) -> dict:
     """This booth's totals over what the hub acknowledged (see sync_hub.booth_totals)."""
@@ -1010,6 +1076,8 @@ def recover(session, path) -> Recovered:
             batches.append(wire.dump_batch(other, fmt=sync_hub.BATCH_FORMAT, booth_uuid=booth_uuid, origin_db=origin,
                                            members=members, context={}))
     records = sum(take_in(session, b) for b in batches)
+    if restored_from(session) is not None:
+        ident.caught_up_at = ident.caught_up_at or utcnow()
     return Recovered(session.scalar(select(func.count()).select_from(Sale)) - before, records)
 
 

@@ -88,7 +88,9 @@ class Conflict(DomainError):
     def __init__(self, conflicts: list[dict]):
         self.conflicts = conflicts
         first = conflicts[0]
-        super().__init__(record=f"{first['table']} {first['uuid']}", why=first["reason"])
+        # field names the record (table:uuid), so the booth can say which of its own it is.
+        super().__init__(field=f"{first['table']}:{first['uuid']}", record=f"{first['table']} {first['uuid']}",
+                         why=first["reason"])
 
 
 class AlreadyBooth(DomainError):

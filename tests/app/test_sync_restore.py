@@ -16,6 +16,7 @@ from pos.db import unit_of_work
 from pos.extensions import db
 from pos.models import Sale
 from pos.services import backups, sync_booth
+from tests.conftest import login
 from tests.app.test_sync_support import BoothSide, client_transport, dispose, hub_and_booth, make_app
 
 QUE, MIEN = "Tinh dầu quế 10ml", "Miến dong Bình Liêu 500g"
@@ -51,6 +52,17 @@ def _restore(booth, backup: Path, tmp_path) -> tuple[BoothSide, Path]:
     return restored, result.kept_previous
 
 
+def _staff_pages_client(booth):
+    from pos.models import Till
+
+    client = booth.app.test_client()
+    login(client, "ql.b07")
+    with booth.app.app_context():
+        till_id = db.session.scalar(select(Till.id))
+    assert client.post("/sell/till", data={"till_id": till_id}).status_code == 302
+    return client
+
+
 def _hub_slips(hub, booth_id) -> dict:
     with hub.app.app_context():
         return dict(db.session.execute(select(Sale.receipt_no, Sale.total_vnd).where(Sale.booth_id == booth_id)).all())
@@ -71,6 +83,11 @@ def test_a_booth_restored_offline_never_repeats_a_receipt_and_the_hub_ends_with_
     with restored.app.app_context():
         # What `pos restore` says: the database it set aside holds the 15 sales made after the backup.
         assert sync_booth.missing_sales(db.session, set_aside) == 15
+    # Every staff page and the sell screen say what happened and what to do.
+    client = _staff_pages_client(restored)
+    for url in ("/sell", "/stock", "/sync", "/sell/sales"):
+        page = client.get(url).get_data(as_text=True)
+        assert 'id="restore-notice"' in page and "gửi dữ liệu lên hub" in page, url
     # At the fair the hub is out of reach: the booth sells on, and no number comes twice.
     offline = client_transport(hub.app, token, cut_after=0)
     with pytest.raises(sync_booth.HubUnreachable):
@@ -88,6 +105,7 @@ def test_a_booth_restored_offline_never_repeats_a_receipt_and_the_hub_ends_with_
     with restored.app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Sale)) == 2 + 10 + 3
         assert sync_booth.missing_sales(db.session, set_aside) == 5
+    assert 'id="restore-notice"' not in client.get("/sell").get_data(as_text=True)  # done: the notice goes
     # `pos recover` brings back the five only the set-aside database had; the next push sends them.
     said = restored.app.test_cli_runner().invoke(args=["recover", str(set_aside)])
     assert said.exit_code == 0, said.output
@@ -104,3 +122,60 @@ def test_a_booth_restored_offline_never_repeats_a_receipt_and_the_hub_ends_with_
         assert sync_booth.recover(s, set_aside).records == 0
     assert restored.push(hub.transport(token)).sent == 0
     assert _hub_slips(hub, booth_id) == slips
+
+
+def test_a_refused_push_names_the_record_and_the_way_out_and_never_shows_a_stale_match(pair):
+    from sqlalchemy import update
+
+    from pos.models.sync import SyncCursor
+
+    hub, booth, booth_id, token = pair
+    slips: dict[str, int] = {}
+    _sell(hub, booth, 2, slips)
+    booth.push(hub.transport(token))
+    client = _staff_pages_client(booth)
+    assert ">Khớp<" in client.get("/sync").get_data(as_text=True)
+    # A laptop copied by hand (not through pos restore): the same identity wrote another first sale.
+    first = sorted(slips)[0]
+    with booth.app.app_context(), unit_of_work(db.session) as s:
+        s.execute(update(Sale).where(Sale.receipt_no == first).values(note="chép tay"))
+        s.execute(update(SyncCursor).values(acked_seq=0))
+    with pytest.raises(sync_booth.HubRefused):
+        booth.push(hub.transport(token))
+
+    page = client.get("/sync").get_data(as_text=True)
+    assert f"đơn {first}" in page and "pos restore" in page  # the record, as the cashier knows it, and the way out
+    assert 'id="compare-stale"' in page and ">Khớp<" not in page  # the earlier match is not shown as current
+    organiser = hub.app.test_client()
+    login(organiser, "btc")
+    hub_page = organiser.get(f"/sync/hub/booths/{booth_id}").get_data(as_text=True)
+    assert first in hub_page and 'id="conflict-way-out"' in hub_page
+    # Pushing again is refused the same way, and nothing was merged at the hub.
+    with pytest.raises(sync_booth.HubRefused):
+        booth.push(hub.transport(token))
+    assert len(_hub_slips(hub, booth_id)) == 2
+
+
+def test_pos_sync_push_and_export_exit_non_zero_when_a_step_did_not_complete(pair, tmp_path):
+    hub, booth, booth_id, token = pair
+    slips: dict[str, int] = {}
+    _sell(hub, booth, 3, slips)
+    good = hub.transport(token)
+
+    def compare_fails(method, path, body=None):
+        if path == sync_booth.COMPARE_PATH:
+            raise sync_booth.HubUnreachable(why="mất kết nối khi so sánh (thử nghiệm)")
+        return good(method, path, body)
+
+    runner = booth.app.test_cli_runner()
+    booth.app.config["SYNC_TRANSPORT_FACTORY"] = lambda url, tok: compare_fails
+    said = runner.invoke(args=["sync", "push"])
+    assert said.exit_code == 1 and "Chưa so sánh được tổng với hub" in said.output
+    assert booth.unpushed() == 0  # the records went; only the comparison is missing
+    booth.app.config["SYNC_TRANSPORT_FACTORY"] = lambda url, tok: good
+    said = runner.invoke(args=["sync", "push"])
+    assert said.exit_code == 0, said.output
+    assert "khớp nhau" in said.output
+
+    said = runner.invoke(args=["sync", "export", str(tmp_path / "no-such-stick" / "b07.fpsync")])
+    assert said.exit_code == 1 and "Không ghi được" in said.output
