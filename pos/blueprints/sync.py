@@ -635,7 +635,10 @@ def init_cli(app) -> None:
     @hub_group.command("init")
     @click.option("--name", default="", help="The hub's name, e.g. Sở Công Thương Quảng Ninh")
     def hub_init_command(name):
-        """Make this database the organiser's hub."""
+        """Make this database the organiser's hub (an empty database gets the schema first, as `pos init`)."""
+        from ..cli import upgrade_schema
+
+        upgrade_schema(current_app)
         try:
             with unit_of_work(db.session) as s:
                 from ..services import booths as booth_service

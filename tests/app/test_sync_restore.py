@@ -179,3 +179,28 @@ def test_pos_sync_push_and_export_exit_non_zero_when_a_step_did_not_complete(pai
 
     said = runner.invoke(args=["sync", "export", str(tmp_path / "no-such-stick" / "b07.fpsync")])
     assert said.exit_code == 1 and "Không ghi được" in said.output
+
+
+def test_pos_hub_init_on_an_empty_database_brings_the_schema_up(db_url, tmp_path):
+    from tests.app.test_sync_cli import pos
+
+    instance = tmp_path / "hub-instance"
+    instance.mkdir()
+    made = pos(instance, "hub", "init", "--name", "Sở Công Thương Quảng Ninh", db_url=db_url)
+    assert made.returncode == 0, made.stderr
+    assert "Cơ sở dữ liệu này giờ là hub" in made.stdout and "Traceback" not in made.stderr
+    again = pos(instance, "hub", "init", db_url=db_url)  # running it twice changes nothing
+    assert again.returncode == 0, again.stderr
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("select name from sync_hub")).scalars().all() == ["Sở Công Thương Quảng Ninh"]
+            assert conn.execute(text("select count(*) from db_identity")).scalar() == 1
+            assert conn.execute(text("select count(*) from alembic_version")).scalar() == 1
+    finally:
+        engine.dispose()
+    # The new hub works: a fair and a booth, and a token for it.
+    assert pos(instance, "user", "create", "btc", "--role", "organiser", "--password", "matkhau123",
+               db_url=db_url).returncode == 0
