@@ -224,6 +224,24 @@ def export():
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
+@bp.post("/ack")
+@roles(*MANAGERS)
+def import_ack():
+    """Import the hub's acknowledgement file (a booth that syncs by USB stick)."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("Chọn tệp xác nhận của hub (.fpsync) để nhập."), "error")
+        return redirect(url_for("sync.index"))
+    try:
+        with unit_of_work(db.session) as s:
+            result = sync_booth.import_acknowledgement(s, upload.read())
+    except DomainError as err:
+        flash(err.text, "error")
+        return redirect(url_for("sync.index"))
+    flash(_("Đã nhập xác nhận của hub: còn %(n)s bản ghi chưa gửi.", n=result.unpushed), "success")
+    return redirect(url_for("sync.index"))
+
+
 @bp.post("/provision")
 @roles(*MANAGERS)
 def provision():
@@ -318,6 +336,23 @@ def hub_provision_file(booth_id):
     booth = _hub_booth(booth_id)
     data = sync_hub.provisioning_file(db.session, booth)
     name = f"fairpos-provision-{sync_hub.booth_label(booth)}.fpsync"
+    return Response(data, mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+@bp.get("/hub/booths/<int:booth_id>/ack")
+@roles("organiser")
+def hub_ack_file(booth_id):
+    """The signed acknowledgement of what the hub holds of a booth, for a booth that syncs by file."""
+    booth = db.session.get(Booth, booth_id)
+    if booth is None:
+        return render_template("error.html", code=404, message=_("Không tìm thấy gian hàng")), 404
+    try:
+        data = sync_hub.acknowledgement_file(db.session, booth)
+    except DomainError as err:
+        flash(err.text, "error")
+        return redirect(url_for("sync.hub_booth", booth_id=booth_id))
+    name = f"fairpos-{sync_hub.booth_label(booth)}-ack-{utcnow():%Y%m%d-%H%M}.fpsync"
     return Response(data, mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
@@ -605,16 +640,38 @@ def init_cli(app) -> None:
 
     @sync_group.command("import")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-    def sync_import(file):
-        """(Hub) Import a booth's signed file."""
+    @click.option("--ack", "ack_path", type=click.Path(dir_okay=False), default=None,
+                  help="(Hub) where to write the signed acknowledgement for the booth; default: FILE-ack.fpsync")
+    def sync_import(file, ack_path):
+        """At the hub: import a booth's signed file and write the acknowledgement the booth imports.
+        At a booth: import the hub's acknowledgement."""
+        data = Path(file).read_bytes()
+        if not sync_hub.is_hub(db.session):
+            _needs_identity()
+            try:
+                with unit_of_work(db.session) as s:
+                    result = sync_booth.import_acknowledgement(s, data)
+            except DomainError as err:
+                _fail(err)
+            if result.taken_back:
+                click.echo(f"Đã lấy lại {result.taken_back} bản ghi hub đang giữ của máy trước khi khôi phục.")
+            click.echo(f"Đã nhập xác nhận của hub: còn {result.unpushed} bản ghi chưa gửi.")
+            _echo_differences(result.differences)
+            if result.differences["products"] or result.differences["records"]:
+                raise SystemExit(1)
+            return
         try:
-            booth, results = _import(Path(file).read_bytes(), None)
+            booth, results = _import(data, None)
+            ack = sync_hub.acknowledgement_file(db.session, booth, pushed=data)
         except DomainError as err:
             _fail(err)
         for r in results:
             click.echo(f"{r.origin_db}: {r.stored} mới, {r.duplicates} đã có; liên tục đến {r.contiguous_seq}"
                        + (f"; thiếu {r.gaps}" if r.gaps else ""))
         click.echo(f"Đã nhập tệp của gian hàng {sync_hub.booth_label(booth)} {booth.name}.")
+        out = Path(ack_path) if ack_path else Path(file).with_name(Path(file).stem + "-ack.fpsync")
+        _write_file(out, ack)
+        click.echo(f"Tệp xác nhận cho gian hàng: {out}. Ở gian hàng: pos sync import {out.name}")
 
     @sync_group.command("status")
     def sync_status():

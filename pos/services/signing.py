@@ -26,7 +26,7 @@ from ..timeutil import utcnow
 
 FORMAT = "fair-pos/signed-file"
 VERSION = 1
-KINDS = ("push", "provision")
+KINDS = ("push", "provision", "ack")
 HEADER = ("format", "version", "kind", "booth_uuid", "booth", "created_at")
 # A booth's whole fair is a few megabytes; a file far beyond this is not one of ours.
 MAX_FILE_BYTES = 200 * 1024 * 1024

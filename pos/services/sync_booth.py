@@ -845,9 +845,9 @@ def adopt_closed_shifts(session, records) -> int:
 def export_file(session, *, max_records: int = BATCH_RECORDS) -> tuple[bytes, int]:
     """Every unacknowledged record, in batches, in a file signed with the booth's key.
 
-    The cursor does not move: the hub's acknowledgement comes with the next push over the
-    network (which then sends only what the file did not already bring). Raises NotProvisioned,
-    signing.NoSigningKey.
+    The cursor does not move: the hub's acknowledgement comes back as a signed file
+    (import_acknowledgement) or with the next push over the network (which then sends only what
+    the file did not already bring). Raises NotProvisioned, signing.NoSigningKey.
     """
     st = state(session)
     booth_id = current_booth_id(session)
@@ -866,6 +866,11 @@ def export_file(session, *, max_records: int = BATCH_RECORDS) -> tuple[bytes, in
         count += plan.count
     payload = {"format": sync_hub.PUSH_FILE_FORMAT, "version": wire.WIRE_VERSION, "booth_uuid": st.booth_uuid,
                "batches": batches}
+    restore = restored_from(session) if identity(session).caught_up_at is None else None
+    if restore is not None:
+        # The hub's acknowledgement then brings back the lost self's records above the backup.
+        payload["restored_from"] = {"db": restore.restored_from_db,
+                                    "after": max(_held_seqs(session, restore.restored_from_db), default=0)}
     data = signing.sign("push", st.booth_uuid, f"{booth.fair.code}-{booth.code}", payload, st.signing_key)
     st.last_export_at, st.last_export_records = utcnow(), count
     session.flush()
@@ -1082,3 +1087,71 @@ def recover(session, path) -> Recovered:
 
 
 MUTABLE_COLUMN = sync_hub.MUTABLE
+
+
+# --- the hub's acknowledgement, by file -------------------------------------------------------
+
+@dataclass
+class AckResult:
+    unpushed: int
+    differences: dict
+    taken_back: int
+
+
+def import_acknowledgement(session, data: bytes) -> AckResult:
+    """Take in the hub's signed acknowledgement of this booth's files (sync_hub.acknowledgement_file):
+    move each cursor to what the hub holds (the unpushed count drops to what is really unsent and
+    the next export holds only that), number after the hub's highest numbers, close the shifts the
+    hub holds closed, compare totals, and take back a restored booth's lost records.
+
+    Raises NotProvisioned, signing.NoSigningKey / UnreadableFile / TamperedFile / ForeignFile /
+    WrongKindFile, BadRecord, sync_hub.Conflict.
+    """
+    from ..models import Product, Shift
+
+    st = state(session)
+    booth = booth_of_state(session)
+    if st is None or booth is None:
+        raise NotProvisioned()
+    if not st.signing_key:
+        raise signing.NoSigningKey(booth=f"{booth.fair.code}-{booth.code}")
+    _, payload = signing.open_signed(data, st.signing_key, kind="ack", booth_uuid=st.booth_uuid,
+                                     booth_label=f"{booth.fair.code}-{booth.code}")
+    contiguous, hub_side = payload.get("contiguous"), payload.get("hub")
+    if (payload.get("format") != sync_hub.ACK_FORMAT or not isinstance(contiguous, dict)
+            or not isinstance(hub_side, dict) or not isinstance(hub_side.get("products"), dict)
+            or not isinstance(hub_side.get("records"), dict)):
+        raise signing.UnreadableFile(why="không phải tệp xác nhận của hub")
+    ident = identity(session)
+    taken = 0
+    lost = payload.get("lost")
+    if isinstance(lost, dict) and isinstance(lost.get("batch"), dict) and ident.caught_up_at is None:
+        taken = take_in(session, lost["batch"], hub_contiguous=lost.get("contiguous_seq"))
+    if restored_from(session) is not None and ident.caught_up_at is None and "lost" in payload:
+        ident.caught_up_at = utcnow()
+    _remember_origins(session)
+    for origin, seq in contiguous.items():
+        row = session.get(SyncCursor, origin)
+        if row is not None and isinstance(seq, int) and not isinstance(seq, bool) and seq >= 0:
+            row.acked_seq, row.updated_at = seq, utcnow()
+    session.flush()
+    # Shifts closed after they were exported: done once the hub holds each of them closed as here.
+    held_closed = {r.get("uuid"): r.get("closed_at") for r in payload.get("closed_shifts") or [] if isinstance(r, dict)}
+    pending = _pending_updates(session, cursors(session))
+    if pending:
+        ids = [id_ for _o, table, id_, _s, _at in pending if table == "shift"]
+        here = dict(session.execute(select(Shift.id, Shift.uuid).where(Shift.id.in_(ids)))) if ids else {}
+        if all(table == "shift" and held_closed.get(here.get(id_)) == at.isoformat()
+               for _o, table, id_, _s, at in pending):
+            st.mutable_pushed_until = max(at for *_rest, at in pending)
+    numbering.remember(session, payload)
+    adopt_closed_shifts(session, payload.get("closed_shifts"))
+    mine = local_totals(session)
+    names = dict(session.execute(select(Product.uuid, Product.name)).all())
+    diff = sync_hub.differences(mine, {"products": hub_side["products"], "records": hub_side["records"]}, names)
+    now = utcnow()
+    st.last_push_at = st.last_attempt_at = now
+    st.last_push_error = ""
+    st.last_compare_at, st.last_compare = now, json.dumps(dict(diff, booth_unpushed=mine["unpushed"]), ensure_ascii=False)
+    session.flush()
+    return AckResult(unpushed_count(session), diff, taken)

@@ -44,6 +44,7 @@ BATCH_FORMAT = "fair-pos/batch"
 PROVISION_FORMAT = "fair-pos/provision"
 PUSH_FILE_FORMAT = "fair-pos/push-file"
 TOTALS_FORMAT = "fair-pos/totals"
+ACK_FORMAT = "fair-pos/ack"
 MAX_BATCH_RECORDS = 5000
 CLOCK_WARN_S = 300  # a booth clock more than 5 minutes off puts wrong hours on its sales
 TOKEN_PREFIX = "fpt_"
@@ -834,6 +835,35 @@ def records_of(session, booth: Booth, origin: str, after: int) -> dict:
     batch = wire.dump_batch(session, fmt=BATCH_FORMAT, booth_uuid=booth.uuid, origin_db=state.origin_db,
                             members=members, context={})
     return {"batch": batch, "contiguous_seq": state.contiguous_seq}
+
+
+def acknowledgement_file(session, booth: Booth, *, pushed: bytes | None = None) -> bytes:
+    """The hub's answer to a booth that syncs by file, signed with its key: per database of the
+    booth the highest contiguous sequence the hub holds (the booth moves its cursors: its next
+    export holds only the rest), the highest receipt, shift and document numbers, the shifts held
+    closed, the hub's totals (the booth compares), and, when the pushed file says the booth was
+    restored from a backup, its lost self's records above the backup (the booth takes them in).
+
+    Raises NotAHub, signing.NoSigningKey, and what signing.open_signed raises for `pushed`.
+    """
+    require_hub(session)
+    key = signing_key_of(session, booth)
+    contiguous = {o: seq for o, seq in session.execute(
+        select(IngestState.origin_db, IngestState.contiguous_seq).where(IngestState.booth_id == booth.id))}
+    payload = {"format": ACK_FORMAT, "version": wire.WIRE_VERSION, "booth_uuid": booth.uuid,
+               "contiguous": contiguous, "hub": booth_totals(session, booth.id),
+               **numbering.high_water(session, booth), "closed_shifts": closed_shifts(session, booth)}
+    if pushed is not None:
+        _, pushed_payload = signing.open_signed(pushed, key, kind="push", booth_uuid=booth.uuid,
+                                                booth_label=booth_label(booth))
+        lost = pushed_payload.get("restored_from")
+        if (isinstance(lost, dict) and isinstance(lost.get("db"), str)
+                and isinstance(lost.get("after"), int) and not isinstance(lost.get("after"), bool)):
+            try:
+                payload["lost"] = records_of(session, booth, lost["db"], lost["after"])
+            except UnknownOrigin:  # the lost laptop never pushed: nothing to give back
+                payload["lost"] = {"batch": None, "contiguous_seq": 0}
+    return signing.sign("ack", booth.uuid, booth_label(booth), payload, key)
 
 
 # --- totals -----------------------------------------------------------------------------------

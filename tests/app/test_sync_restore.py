@@ -204,3 +204,57 @@ def test_pos_hub_init_on_an_empty_database_brings_the_schema_up(db_url, tmp_path
     # The new hub works: a fair and a booth, and a token for it.
     assert pos(instance, "user", "create", "btc", "--role", "organiser", "--password", "matkhau123",
                db_url=db_url).returncode == 0
+
+
+def test_a_booth_that_syncs_by_file_gets_a_signed_acknowledgement_and_its_count_drops_to_what_is_unsent(pair, tmp_path):
+    import json
+
+    from sqlalchemy import update
+
+    from pos.models.sync import BoothSyncState
+
+    hub, booth, booth_id, token = pair
+    with booth.app.app_context(), unit_of_work(db.session) as s:
+        s.execute(update(BoothSyncState).values(hub_url="", token=""))  # a booth with no network at all
+    slips: dict[str, int] = {}
+    _sell(hub, booth, 4, slips)
+    assert booth.unpushed() > 0
+    booth_cli, hub_cli = booth.app.test_cli_runner(), hub.app.test_cli_runner()
+    first = tmp_path / "b07-1.fpsync"
+    assert booth_cli.invoke(args=["sync", "export", str(first)]).exit_code == 0
+    imported = hub_cli.invoke(args=["sync", "import", str(first)])
+    assert imported.exit_code == 0, imported.output
+    ack = tmp_path / "b07-1-ack.fpsync"
+    assert ack.is_file() and "pos sync import b07-1-ack.fpsync" in imported.output
+
+    # A tampered acknowledgement is refused and changes nothing.
+    doc = json.loads(ack.read_text())
+    doc["booth"] = "X20-B99"
+    (tmp_path / "bad-ack.fpsync").write_text(json.dumps(doc))
+    before = booth.unpushed()
+    assert booth_cli.invoke(args=["sync", "import", str(tmp_path / "bad-ack.fpsync")]).exit_code == 1
+    assert booth.unpushed() == before
+
+    said = booth_cli.invoke(args=["sync", "import", str(ack)])
+    assert said.exit_code == 0, said.output
+    assert booth.unpushed() == 0 and "còn 0 bản ghi chưa gửi" in said.output and "khớp nhau" in said.output
+    client = _staff_pages_client(booth)
+    page = client.get("/sync").get_data(as_text=True)
+    assert "bản ghi chưa gửi hub" not in page and ">Khớp<" in page
+
+    # Two more sales: the next export holds only them.
+    _sell(hub, booth, 2, slips)
+    unsent = booth.unpushed()
+    second = tmp_path / "b07-2.fpsync"
+    said = booth_cli.invoke(args=["sync", "export", str(second)])
+    assert said.exit_code == 0 and f"Đã ghi {unsent} bản ghi" in said.output
+    with booth.app.app_context():
+        from pos.models import SaleLine
+
+        expected = db.session.scalar(select(func.count()).select_from(SaleLine).where(
+            SaleLine.sale_id.in_(select(Sale.id).order_by(Sale.id.desc()).limit(2))))
+    assert unsent >= 2 + expected  # two sales, their lines, payments and movements: nothing older
+    assert unsent < 12
+    assert hub_cli.invoke(args=["sync", "import", str(second)]).exit_code == 0
+    assert booth_cli.invoke(args=["sync", "import", str(tmp_path / "b07-2-ack.fpsync")]).exit_code == 0
+    assert booth.unpushed() == 0 and _hub_slips(hub, booth_id) == slips
