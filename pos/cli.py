@@ -58,6 +58,10 @@ def serve_app(app, host: str, port: int, threads: int = 8) -> None:
     from .print_worker import recover_at_start, start_print_worker
     from .services import backups
 
+    with app.app_context():
+        disk = backups.low_disk_warning(app)
+    if disk:
+        click.echo(f"⚠ {disk}", err=True)
     interrupted = recover_at_start(app)
     if interrupted:
         click.echo(f"{interrupted} phiếu chưa in xong khi máy dừng: xem Bán hàng → Lệnh in để in lại hoặc bỏ qua.")

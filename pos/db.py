@@ -7,6 +7,7 @@ timeout) instead of failing at commit with "database is locked".
 """
 from __future__ import annotations
 
+import logging
 import uuid
 from contextlib import contextmanager
 
@@ -15,12 +16,29 @@ from sqlalchemy.engine import Engine
 
 from .errors import DomainError, N_
 
+log = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_MS = 10_000
 _IMMEDIATE = "pos_begin_immediate"
 
 
 class DatabaseBusy(DomainError):
     message = N_("Cơ sở dữ liệu đang bận hoặc không ghi được, chưa có gì được lưu. Vui lòng thử lại.")
+
+
+class DiskFull(DatabaseBusy):
+    """The disk has no room left: pressing retry will not help until space is freed."""
+
+    message = N_("Ổ đĩa đã đầy: chưa có gì được lưu. Trưởng gian hàng cần giải phóng chỗ trống (xóa tệp không cần, "
+                 "chép bản sao lưu cũ sang USB) rồi thử lại; bấm thử lại ngay sẽ không được.")
+
+
+def _is_disk_full(exc) -> bool:
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) == "53100":  # PostgreSQL: disk_full
+        return True
+    text = str(orig if orig is not None else exc)
+    return "disk is full" in text or "No space left" in text
 
 
 @event.listens_for(Engine, "connect")
@@ -73,7 +91,12 @@ def unit_of_work(session):
     except OperationalError as exc:
         session.rollback()
         text = str(exc.orig) if exc.orig else str(exc)
+        if _is_disk_full(exc):
+            # Named, and logged: staff must free space, not press retry.
+            log.error("disk full, nothing written: %s", text)
+            raise DiskFull() from exc
         if any(s in text for s in ("locked", "busy", "full", "disk I/O")):
+            log.warning("database busy or not writable, nothing written: %s", text)
             raise DatabaseBusy() from exc
         raise
     except BaseException:

@@ -1,7 +1,7 @@
 """Jinja filters and the HTML error pages: templates only format values."""
 from __future__ import annotations
 
-from flask import flash, render_template, request
+from flask import current_app, flash, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
@@ -40,8 +40,13 @@ def init_app(app):
         if request.endpoint == "static":
             return {}
         staff = current_user.is_authenticated and current_user.role != "producer"
+        manager = current_user.is_authenticated and current_user.role in ("manager", "organiser")
         # Every staff page says how much the hub does not have yet: nobody closes the fair by mistake.
-        return {"this_booth": current_booth(db.session), "sync_banner": banner(db.session) if staff else None}
+        # A manager's pages also say when the disk is running out, before sales start failing.
+        from .services.backups import low_disk_warning
+
+        return {"this_booth": current_booth(db.session), "sync_banner": banner(db.session) if staff else None,
+                "disk_warning": low_disk_warning(current_app) if manager else None}
 
     @app.errorhandler(403)
     def forbidden(_err):

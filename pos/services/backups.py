@@ -380,6 +380,45 @@ def assign_new_identity(session, *, backup_name: str, note: str = "") -> tuple[s
     return new_id, old_id, old_seq
 
 
+LOW_DISK_MB = 500  # below this much free space the manager is warned (config LOW_DISK_MB)
+
+
+@dataclass
+class DiskSpace:
+    folder: Path
+    free_mb: int
+    total_mb: int
+
+
+def low_disk(database_uri: str, min_free_mb: int = LOW_DISK_MB) -> DiskSpace | None:
+    """The database's disk when it has less than min_free_mb free (None when there is room, or for
+    a database that is not a local file)."""
+    import shutil
+
+    if not str(database_uri).startswith("sqlite:///"):
+        return None
+    folder = sqlite_path(database_uri).parent
+    try:
+        usage = shutil.disk_usage(folder)
+    except OSError:
+        return None
+    free_mb = usage.free // (1024 * 1024)
+    if free_mb >= min_free_mb:
+        return None
+    return DiskSpace(folder, free_mb, usage.total // (1024 * 1024))
+
+
+def low_disk_warning(app) -> str | None:
+    """What `pos serve` says at start and the manager's pages show when free space runs low."""
+    from flask_babel import gettext
+
+    space = low_disk(app.config["SQLALCHEMY_DATABASE_URI"], int(app.config.get("LOW_DISK_MB", LOW_DISK_MB)))
+    if space is None:
+        return None
+    return gettext("Ổ đĩa sắp đầy: chỉ còn %(free)s MB trống ở %(folder)s. Khi đầy, máy không ghi được đơn bán nào: "
+                   "hãy xóa tệp không cần hoặc chép bản sao lưu cũ sang USB.", free=space.free_mb, folder=str(space.folder))
+
+
 def backup_now(app, *, label: str = "manual", to: Path | None = None) -> BackupResult:
     """Back up the app's database now, into `to` or the configured folder (and the USB folder, if set).
 

@@ -262,7 +262,8 @@ def test_a_sale_on_a_full_disk_is_refused_clearly_and_never_half_written(app, cl
     try:
         response = _post_sale(client, "full-1", body)
         assert response.status_code == 503, response.data[:300]
-        assert response.json["error"] == "DatabaseBusy" and "chưa có gì được lưu" in response.json["message"]
+        assert response.json["error"] == "DiskFull" and "Ổ đĩa đã đầy" in response.json["message"]
+        assert "chưa có gì được lưu" in response.json["message"]
     finally:
         event.remove(engine, "connect", cap_size)
         with app.app_context():
@@ -274,3 +275,92 @@ def test_a_sale_on_a_full_disk_is_refused_clearly_and_never_half_written(app, cl
     retried = _post_sale(client, "full-1", body)  # space freed: the same checkout goes through, once
     assert retried.status_code == 201 and len(retried.json["lines"]) == 150
     assert world.on_hand(counter["pid"]) == 350
+
+
+# --- a full disk, for real: a small filesystem ----------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 3 MB tmpfs mounted for this test (needs root; skipped elsewhere, failed in CI)."""
+    import subprocess
+
+    from tests.conftest import skip_or_fail
+
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True, text=True)
+    if made.returncode != 0:
+        skip_or_fail(f"cannot mount a small tmpfs: {made.stderr.strip() or made.returncode}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def _fill(folder):
+    """Fill the filesystem to the last byte; returns the filler file."""
+    filler = folder / "filler.bin"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        for size in (65536, 512, 1):
+            try:
+                while True:
+                    os.write(fd, b"\0" * size)
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+    return filler
+
+
+def test_a_full_disk_is_named_logged_and_warned_about_before_it_happens(small_disk, tmp_path, schema_template, caplog):
+    import logging
+
+    from pos.cli import serve_app  # noqa: F401 - the warning below is the one `pos serve` prints at start
+    from pos.services import backups
+    from tests.conftest import World, _make_app
+
+    app = _make_app(f"sqlite:///{small_disk / 'pos.sqlite'}", tmp_path, schema_template)
+    world = World(app)
+    pid = world.product(price_vnd=60000, stock=500)
+    world.user("cashier", username="thungan")
+    world.user("manager", username="quanly")
+    cashier, manager = app.test_client(), app.test_client()
+    login(cashier, "thungan")
+    login(manager, "quanly")
+    with app.app_context():
+        from pos.models import Till
+
+        till_id = db.session.query(Till).filter_by(code="T1").one().id
+        assert backups.low_disk_warning(app) is not None  # 3 MB is below the 500 MB warning line
+        db.session.remove()
+        db.engine.dispose()
+    # An empty WAL: the sale must grow a file on the full disk.
+    conn = sqlite3.connect(small_disk / "pos.sqlite")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    app.config["LOW_DISK_MB"] = 1
+    assert "Ổ đĩa sắp đầy" not in manager.get("/stock").get_data(as_text=True)
+
+    filler = _fill(small_disk)
+    body = _sale_body(till_id, pid, 60000, lines=150, stamp="BL-MD-500-" + "x" * 150)
+    with caplog.at_level(logging.ERROR, logger="pos.db"):
+        response = _post_sale(cashier, "full-1", body)
+    assert response.status_code == 503, response.data[:300]
+    assert response.json["error"] == "DiskFull" and "Ổ đĩa đã đầy" in response.json["message"]
+    assert "đang bận" not in response.json["message"]  # not "busy": retrying now would not help
+    assert any("disk full" in r.getMessage() for r in caplog.records)
+    # The manager's pages and `pos serve` at start say the disk is running out; a cashier's do not.
+    page = manager.get("/stock").get_data(as_text=True)
+    assert 'id="disk-warning"' in page and "Ổ đĩa sắp đầy" in page
+    assert 'id="disk-warning"' not in cashier.get("/sell/sales").get_data(as_text=True)
+    with app.app_context():
+        assert "Ổ đĩa sắp đầy" in backups.low_disk_warning(app)
+
+    filler.unlink()  # space freed: the same checkout goes through, once
+    retried = _post_sale(cashier, "full-1", body)
+    assert retried.status_code == 201 and len(retried.json["lines"]) == 150
+    assert world.on_hand(pid) == 350
+    with app.app_context():
+        db.engine.dispose()
