@@ -407,7 +407,10 @@ def background_push(app) -> int | None:
     with app.app_context():
         try:
             st = sync_booth.state(db.session)
-            if st is None or not st.hub_url or not st.token or not sync_booth.unpushed_count(db.session):
+            if st is None or not st.hub_url or not st.token:
+                return None
+            # A restored booth fetches what it lost as soon as the hub answers, even with nothing to send.
+            if not sync_booth.unpushed_count(db.session) and not sync_booth.needs_catching_up(db.session):
                 return None
             transport = sync_booth.transport_for(db.session, factory=app.config.get("SYNC_TRANSPORT_FACTORY"),
                                                  timeout=20)

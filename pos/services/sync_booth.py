@@ -956,6 +956,11 @@ def restored_from(session):
                            .order_by(DbRestore.id.desc())).first()
 
 
+def needs_catching_up(session) -> bool:
+    """A restored database that has not yet taken back what the hub holds of its lost self."""
+    return identity(session).caught_up_at is None and restored_from(session) is not None
+
+
 def fetch_lost(session, transport) -> int | None:
     """A database restored from a backup: fetch from the hub its lost self's records above the
     backup (sales, voids, refunds, payments, movements, shifts, documents) and take them in

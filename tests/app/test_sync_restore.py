@@ -258,3 +258,41 @@ def test_a_booth_that_syncs_by_file_gets_a_signed_acknowledgement_and_its_count_
     assert hub_cli.invoke(args=["sync", "import", str(second)]).exit_code == 0
     assert booth_cli.invoke(args=["sync", "import", str(tmp_path / "b07-2-ack.fpsync")]).exit_code == 0
     assert booth.unpushed() == 0 and _hub_slips(hub, booth_id) == slips
+
+
+def test_a_restored_booth_that_syncs_by_file_gets_back_what_the_hub_holds_with_the_acknowledgement(pair, tmp_path):
+    from sqlalchemy import update
+
+    from pos.models.sync import BoothSyncState
+
+    hub, booth, booth_id, token = pair
+    with booth.app.app_context(), unit_of_work(db.session) as s:
+        s.execute(update(BoothSyncState).values(hub_url="", token=""))
+    slips: dict[str, int] = {}
+    hub_cli = hub.app.test_cli_runner()
+
+    def carry(side, name):
+        """Export at the booth, import at the hub, import the acknowledgement at the booth."""
+        assert side.app.test_cli_runner().invoke(args=["sync", "export", str(tmp_path / name)]).exit_code == 0
+        assert hub_cli.invoke(args=["sync", "import", str(tmp_path / name)]).exit_code == 0
+        ack = tmp_path / name.replace(".fpsync", "-ack.fpsync")
+        return side.app.test_cli_runner().invoke(args=["sync", "import", str(ack)])
+
+    _sell(hub, booth, 2, slips)
+    assert carry(booth, "f1.fpsync").exit_code == 0
+    backup = backups.make_backup(tmp_path / "booth.sqlite", tmp_path / "backups", label="manual").path
+    _sell(hub, booth, 3, slips)
+    assert carry(booth, "f2.fpsync").exit_code == 0  # the hub has all five; then the laptop dies
+
+    restored, _set_aside = _restore(booth, backup, tmp_path)
+    booth.app = restored.app
+    client = _staff_pages_client(restored)
+    assert "nhập tệp xác nhận của hub" in client.get("/sell").get_data(as_text=True)
+    _sell(hub, restored, 1, slips)
+    said = carry(restored, "f3.fpsync")
+    assert said.exit_code == 0, said.output
+    assert "Đã lấy lại" in said.output
+    assert restored.unpushed() == 0 and 'id="restore-notice"' not in client.get("/sell").get_data(as_text=True)
+    with restored.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Sale)) == 6
+    assert _hub_slips(hub, booth_id) == slips and hub.totals(booth_id) == restored.totals()
