@@ -414,8 +414,10 @@ def _lock_state(session, booth: Booth, origin: str) -> IngestState:
     return state
 
 
-def _mark_duplicates(session, origin: str, state_ranges, recs: list[_Rec]) -> list[dict]:
-    """Flag records the hub already holds as duplicates; return conflicts (same seq or uuid, other content)."""
+def _mark_duplicates(session, origin: str, state_ranges, recs: list[_Rec], kept: list | None = None) -> list[dict]:
+    """Flag records the hub already holds as duplicates; return conflicts (same seq or uuid, other content).
+    kept collects the differences the hub keeps its own version of without refusing (a shift closed twice)."""
+    kept = [] if kept is None else kept
     starts = [r[0] for r in state_ranges]
     candidates: dict[str, list[_Rec]] = {}
     for r in recs:
@@ -450,6 +452,14 @@ def _mark_duplicates(session, origin: str, state_ranges, recs: list[_Rec]) -> li
                     continue
                 if mine[final] is not None and r.values[final] is None:
                     r.duplicate = True  # the open version again: the hub keeps the closed one
+                    continue
+                if mine[final] is not None and r.values[final] is not None:
+                    # Closed twice: a booth restored from a backup taken while the shift was open closed
+                    # it again. The hub keeps the first closing and shows the second to the organiser;
+                    # the batch goes through, so the booth is never stuck on it.
+                    r.duplicate = True
+                    kept.append(_conflict(origin, r, N_("ca đã đóng ở máy cũ lại được đóng lần nữa ở máy khôi phục: "
+                                                        "giữ lần đóng đầu, lần sau ghi ở đây để đối chiếu tiền"), mine))
                     continue
             conflicts.append(_conflict(origin, r, N_("cùng số thứ tự, nội dung khác"), mine))
     if held_seqs_elsewhere:
@@ -740,9 +750,12 @@ def ingest_batch(session, booth: Booth, batch: dict, *, via: str = "http", now: 
 
     state = _lock_state(session, booth, origin)
     ranges = state.ranges
-    conflicts = _mark_duplicates(session, origin, ranges, recs)
+    kept: list[dict] = []
+    conflicts = _mark_duplicates(session, origin, ranges, recs, kept)
     if conflicts:
         raise Conflict(conflicts)
+    if kept:
+        record_conflicts(session, booth, kept)
     _check_whole([r for r in recs if r.update_id is None])
     new = [r for r in recs if not r.duplicate and r.update_id is None]
     updates = [r for r in recs if r.update_id is not None]

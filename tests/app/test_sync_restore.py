@@ -296,3 +296,30 @@ def test_a_restored_booth_that_syncs_by_file_gets_back_what_the_hub_holds_with_t
     with restored.app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Sale)) == 6
     assert _hub_slips(hub, booth_id) == slips and hub.totals(booth_id) == restored.totals()
+
+
+def test_a_shift_closed_again_on_the_restored_laptop_does_not_block_the_push(pair, tmp_path):
+    hub, booth, booth_id, token = pair
+    slips: dict[str, int] = {}
+    _sell(hub, booth, 2, slips)
+    booth.push(hub.transport(token))
+    backup = backups.make_backup(tmp_path / "booth.sqlite", tmp_path / "backups", label="manual").path
+    assert booth.close_shift() == 1  # counted on the laptop that is then lost
+    _sell(hub, booth, 2, slips)
+    booth.push(hub.transport(token))
+
+    restored, _set_aside = _restore(booth, backup, tmp_path)
+    booth.app = restored.app
+    # Offline, the restored laptop sells on in shift 1 (open in the backup) and closes it again.
+    _sell(hub, restored, 1, slips)
+    assert restored.close_shift() == 1
+    _sell(hub, restored, 1, slips)
+    result = restored.push(hub.transport(token))
+    assert result.remaining == 0 and restored.unpushed() == 0
+    assert _hub_slips(hub, booth_id) == slips
+    # The second closing is shown to the organiser, not merged and not blocking.
+    assert hub.status(booth_id)["conflicts"] >= 1
+    organiser = hub.app.test_client()
+    login(organiser, "btc")
+    assert "lần đóng đầu" in organiser.get(f"/sync/hub/booths/{booth_id}").get_data(as_text=True)
+    assert restored.push(hub.transport(token)).sent == 0  # nothing left to send
