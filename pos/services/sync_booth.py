@@ -1072,7 +1072,7 @@ def recover(session, path) -> Recovered:
         held: dict[str, set[int]] = {}
         for spec in wire.travelling_specs():
             t = spec.table
-            closed = MUTABLE_COLUMN.get(spec.name)
+            closed = sync_hub.MUTABLE.get(spec.name)
             cols = [t.c.origin_db, t.c.origin_seq, t.c.id] + ([t.c[closed]] if closed else [])
             for row in other.execute(select(*cols)):
                 origin, seq, id_ = row[0], row[1], row[2]
@@ -1090,8 +1090,6 @@ def recover(session, path) -> Recovered:
         ident.caught_up_at = ident.caught_up_at or utcnow()
     return Recovered(session.scalar(select(func.count()).select_from(Sale)) - before, records)
 
-
-MUTABLE_COLUMN = sync_hub.MUTABLE
 
 
 # --- the hub's acknowledgement, by file -------------------------------------------------------
