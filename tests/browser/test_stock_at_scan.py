@@ -57,3 +57,28 @@ def test_two_tills_see_the_shelf_empty_and_a_scan_beyond_it_is_refused_loudly(br
     finally:
         for c in contexts:
             c.close()
+
+
+def test_where_the_booth_allows_negative_stock_a_scan_beyond_the_shelf_is_added_but_said_in_red(browser, live_demo,
+                                                                                               tmp_path):
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "instance" / "demo.sqlite") as db:  # Cài đặt → Gian hàng: allow below zero
+        db.execute("UPDATE booth SET allow_negative_stock = 1")
+    contexts = [browser.new_context(viewport={"width": 1280, "height": 800}, locale="vi-VN") for _ in range(2)]
+    manager, till = (c.new_page() for c in contexts)
+    try:
+        count_shelf(manager, live_demo, QUE, 1)
+        open_sell_screen(till, live_demo, "thungan", "T1")
+        scan(till, QUE)
+        expect(till.locator("#scan-msg")).to_have_class("scan-msg ok")
+        scan(till, QUE)
+        msg = till.locator("#scan-msg")
+        expect(msg).to_have_class("scan-msg error")
+        expect(msg).to_contain_text("chỉ còn 1")
+        line = cart_line(till, QUE_NAME)
+        expect(line.locator(".q-input")).to_have_value("2")  # added: the booth records it and flags the sale
+        expect(line.locator(".l-warn")).to_have_text("Trong kho chỉ còn 1")
+    finally:
+        for c in contexts:
+            c.close()
