@@ -28,6 +28,9 @@ def init_app(app):
     # read the "%" of "Hoa hồng (%)" as a placeholder and fail.
     app.add_template_filter(lambda message: _(message), "msg")
     app.jinja_env.globals["get_locale"] = get_locale
+    from . import static_files
+
+    static_files.init_app(app)
 
     @app.context_processor
     def booth_context():
