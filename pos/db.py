@@ -4,11 +4,18 @@ Every write use case runs inside unit_of_work(session). On SQLite it starts with
 BEGIN IMMEDIATE, so the write lock is taken before anything is read: two tills
 can never both read "1 jar left" and both sell it, and the loser waits (busy
 timeout) instead of failing at commit with "database is locked".
+
+Within one server process the writers also queue, in the order they came, on a lock
+taken before BEGIN IMMEDIATE (WriterQueue): SQLite's busy handler sleeps and retries,
+so under four tills a newcomer often overtook a till that had waited longest, and the
+slowest checkouts spent most of their time sleeping, not working.
 """
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
+from collections import deque
 from contextlib import contextmanager
 
 from sqlalchemy import event, select, update
@@ -66,6 +73,75 @@ def _sqlite_on_begin(conn):
         conn.exec_driver_sql("BEGIN")
 
 
+class WriterQueue:
+    """One writer at a time, first come first served; the thread holding it may enter again."""
+
+    def __init__(self):
+        self._mutex = threading.Lock()
+        self._waiting: deque = deque()  # (thread id, Event) in arrival order
+        self._owner = None
+        self._depth = 0
+
+    def acquire(self, timeout_s: float) -> bool:
+        me = threading.get_ident()
+        with self._mutex:
+            if self._owner == me:
+                self._depth += 1
+                return True
+            if self._owner is None and not self._waiting:
+                self._owner, self._depth = me, 1
+                return True
+            turn = (me, threading.Event())
+            self._waiting.append(turn)
+        if turn[1].wait(timeout_s):
+            return True
+        with self._mutex:
+            if self._owner == me:  # handed over just as the wait ran out
+                return True
+            self._waiting.remove(turn)
+            return False
+
+    def release(self) -> None:
+        with self._mutex:
+            self._depth -= 1
+            if self._depth:
+                return
+            if self._waiting:
+                owner, event = self._waiting.popleft()
+                self._owner, self._depth = owner, 1
+                event.set()
+            else:
+                self._owner = None
+
+
+_queues_mutex = threading.Lock()
+_queues: dict[str, WriterQueue] = {}  # one per SQLite database file this process writes to
+
+
+def writer_queue(engine) -> WriterQueue | None:
+    """The process's queue of writers for this engine's database; None where the database queues
+    writers itself (PostgreSQL row locks)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    key = str(engine.url)
+    with _queues_mutex:
+        return _queues.setdefault(key, WriterQueue())
+
+
+@contextmanager
+def _write_turn(session):
+    queue = writer_queue(session.get_bind())
+    if queue is None:
+        yield
+        return
+    if not queue.acquire(BUSY_TIMEOUT_MS / 1000):
+        raise DatabaseBusy()
+    try:
+        yield
+    finally:
+        queue.release()
+
+
 @contextmanager
 def unit_of_work(session):
     """Run one write use case in one transaction: commit at the end, roll back on any error.
@@ -83,25 +159,26 @@ def unit_of_work(session):
         raise RuntimeError("unit_of_work() started with unsaved changes in the session")
     if session.in_transaction():
         session.commit()  # nothing pending: only ends the read snapshot
-    try:
-        # Inside the try: a BEGIN IMMEDIATE that times out on another process's lock is DatabaseBusy too.
-        session.connection(execution_options={_IMMEDIATE: True})
-        yield session
-        session.commit()
-    except OperationalError as exc:
-        session.rollback()
-        text = str(exc.orig) if exc.orig else str(exc)
-        if _is_disk_full(exc):
-            # Named, and logged: staff must free space, not press retry.
-            log.error("disk full, nothing written: %s", text)
-            raise DiskFull() from exc
-        if any(s in text for s in ("locked", "busy", "full", "disk I/O")):
-            log.warning("database busy or not writable, nothing written: %s", text)
-            raise DatabaseBusy() from exc
-        raise
-    except BaseException:
-        session.rollback()
-        raise
+    with _write_turn(session):
+        try:
+            # Inside the try: a BEGIN IMMEDIATE that times out on another process's lock is DatabaseBusy too.
+            session.connection(execution_options={_IMMEDIATE: True})
+            yield session
+            session.commit()
+        except OperationalError as exc:
+            session.rollback()
+            text = str(exc.orig) if exc.orig else str(exc)
+            if _is_disk_full(exc):
+                # Named, and logged: staff must free space, not press retry.
+                log.error("disk full, nothing written: %s", text)
+                raise DiskFull() from exc
+            if any(s in text for s in ("locked", "busy", "full", "disk I/O")):
+                log.warning("database busy or not writable, nothing written: %s", text)
+                raise DatabaseBusy() from exc
+            raise
+        except BaseException:
+            session.rollback()
+            raise
 
 
 # The largest id a BIGINT/SQLite INTEGER key holds: a larger one names no row (and would make
@@ -134,12 +211,32 @@ def identity(session):
     return row
 
 
+def reserve_ids(session, counts: dict) -> dict | None:
+    """On SQLite, inside the write transaction: the next primary keys of each model's table,
+    {model: [ids]}, read in one statement.
+
+    With its keys known the ORM writes a sale's lines (or movements) as one executemany
+    instead of one INSERT ... RETURNING each (SQLite cannot return the keys of a many-row
+    insert in order). Safe because BEGIN IMMEDIATE keeps every other writer out until commit.
+    None elsewhere: PostgreSQL returns many keys from one statement and owns its sequences.
+    """
+    from sqlalchemy import func
+
+    if session.get_bind().dialect.name != "sqlite" or max(counts.values(), default=0) <= 1:
+        return None
+    models = list(counts)
+    lasts = session.execute(select(*(select(func.max(m.id)).scalar_subquery() for m in models))).one()
+    return {m: list(range((last or 0) + 1, (last or 0) + 1 + counts[m])) for m, last in zip(models, lasts)}
+
+
 def stamp(session, *records):
     """Give travelling records this database's id, booth and the next sequence numbers.
 
     The sequence is gap-free per database, so a hub that holds 1..n and then n+2
     knows one record is missing. Must run inside the write transaction.
     """
+    from sqlalchemy.orm.attributes import set_committed_value
+
     from .models import DbIdentity
 
     ident = identity(session)
@@ -149,7 +246,9 @@ def stamp(session, *records):
         .where(DbIdentity.id == ident.id)
         .values(last_seq=DbIdentity.last_seq + count)
         .returning(DbIdentity.last_seq)
+        .execution_options(synchronize_session=False)  # no re-read of the row: its new value is `last`
     ).scalar_one()
+    set_committed_value(ident, "last_seq", last)
     first = last - count + 1
     for offset, record in enumerate(records):
         record.origin_db = ident.id

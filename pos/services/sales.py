@@ -9,9 +9,10 @@ from datetime import date
 from typing import Iterable, Mapping
 
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
 
 from .. import vietqr
-from ..db import MAX_ID, get_row, stamp
+from ..db import MAX_ID, get_row, reserve_ids, stamp
 from ..errors import (DiscountOverLimit, IdempotencyConflict, InvalidInput, NotFound, OutOfStock, Underpaid,
                       UnknownProduct)
 from ..models import Booth, ParkedCart, Payment, Product, Sale, SaleLine, StockMovement, Till
@@ -236,9 +237,10 @@ def record_sale(session, booth: Booth, cashier, checkout: Checkout, idempotency_
             went_below_zero = True
 
     number, series, receipt_no = numbering.next_receipt(session, booth, till)
+    cashier_id = sa_inspect(cashier).identity[0]  # no re-read of the user the request already loaded
     sale = Sale(
         booth_id=booth.id, till=till, shift_id=shift.id, number=number, series=series, receipt_no=receipt_no,
-        cashier_id=cashier.id, subtotal_vnd=subtotal, line_discount_vnd=line_discount,
+        cashier_id=cashier_id, subtotal_vnd=subtotal, line_discount_vnd=line_discount,
         order_discount_vnd=order_discount, total_vnd=total, idempotency_key=key, request_digest=digest,
         discount_approved_by_id=approver.id if approver else None,
         buyer_name=checked_text(checkout.buyer_name, "buyer_name", max_len=200),
@@ -249,17 +251,20 @@ def record_sale(session, booth: Booth, cashier, checkout: Checkout, idempotency_
     shares = allocate(order_discount, [line.qty * products[line.product_id].price_vnd - line.discount_vnd
                                        for line in lines])
     records: list = [sale]
-    for line, share in zip(lines, shares):
+    ids = reserve_ids(session, {SaleLine: len(lines), StockMovement: len(lines)}) or {}
+    line_ids = ids.get(SaleLine) or [None] * len(lines)
+    movement_ids = ids.get(StockMovement) or [None] * len(lines)
+    for line, share, line_id, movement_id in zip(lines, shares, line_ids, movement_ids):
         product = products[line.product_id]
         gross = line.qty * product.price_vnd
         sale_line = SaleLine(
-            booth_id=booth.id, product_id=product.id, product_name=product.name, qty=line.qty,
+            id=line_id, booth_id=booth.id, product_id=product.id, product_name=product.name, qty=line.qty,
             unit_price_vnd=product.price_vnd, line_discount_vnd=line.discount_vnd, order_discount_vnd=share,
             net_vnd=gross - line.discount_vnd - share, stamp_code=(line.stamp_code or "").strip() or None,
         )
         sale.lines.append(sale_line)
-        movement = StockMovement(booth_id=booth.id, product_id=product.id, kind="sale", qty=-line.qty,
-                                 reason=sale.receipt_no, created_by_id=cashier.id)
+        movement = StockMovement(id=movement_id, booth_id=booth.id, product_id=product.id, kind="sale",
+                                 qty=-line.qty, reason=sale.receipt_no, created_by_id=cashier_id)
         sale.movements.append(movement)
         records += [sale_line, movement]
     for p in payments:

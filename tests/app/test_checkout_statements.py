@@ -1,0 +1,54 @@
+"""A checkout costs a fixed, small number of SQL statements, however many lines the sale has."""
+import uuid
+
+import pytest
+from sqlalchemy import event
+
+from pos.extensions import db
+from tests.conftest import login
+
+# Measured 41 for a five-line sale before the work of issue 14 (every line and movement its own
+# INSERT, the identity and the cashier read again); the issue's aim is 15.
+MAX_STATEMENTS = 33
+
+
+@pytest.fixture
+def till(app, world):
+    from pos.models import Till
+
+    pids = [world.product(name=f"Mật ong rừng {i}", price_vnd=50_000 + i, stock=20) for i in range(5)]
+    world.user("cashier", username="thungan")
+    with app.app_context():
+        till_id = db.session.query(Till).filter_by(code="T1").one().id
+    return till_id, pids
+
+
+def _statements_of_one_checkout(app, client, till_id, pids):
+    body = dict(till_id=till_id, lines=[dict(product_id=p, qty=2) for p in pids],
+                payments=[dict(method="cash", tendered_vnd=1_000_000)])
+    seen = []
+
+    def count(conn, cursor, statement, params, context, executemany):
+        seen.append(statement.split(None, 3)[:3])
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.post("/api/v1/sales", json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 201, response.json
+    return seen
+
+
+def test_a_checkout_writes_its_lines_and_movements_in_one_statement_each(app, client, till):
+    till_id, pids = till
+    login(client, "thungan")
+    _statements_of_one_checkout(app, client, till_id, pids[:1])  # the first sale of the day warms the summary rows
+    five = _statements_of_one_checkout(app, client, till_id, pids)
+    one = _statements_of_one_checkout(app, client, till_id, pids[:1])
+    assert len(five) <= MAX_STATEMENTS, five
+    assert five.count(["INSERT", "INTO", "sale_line"]) == 1
+    assert five.count(["INSERT", "INTO", "stock_movement"]) == 1
+    assert len(five) <= len(one) + 1, (five, one)  # +1: one sale line reserves no keys
