@@ -15,16 +15,19 @@ LONG_LINES = [
 ]
 HEADER = dict(organisation="HTX Thảo mộc Tuệ Lâm", address="Thôn Khe Mò, xã Đồng Văn, huyện Bình Liêu, Quảng Ninh",
               phone="0203 3878 123", tax_code="5701234567")
-PAGES = {"tcvn3": {30: "tcvn3_lower", 31: "tcvn3_upper"}, "cp1258": {52: "cp1258"}}
+PAGES = {"tcvn3": {30: "tcvn3_lower", 31: "tcvn3_upper"}, "cp1258": {52: "cp1258"}, "ascii": {}}
 
 
 def printed(codepage, paper_mm):
-    settings = PrinterSettings(url="none", mode="codepage", codepage=codepage, paper_mm=paper_mm)
+    """The slip's bytes decoded; codepage "ascii" is the ascii mode (no diacritics)."""
+    mode = "ascii" if codepage == "ascii" else "codepage"
+    settings = PrinterSettings(url="none", mode=mode, codepage="tcvn3" if mode == "ascii" else codepage,
+                               paper_mm=paper_mm)
     data = make_receipt(lines=LONG_LINES, total_vnd=805_000, order_discount_vnd=10_000, **HEADER)
     return settings, read_stream(slip_to_bytes(build_receipt(data), settings), PAGES[codepage])
 
 
-@pytest.mark.parametrize("codepage", ["cp1258", "tcvn3"])
+@pytest.mark.parametrize("codepage", ["cp1258", "tcvn3", "ascii"])
 @pytest.mark.parametrize("paper_mm", [58, 80])
 def test_every_printed_line_fits_the_paper_counting_each_byte(codepage, paper_mm):
     settings, stream = printed(codepage, paper_mm)
@@ -59,3 +62,9 @@ def test_a_booth_without_header_settings_prints_no_empty_header_lines():
     settings = PrinterSettings(url="none", mode="codepage", codepage="tcvn3", paper_mm=80)
     stream = read_stream(slip_to_bytes(build_receipt(make_receipt()), settings), PAGES["tcvn3"])
     assert "ĐT:" not in stream.text and "MST:" not in stream.text
+
+
+def test_in_ascii_mode_the_header_and_stamp_come_out_without_diacritics():
+    _, stream = printed("ascii", 58)
+    lines = [line.strip() for line in stream.lines()]
+    assert "HTX Thao moc Tue Lam" in lines and "MST: 5701234567" in lines and "Tem: BL-MD-500" in lines
