@@ -98,8 +98,25 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        # SQLite changes a table by copying it and dropping the old one (batch mode); with foreign keys
+        # on, dropping a table other rows point at fails ("FOREIGN KEY constraint failed") once a booth
+        # holds data. The pragma only takes effect outside a transaction, so it is set on the raw
+        # connection before the migration's transaction begins, and every key is checked before it is
+        # turned back on: a migration that broke a reference fails instead of leaving it broken.
+        is_sqlite = connection.dialect.name == "sqlite"
+        raw = connection.connection.driver_connection if is_sqlite else None
+        if is_sqlite:
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+                if is_sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration left rows pointing at nothing: {broken[:5]}")
+        finally:
+            if is_sqlite:
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():
