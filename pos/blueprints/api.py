@@ -15,25 +15,11 @@ from ..extensions import db
 from ..models import Sale
 from ..services import booths, catalogue, print_queue, sales, stock
 from ..vietqr import qr_svg
-from . import openapi
 from . import schemas as sc
+from . import apispec
 from .apispec import endpoint
 
 bp = Blueprint("api", __name__)
-
-
-def json_body(allowed: set[str]) -> dict:
-    """The request's JSON object, for routes not yet declared with a body model (shifts, closing).
-
-    Raises InvalidInput for malformed JSON or an unknown field.
-    """
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise InvalidInput("body", "Nội dung phải là một đối tượng JSON hợp lệ")
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise InvalidInput(unknown[0], "Trường không được hỗ trợ: %(name)s", name=unknown[0])
-    return data
 
 
 def _booth():
@@ -72,15 +58,15 @@ def document_json(d) -> dict:
 
 @bp.get("/openapi.json")
 @roles(PUBLIC)
-@endpoint("This document", response={"type": "object"}, tags=["meta"])
+@endpoint("This document (generated from the routes' declarations)", response={"type": "object"}, tags=["meta"])
 def openapi_document():
-    return jsonify(openapi.document())
+    return jsonify(apispec.document(current_app))
 
 
 @bp.get("/products")
 @roles(*ALL_STAFF)
 @endpoint("List or search products (diacritics ignored: q=mien dong finds Miến dong)", query=sc.ProductsQuery,
-          tags=["catalogue"])
+          response=sc.ProductsOut, tags=["catalogue"])
 def list_products(query: sc.ProductsQuery):
     booth = _booth()
     found = catalogue.search_products(db.session, query.q, producer_id=query.producer_id,
@@ -91,7 +77,7 @@ def list_products(query: sc.ProductsQuery):
 
 @bp.get("/products/<int:product_id>")
 @roles(*ALL_STAFF)
-@endpoint("One product", tags=["catalogue"])
+@endpoint("One product", response=sc.ProductOut, tags=["catalogue"])
 def get_product(product_id):
     booth = _booth()
     product = catalogue.get_product(db.session, product_id)
@@ -101,7 +87,7 @@ def get_product(product_id):
 @bp.get("/products/by-code")
 @roles(*ALL_STAFF)
 @endpoint("The product a barcode or traceability-stamp code (or stamp URL) names", query=sc.CodeQuery,
-          tags=["catalogue"])
+          response=sc.ProductOut, tags=["catalogue"])
 def product_by_code(query: sc.CodeQuery):
     booth = _booth()
     product, stamp_code = catalogue.find_by_code(db.session, query.code)
@@ -112,14 +98,15 @@ def product_by_code(query: sc.CodeQuery):
 
 @bp.get("/producers")
 @roles(*ALL_STAFF)
-@endpoint("List producers in Vietnamese alphabetical order", tags=["catalogue"])
+@endpoint("List producers in Vietnamese alphabetical order", response=sc.ProducersOut, tags=["catalogue"])
 def list_producers():
     return jsonify(producers=[producer_json(p) for p in catalogue.list_producers(db.session)])
 
 
 @bp.get("/stock")
 @roles(*ALL_STAFF)
-@endpoint("On hand per product, grouped by producer", query=sc.ProducerQuery, tags=["stock"])
+@endpoint("On hand per product, grouped by producer", query=sc.ProducerQuery, response={"type": "object"},
+          tags=["stock"])
 def stock_on_hand(query: sc.ProducerQuery):
     booth = _booth()
     groups = stock.stock_by_producer(db.session, booth, producer_id=query.producer_id)
@@ -133,7 +120,7 @@ def stock_on_hand(query: sc.ProducerQuery):
 
 @bp.get("/stock/documents")
 @roles(*MANAGERS)
-@endpoint("List stock documents", query=sc.DocumentsQuery, tags=["stock"])
+@endpoint("List stock documents", query=sc.DocumentsQuery, response=sc.StockDocumentsOut, tags=["stock"])
 def list_documents(query: sc.DocumentsQuery):
     booth = _booth()
     return jsonify(documents=[document_json(d) for d in stock.list_documents(db.session, booth, kind=query.kind)])
@@ -142,7 +129,7 @@ def list_documents(query: sc.DocumentsQuery):
 @bp.post("/stock/documents")
 @roles(*MANAGERS)
 @endpoint("Record a stock document: receive, return, sample, damage or count", body=sc.NewStockDocument,
-          status=201, tags=["stock"])
+          response=sc.StockDocumentOut, status=201, tags=["stock"])
 def create_document(body: sc.NewStockDocument):
     booth = _booth()
     with unit_of_work(db.session) as s:
@@ -152,7 +139,7 @@ def create_document(body: sc.NewStockDocument):
 
 @bp.get("/stock/documents/<int:document_id>")
 @roles(*MANAGERS)
-@endpoint("One stock document", tags=["stock"])
+@endpoint("One stock document", response=sc.StockDocumentOut, tags=["stock"])
 def get_document(document_id):
     return jsonify(document_json(stock.get_document(db.session, _booth(), document_id)))
 
@@ -178,7 +165,7 @@ def sale_json(sale) -> dict:
 @bp.post("/sales")
 @roles(*ALL_STAFF)
 @endpoint("Record a paid sale (idempotent: the same Idempotency-Key and content return the same sale with 200)",
-          body=sc.NewSale, status=201, also=(200,), errors=(403, 429), tags=["sales"],
+          body=sc.NewSale, response=sc.SaleOut, status=201, also=(200,), errors=(403, 429), tags=["sales"],
           headers=[("Idempotency-Key", True, "one per checkout; a retry sends the same key and content")])
 def create_sale(body: sc.NewSale):
     booth = _booth()
@@ -214,21 +201,22 @@ def job_json(job) -> dict:
 
 @bp.get("/print-jobs")
 @roles(*ALL_STAFF)
-@endpoint("Print jobs waiting, printing or failed", tags=["printing"])
+@endpoint("Print jobs waiting, printing or failed", response=sc.PrintJobsOut, tags=["printing"])
 def list_print_jobs():
     return jsonify(jobs=[job_json(j) for j in print_queue.open_jobs(db.session)])
 
 
 @bp.get("/print-jobs/<int:job_id>")
 @roles(*ALL_STAFF)
-@endpoint("One print job: pending, printing, done, failed (with the reason) or dismissed", tags=["printing"])
+@endpoint("One print job: pending, printing, done, failed (with the reason) or dismissed",
+          response=sc.PrintJobOut, tags=["printing"])
 def get_print_job(job_id):
     return jsonify(job_json(print_queue.get_job(db.session, job_id)))
 
 
 @bp.post("/print-jobs/<int:job_id>/retry")
 @roles(*ALL_STAFF)
-@endpoint("Send a failed job to the printer again", tags=["printing"])
+@endpoint("Send a failed job to the printer again", response=sc.PrintJobOut, tags=["printing"])
 def retry_print_job(job_id):
     with unit_of_work(db.session) as s:
         job = print_queue.retry_job(s, job_id)
@@ -237,7 +225,7 @@ def retry_print_job(job_id):
 
 @bp.post("/sales/<int:sale_id>/reprint")
 @roles(*ALL_STAFF)
-@endpoint("Print a sale's slip again, marked BẢN IN LẠI", status=201, tags=["printing"])
+@endpoint("Print a sale's slip again, marked BẢN IN LẠI", response=sc.PrintJobRef, status=201, tags=["printing"])
 def reprint_sale(sale_id):
     booth = _booth()
     sales.get_sale(db.session, booth, sale_id)
@@ -247,7 +235,7 @@ def reprint_sale(sale_id):
 @bp.post("/prebill")
 @roles(*ALL_STAFF)
 @endpoint("Print a pre-bill (phiếu tạm tính) with the VietQR code for the cart's total", body=sc.PrebillIn,
-          status=201, tags=["printing"])
+          response=sc.PrintJobRef, status=201, tags=["printing"])
 def print_prebill(body: sc.PrebillIn):
     booth = _booth()
     till = booths.get_till(db.session, booth, body.till_id)
@@ -261,7 +249,8 @@ def print_prebill(body: sc.PrebillIn):
 
 @bp.get("/sales")
 @roles(*ALL_STAFF)
-@endpoint("Sales of one Vietnam calendar day, newest first", query=sc.SalesQuery, tags=["sales"])
+@endpoint("Sales of one Vietnam calendar day, newest first", query=sc.SalesQuery, response=sc.SalesOut,
+          tags=["sales"])
 def list_sales(query: sc.SalesQuery):
     from ..timeutil import local_today, parse_date
 
@@ -276,7 +265,7 @@ def list_sales(query: sc.SalesQuery):
 
 @bp.get("/sales/<int:sale_id>")
 @roles(*ALL_STAFF)
-@endpoint("One sale", tags=["sales"])
+@endpoint("One sale", response=sc.SaleOut, tags=["sales"])
 def get_sale(sale_id):
     return jsonify(sale_json(sales.get_sale(db.session, _booth(), sale_id)))
 
@@ -284,7 +273,7 @@ def get_sale(sale_id):
 @bp.post("/sales/vietqr")
 @roles(*ALL_STAFF)
 @endpoint("The VietQR (NAPAS/EMVCo) payload and SVG for paying part of a checkout by bank transfer",
-          body=sc.VietQRIn, tags=["sales"])
+          body=sc.VietQRIn, response=sc.VietQROut, tags=["sales"])
 def sale_vietqr(body: sc.VietQRIn):
     booth = _booth()
     till = booths.get_till(db.session, booth, body.till_id)
@@ -295,7 +284,7 @@ def sale_vietqr(body: sc.VietQRIn):
 
 @bp.get("/parked-carts")
 @roles(*ALL_STAFF)
-@endpoint("Carts parked at a till", query=sc.TillQuery, tags=["sales"])
+@endpoint("Carts parked at a till", query=sc.TillQuery, response=sc.ParkedCartsOut, tags=["sales"])
 def list_parked_carts(query: sc.TillQuery):
     import json as _json
 
@@ -310,7 +299,8 @@ def list_parked_carts(query: sc.TillQuery):
 
 @bp.post("/parked-carts")
 @roles(*ALL_STAFF)
-@endpoint("Park a cart to serve the next customer", body=sc.ParkCartIn, status=201, tags=["sales"])
+@endpoint("Park a cart to serve the next customer", body=sc.ParkCartIn, response=sc.CreatedOut, status=201,
+          tags=["sales"])
 def park_cart(body: sc.ParkCartIn):
     booth = _booth()
     till = booths.get_till(db.session, booth, body.till_id)
@@ -321,7 +311,7 @@ def park_cart(body: sc.ParkCartIn):
 
 @bp.post("/parked-carts/<int:cart_id>/resume")
 @roles(*ALL_STAFF)
-@endpoint("Pick a parked cart up again (it leaves the list)", tags=["sales"])
+@endpoint("Pick a parked cart up again (it leaves the list)", response=sc.CartContentOut, tags=["sales"])
 def resume_parked_cart(cart_id):
     booth = _booth()
     with unit_of_work(db.session) as s:

@@ -19,20 +19,19 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from flask import current_app, request
 from flask.json.provider import DefaultJSONProvider
-from flask_babel import gettext
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from ..access import PUBLIC
 from ..db import MAX_ID
-from ..errors import DomainError, InvalidInput, N_, http_status
+from ..errors import InvalidInput, N_
 
 # JSON bodies of the API are small (a sale of 200 lines is ~20 KB); uploads (bank statements,
 # catalogue imports) and sync batches have their own, larger limits (MAX_CONTENT_LENGTH,
@@ -101,7 +100,7 @@ def field_name(loc: tuple) -> str:
     return out or "body"
 
 
-def invalid_input(err: ValidationError, prefix: str = "") -> InvalidInput:
+def invalid_input(err: ValidationError, prefix: str = "", *, where: str = "body") -> InvalidInput:
     """The first problem pydantic found, as InvalidInput with a message in the user's language."""
     problems = err.errors(include_url=False)
     # An unknown field is named first: it usually explains the other problems (a misspelt name).
@@ -110,6 +109,8 @@ def invalid_input(err: ValidationError, prefix: str = "") -> InvalidInput:
     loc = tuple(first["loc"])
     if kind == "extra_forbidden":
         name = field_name((prefix,) + loc if prefix else loc)
+        if where == "query":
+            return InvalidInput(name, N_("Tham số không được hỗ trợ: %(name)s"), name=name)
         return InvalidInput(name, N_("Trường không được hỗ trợ: %(name)s"), name=name)
     # A union (e.g. "int or null") adds the branch's name to the location: drop it.
     loc = tuple(p for p in loc if p not in ("int", "str", "none", "constrained-int", "constrained-str")
@@ -146,12 +147,12 @@ def invalid_input(err: ValidationError, prefix: str = "") -> InvalidInput:
     return InvalidInput(name, N_("Giá trị không hợp lệ"))
 
 
-def validate(model: type[BaseModel], data, prefix: str = "") -> BaseModel:
+def validate(model: type[BaseModel], data, prefix: str = "", *, where: str = "body") -> BaseModel:
     """data checked against model (strict); InvalidInput naming the first bad field otherwise."""
     try:
         return model.model_validate(data)
     except ValidationError as err:
-        raise invalid_input(err, prefix) from None
+        raise invalid_input(err, prefix, where=where) from None
 
 
 def json_body(model: type[BaseModel]) -> BaseModel:
@@ -170,7 +171,7 @@ def json_body(model: type[BaseModel]) -> BaseModel:
 
 def query_args(model: type[BaseModel]) -> BaseModel:
     """The query string checked against model; an integer parameter must be written in digits."""
-    return validate(model, request.args.to_dict(flat=True))
+    return validate(model, request.args.to_dict(flat=True), where="query")
 
 
 # ---- declaring an operation -----------------------------------------------------------------------
@@ -190,7 +191,6 @@ class Operation:
     body_media: str = "application/json"
     description: str = ""
     security: str = "session"  # "session" (cookie + CSRF header) or "token" (a booth's Bearer token)
-    extra: dict = field(default_factory=dict)
 
 
 def endpoint(summary: str, *, body=None, query=None, response=None, status=200, also=(), errors=(), tags=(),
@@ -305,7 +305,8 @@ def _responses(op: Operation, *, public: bool, method: str, has_path_ids: bool, 
         out[str(status)] = dict(ok, description=_STATUS_TEXT.get(status, "OK"))
     codes = set(op.errors)
     if not public:
-        codes |= {401, 403}
+        # Logged out, the wrong role, or (404) no booth set up yet / an id that names nothing.
+        codes |= {401, 403, 404}
     if op.body is not None or op.body_schema is not None:
         codes |= {413, 422}
     if op.query is not None or has_path_ids or op.headers:
@@ -355,8 +356,6 @@ def document(app) -> dict:
                                "schema": {"type": "string", "minLength": 1 if required else 0, "maxLength": 100}})
             if op.security == "token":
                 entry["security"] = [{"boothToken": []}]
-            elif public:
-                entry["security"] = []
             if params:
                 entry["parameters"] = params
             if op.body is not None:
@@ -375,8 +374,8 @@ def document(app) -> dict:
             "integer only (1.5, 1.0, \"1\" and true are refused with 422 naming the field). Unknown fields are "
             "refused. Errors: {error, message, field}.")},
         "paths": paths,
+        # The login session (a cookie set by /login) is described in info, not as a security scheme:
+        # it is not a value a client chooses, and each operation lists its roles in x-roles.
         "components": {"schemas": schemas.components, "securitySchemes": {
-            "session": {"type": "apiKey", "in": "cookie", "name": "session"},
             "boothToken": {"type": "http", "scheme": "bearer", "description": "a booth's sync token (hub only)"}}},
-        "security": [{"session": []}],
     }

@@ -14,7 +14,8 @@ from ..extensions import db
 from ..services import audit, audit_log, backups, security, sync_booth
 from ..templating import flash_error
 from ..timeutil import local_today
-from .openapi import _op, _param, _resp
+from . import schemas as sc
+from .apispec import endpoint
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 api_bp = Blueprint("audit_api", __name__, url_prefix="/api/v1/audit")
@@ -110,31 +111,20 @@ def backup_now():
 
 @api_bp.get("/entries")
 @roles(*MANAGERS)
-def api_entries():
+@endpoint("The audit log, newest first, filtered; page on with before=<next_before>", query=sc.AuditQuery,
+          response={"type": "object", "properties": {
+              "entries": {"type": "array", "items": {"type": "object", "properties": {
+                  "id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
+                  "username": {"type": ["string", "null"]}, "action": {"type": "string"},
+                  "target": {"type": ["string", "null"]}, "address": {"type": ["string", "null"]},
+                  "details": {"type": ["object", "null"]}}}},
+              "has_more": {"type": "boolean"}, "next_before": {"type": ["integer", "null"]}}}, tags=["audit"])
+def api_entries(query: sc.AuditQuery):
     flt = audit_log.parse_filter(request.args)
-    entries, has_more = audit_log.list_entries(db.session, flt, before_id=request.args.get("before", type=int),
-                                               limit=min(request.args.get("limit", audit_log.PAGE_SIZE, type=int) or 1,
-                                                         audit_log.PAGE_SIZE))
+    entries, has_more = audit_log.list_entries(db.session, flt, before_id=query.before,
+                                               limit=min(query.limit or audit_log.PAGE_SIZE, audit_log.PAGE_SIZE))
     return jsonify(entries=[audit_log.entry_json(e) for e in entries], has_more=has_more,
                    next_before=entries[-1].id if entries and has_more else None)
-
-
-OPENAPI_PATHS: dict = {
-    "/api/v1/audit/entries": {"get": _op(
-        "The audit log, newest first, filtered; page on with before=<next_before>",
-        _resp("Entries", {"type": "object", "properties": {
-            "entries": {"type": "array", "items": {"type": "object", "properties": {
-                "id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
-                "username": {"type": "string"}, "action": {"type": "string"}, "target": {"type": "string"},
-                "address": {"type": "string"}, "details": {"type": "object"}}}},
-            "has_more": {"type": "boolean"}, "next_before": {"type": ["integer", "null"]}}}),
-        params=[_param("action", description="e.g. auth.login_failed, or auth for every auth.* action"),
-                _param("user", description="who did it (or, for a failed login, the name typed)"),
-                _param("from", description="dd/mm/yyyy, Vietnam day"), _param("to", description="dd/mm/yyyy"),
-                _param("text", description="words in the target, details or address"),
-                _param("before", schema={"type": "integer"}), _param("limit", schema={"type": "integer"})],
-        tags=["audit"])},
-}
 
 
 def init_cli(app) -> None:

@@ -5,6 +5,7 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import api_errors
 from ..access import MANAGERS, roles
 from ..db import unit_of_work
 from ..errors import DomainError, InvalidInput, NotFound, http_status
@@ -13,7 +14,7 @@ from ..money import format_vnd
 from ..services import bank_statements as bank
 from ..services import booths
 from ..templating import flash_error
-from .openapi import _op, _param, _resp
+from .apispec import endpoint
 
 bp = Blueprint("bank", __name__, url_prefix="/bank")
 api_bp = Blueprint("bank_api", __name__, url_prefix="/api/v1/bank")
@@ -139,11 +140,14 @@ def _statement_json(st) -> dict:
 
 @api_bp.errorhandler(bank.StatementRejected)
 def statement_rejected(err):
-    return jsonify(error=type(err).__name__, message=err.text, field=err.field, problems=err.problems), http_status(err)
+    body, status, headers = api_errors.domain_error_response(err)
+    return dict(body, problems=err.problems), status, headers  # one line per row that could not be read
 
 
 @api_bp.get("/reconciliation")
 @roles(*MANAGERS)
+@endpoint("Credits not matched to a sale, transfer payments the bank has not shown, and the matched credits",
+          response={"type": "object"}, errors=(404,), tags=["bank"])
 def api_reconciliation():
     rec = bank.reconciliation(db.session, _booth())
     return jsonify(unmatched_credits=[dict(bank.credit_json(r.credit), hint=r.hint) for r in rec.unmatched_credits],
@@ -153,8 +157,23 @@ def api_reconciliation():
                            "unmatched_payments_vnd": rec.unmatched_payments_vnd, "matched_vnd": rec.matched_vnd})
 
 
+_UPLOAD_BODY = {
+    "type": "object", "required": ["file"], "additionalProperties": False, "properties": {
+        "file": {"type": "string", "format": "binary", "description": "the statement, .csv or .xlsx"},
+        "bank": {"enum": ["auto", *bank.PRESETS, "custom"], "default": "auto"},
+        "col_date": {"type": "string", "description": "custom: the header text of the date column"},
+        "col_credit": {"type": "string", "description": "custom: the credit (money in) column"},
+        "col_amount": {"type": "string", "description": "custom: a signed amount column (+ in, - out), instead of col_credit"},
+        "col_description": {"type": "string", "description": "custom: the message/description column"},
+        "col_reference": {"type": "string", "description": "custom, optional: the bank's transaction number"}}}
+
+
 @api_bp.post("/statements")
 @roles(*MANAGERS)
+@endpoint("Import a bank statement (CSV or .xlsx) and match its credits to transfer payments by reference and "
+          "amount. The same file again adds nothing (200, already_imported); rows that cannot be read refuse the "
+          "whole file (422 with `problems`, one per row)", body_schema=_UPLOAD_BODY, body_media="multipart/form-data",
+          response={"type": "object"}, status=201, also=(200,), errors=(404,), tags=["bank"])
 def api_import_statement():
     booth = _booth()
     filename, data, which, mapping = _upload()
@@ -168,34 +187,10 @@ def api_import_statement():
 
 @api_bp.get("/statements/<int:statement_id>")
 @roles(*MANAGERS)
+@endpoint("One imported statement with its credits", response={"type": "object"}, tags=["bank"])
 def api_statement(statement_id):
     st = bank.get_statement(db.session, _booth(), statement_id)
     return jsonify(dict(_statement_json(st), credits=[bank.credit_json(c) for c in st.credits]))
-
-
-_UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["file"], "additionalProperties": False, "properties": {
-        "file": {"type": "string", "format": "binary", "description": "the statement, .csv or .xlsx"},
-        "bank": {"enum": ["auto", *bank.PRESETS, "custom"], "default": "auto"},
-        "col_date": {"type": "string", "description": "custom: the header text of the date column"},
-        "col_credit": {"type": "string", "description": "custom: the credit (money in) column"},
-        "col_amount": {"type": "string", "description": "custom: a signed amount column (+ in, - out), instead of col_credit"},
-        "col_description": {"type": "string", "description": "custom: the message/description column"},
-        "col_reference": {"type": "string", "description": "custom, optional: the bank's transaction number"}}}}}}
-
-OPENAPI_PATHS: dict = {
-    "/api/v1/bank/reconciliation": {"get": _op(
-        "Credits not matched to a sale, transfer payments the bank has not shown, and the matched credits",
-        _resp("Reconciliation", {"type": "object"}), tags=["bank"])},
-    "/api/v1/bank/statements": {"post": {**_op(
-        "Import a bank statement (CSV or .xlsx) and match its credits to transfer payments by reference and amount. "
-        "The same file again adds nothing (200, already_imported); rows that cannot be read refuse the whole file "
-        "(422 with `problems`, one per row)",
-        _resp("The import", {"type": "object"}, "201"), tags=["bank"]), "requestBody": _UPLOAD_BODY}},
-    "/api/v1/bank/statements/{statement_id}": {"get": _op(
-        "One imported statement with its credits", _resp("The statement", {"type": "object"}),
-        params=[_param("statement_id", "path", {"type": "integer"})], tags=["bank"])},
-}
 
 
 def init_cli(app) -> None:

@@ -15,7 +15,9 @@ from ..access import roles
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..services import charts, producer_payments, reports, settlement
-from .reports import download, pick_tables, query_args, statement_json, wanted_format
+from . import schemas as sc
+from .apispec import endpoint
+from .reports import download, pick_tables, statement_json, wanted_format
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 api_bp = Blueprint("portal_api", __name__, url_prefix="/api/v1/portal")
@@ -201,8 +203,9 @@ def invoices():
 
 @api_bp.get("/stock")
 @roles(*PRODUCER)
-def api_stock():
-    query_args(set())
+@endpoint("The producer's goods on hand at every booth (producer accounts)", query=sc.NoQuery,
+          response={"type": "object"}, tags=["portal"])
+def api_stock(query: sc.NoQuery):
     return jsonify(booths=[{
         "booth": {"id": bs.booth.id, "code": bs.booth.code, "name": bs.booth.name},
         "fair": {"id": bs.booth.fair.id, "code": bs.booth.fair.code, "name": bs.booth.fair.name},
@@ -212,13 +215,13 @@ def api_stock():
 
 @api_bp.get("/sales")
 @roles(*PRODUCER)
-def api_sales():
-    args = query_args({"fair_id", "start", "end"})
-    fair, _fairs = _own_fair(args.get("fair_id", type=int))
+@endpoint("The producer's own sales at a fair: per day and per product (producer accounts)",
+          query=sc.PortalSalesQuery, response={"type": "object"}, errors=(404,), tags=["portal"])
+def api_sales(query: sc.PortalSalesQuery):
+    fair, _fairs = _own_fair(query.fair_id)
     if fair is None:
         return jsonify(fair=None, days=[], products=[])
-    board = reports.dashboard(db.session, fair, start=args.get("start"), end=args.get("end"),
-                              producer_id=_producer_id())
+    board = reports.dashboard(db.session, fair, start=query.start, end=query.end, producer_id=_producer_id())
     return jsonify(
         fair={"id": fair.id, "code": fair.code, "name": fair.name}, revenue_vnd=board.revenue_vnd, units=board.units,
         transactions=board.transactions,
@@ -230,36 +233,10 @@ def api_sales():
 
 @api_bp.get("/settlements/<int:booth_id>")
 @roles(*PRODUCER)
-def api_statement(booth_id):
-    query_args(set())
+@endpoint("The producer's settlement statement at one booth (producer accounts)", query=sc.NoQuery,
+          response={"type": "object"}, tags=["portal"])
+def api_statement(booth_id, query: sc.NoQuery):
     return jsonify(statement_json(settlement.statement(db.session, _own_booth(booth_id), _producer_id())))
-
-
-def _p(name, where="query", schema=None):
-    return {"name": name, "in": where, "required": where == "path", "schema": schema or {"type": "string"}}
-
-
-def _ok(description):
-    out = {"200": {"description": description, "content": {"application/json": {"schema": {"type": "object"}}}}}
-    for status, text in (("401", "Not logged in"), ("403", "Not a producer account"),
-                         ("404", "Not one of the producer's booths or fairs"), ("422", "Invalid input, field named")):
-        out[status] = {"description": text,
-                       "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-    return out
-
-
-OPENAPI_PATHS: dict = {
-    "/api/v1/portal/stock": {"get": {
-        "summary": "The logged-in producer's products on hand at every booth and fair", "tags": ["portal"],
-        "responses": _ok("Stock per booth")}},
-    "/api/v1/portal/sales": {"get": {
-        "summary": "The logged-in producer's sales by day and by product at one fair", "tags": ["portal"],
-        "parameters": [_p("fair_id", schema={"type": "integer"}), _p("start"), _p("end")],
-        "responses": _ok("Sales")}},
-    "/api/v1/portal/settlements/{booth_id}": {"get": {
-        "summary": "The logged-in producer's settlement statement at one of its booths", "tags": ["portal"],
-        "parameters": [_p("booth_id", "path", {"type": "integer"})], "responses": _ok("The statement")}},
-}
 
 
 def init_cli(app) -> None:

@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from ..access import MANAGERS, roles
 from ..db import unit_of_work
-from ..errors import DomainError, InvalidInput, NotFound, http_status
+from ..errors import DomainError, NotFound, http_status
 from ..extensions import db
 from ..models import Booth
 from ..services import (booths, charts, closing, exports, imports, labels, print_queue, producer_payments, reports,
@@ -23,6 +23,8 @@ from ..services import (booths, charts, closing, exports, imports, labels, print
 from ..templating import flash_error
 from ..money import format_percent_bp
 from ..timeutil import local_today
+from . import schemas as sc
+from .apispec import endpoint
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 api_bp = Blueprint("reports_api", __name__, url_prefix="/api/v1/reports")
@@ -508,12 +510,7 @@ def label_sheet():
 
 # --- JSON ---
 
-def query_args(allowed: set[str]) -> dict:
-    """The query string, refusing a parameter the route does not know (a typo must not be ignored)."""
-    unknown = sorted(set(request.args) - allowed)
-    if unknown:
-        raise InvalidInput(unknown[0], "Tham số không được hỗ trợ: %(name)s", name=unknown[0])
-    return request.args
+TAGS = ["reports"]
 
 
 def _row_json(r: reports.Row) -> dict:
@@ -557,21 +554,24 @@ def statement_json(st: settlement.Statement) -> dict:
 
 @api_bp.get("/dashboard")
 @roles(*ORGANISER)
-def api_dashboard():
-    args = query_args({"fair_id", "start", "end", "booth_id"})
+@endpoint("A fair's revenue, transactions, units, average basket and breakdowns (organiser)",
+          query=sc.DashboardQuery, response={"type": "object", "description": (
+              "Figures: integer đồng; breakdowns by booth, producer, product, category, stars, district, "
+              "commune, day and hour")}, errors=(404,), tags=TAGS)
+def api_dashboard(query: sc.DashboardQuery):
     fair = _fair()
-    board = reports.dashboard(db.session, fair, start=args.get("start"), end=args.get("end"),
-                              booth_id=args.get("booth_id", type=int))
+    board = reports.dashboard(db.session, fair, start=query.start, end=query.end, booth_id=query.booth_id)
     return jsonify(dashboard_json(board))
 
 
 @api_bp.get("/dashboard/sales")
 @roles(*ORGANISER)
-def api_drill():
-    query_args({"fair_id", "start", "end", "page", *reports.FILTERS})
+@endpoint("The sales behind a dashboard figure, filtered like the drill-down page, 50 a page", query=sc.DrillQuery,
+          response={"type": "object"}, errors=(404,), tags=TAGS)
+def api_drill(query: sc.DrillQuery):
     fair = _fair()
-    found = reports.drill(db.session, fair, reports.clean_filters(request.args), start=request.args.get("start"),
-                          end=request.args.get("end"), page=request.args.get("page", 1, type=int))
+    found = reports.drill(db.session, fair, reports.clean_filters(request.args), start=query.start, end=query.end,
+                          page=query.page)
     return jsonify(revenue_vnd=found.revenue_vnd, units=found.units, sales_count=found.sales_count, page=found.page,
                    pages=found.pages, sales=[{
                        "id": s.sale_id, "receipt_no": s.receipt_no, "created_at": s.created_at.isoformat() + "Z",
@@ -582,10 +582,11 @@ def api_drill():
 
 @api_bp.get("/daily")
 @roles(*MANAGERS)
-def api_daily():
-    args = query_args({"day", "booth_id"})
+@endpoint("A booth's daily report: takings per method, voids, refunds, per producer and product",
+          query=sc.DailyQuery, response={"type": "object"}, errors=(404,), tags=TAGS)
+def api_daily(query: sc.DailyQuery):
     booth = report_booth()
-    day = reports.parse_day(args.get("day")) or local_today()
+    day = reports.parse_day(query.day) or local_today()
     r = reports.daily_report(db.session, booth, day)
     return jsonify(
         booth={"id": booth.id, "code": booth.code, "name": booth.name}, day=day.isoformat(),
@@ -602,16 +603,18 @@ def api_daily():
 
 @api_bp.get("/settlements")
 @roles(*MANAGERS)
-def api_settlements():
-    query_args({"booth_id"})
+@endpoint("Every producer's settlement statement at the booth", query=sc.BoothQuery,
+          response={"type": "object"}, errors=(404,), tags=TAGS)
+def api_settlements(query: sc.BoothQuery):
     booth = report_booth()
     return jsonify(statements=[statement_json(st) for st in settlement.booth_statements(db.session, booth)])
 
 
 @api_bp.get("/settlements/<int:producer_id>")
 @roles(*MANAGERS)
-def api_statement(producer_id):
-    query_args({"booth_id"})
+@endpoint("One producer's settlement statement (bảng quyết toán) at the booth", query=sc.BoothQuery,
+          response={"type": "object"}, tags=TAGS)
+def api_statement(producer_id, query: sc.BoothQuery):
     return jsonify(statement_json(settlement.statement(db.session, report_booth(), producer_id)))
 
 
@@ -624,8 +627,9 @@ def closing_json(state: closing.ClosingState) -> dict:
 
 @api_bp.get("/closing")
 @roles(*MANAGERS)
-def api_closing():
-    query_args(set())
+@endpoint("Where this booth is in closing the fair: each step done or not", query=sc.NoQuery,
+          response={"type": "object"}, errors=(404,), tags=TAGS)
+def api_closing(query: sc.NoQuery):
     booth = booths.current_booth(db.session)
     if booth is None:
         raise NotFound("Gian hàng chưa được cài đặt")
@@ -634,10 +638,10 @@ def api_closing():
 
 @api_bp.post("/closing/close")
 @roles(*MANAGERS)
-def api_close():
-    from .api import json_body
-
-    data = json_body({"confirm", "allow_unpushed"})
+@endpoint("Close the fair at this booth (read-only afterwards)", body=sc.CloseFairIn, response={"type": "object"},
+          errors=(404,), tags=TAGS)
+def api_close(body: sc.CloseFairIn):
+    data = body.model_dump(exclude_unset=True)
     booth = booths.current_booth(db.session)
     if booth is None:
         raise NotFound("Gian hàng chưa được cài đặt")
@@ -645,60 +649,6 @@ def api_close():
         state = closing.close_fair(s, s.get(Booth, booth.id), current_user, data)
         out = closing_json(state)
     return jsonify(out)
-
-
-def _p(name, where="query", schema=None, required=False, description=""):
-    return {"name": name, "in": where, "required": required or where == "path",
-            "schema": schema or {"type": "string"}, "description": description}
-
-
-def _ok(description, code="200"):
-    out = {code: {"description": description, "content": {"application/json": {"schema": {"type": "object"}}}}}
-    for status, text in (("401", "Not logged in"), ("403", "Role not allowed"), ("404", "Not found"),
-                         ("422", "Invalid input, field named")):
-        out[status] = {"description": text,
-                       "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-    return out
-
-
-_RANGE = [_p("fair_id", schema={"type": "integer"}, description="default: this booth's fair, else the newest"),
-          _p("start", description="dd/mm/yyyy, Vietnam day, inclusive"), _p("end", description="dd/mm/yyyy")]
-
-OPENAPI_PATHS: dict = {
-    "/api/v1/reports/dashboard": {"get": {
-        "summary": "A fair's revenue, transactions, units, average basket and breakdowns (organiser)",
-        "tags": ["reports"], "parameters": [*_RANGE, _p("booth_id", schema={"type": "integer"})],
-        "responses": _ok("Figures: integer đồng; breakdowns by booth, producer, product, category, stars, "
-                         "district, commune, day and hour (Vietnam time)")}},
-    "/api/v1/reports/dashboard/sales": {"get": {
-        "summary": "Drill-down: the sales behind a dashboard total (their revenue adds up to it)",
-        "tags": ["reports"], "parameters": [*_RANGE, _p("page", schema={"type": "integer"}),
-                                            *[_p(f) for f in reports.FILTERS]],
-        "responses": _ok("Sales, newest first, with the matching lines")}},
-    "/api/v1/reports/daily": {"get": {
-        "summary": "The booth's daily report: money per payment method, sales per producer and product",
-        "tags": ["reports"], "parameters": [_p("day", description="dd/mm/yyyy, default today"),
-                                            _p("booth_id", schema={"type": "integer"}, description="organisers")],
-        "responses": _ok("The day's figures")}},
-    "/api/v1/reports/settlements": {"get": {
-        "summary": "Every producer's settlement statement at the booth", "tags": ["reports"],
-        "parameters": [_p("booth_id", schema={"type": "integer"}, description="organisers")],
-        "responses": _ok("Statements")}},
-    "/api/v1/reports/settlements/{producer_id}": {"get": {
-        "summary": "One producer's settlement statement (bảng quyết toán) at the booth", "tags": ["reports"],
-        "parameters": [_p("producer_id", "path", {"type": "integer"}),
-                       _p("booth_id", schema={"type": "integer"}, description="organisers")],
-        "responses": _ok("The statement")}},
-    "/api/v1/reports/closing": {"get": {
-        "summary": "Where this booth is in closing the fair: each step done or not", "tags": ["reports"],
-        "responses": _ok("Closing state")}},
-    "/api/v1/reports/closing/close": {"post": {
-        "summary": "Close the fair at this booth (read-only afterwards)", "tags": ["reports"],
-        "requestBody": {"required": True, "content": {"application/json": {"schema": {
-            "type": "object", "additionalProperties": False, "required": ["confirm"],
-            "properties": {"confirm": {"type": "boolean"}, "allow_unpushed": {"type": "boolean"}}}}}},
-        "responses": _ok("Closed")}},
-}
 
 
 def init_cli(app) -> None:

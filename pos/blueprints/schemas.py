@@ -55,7 +55,7 @@ def _digits(value):
 QueryId = Annotated[int, BeforeValidator(_digits), Field(ge=1, le=MAX_ID)]
 
 
-def text(max_len: int, description: str = ""):
+def Str(max_len: int, description: str = ""):  # noqa: N802 - reads as a type
     return Annotated[str, Field(max_length=max_len, description=description)]
 
 
@@ -65,7 +65,7 @@ class SaleLineIn(Strict):
     product_id: Id
     qty: Annotated[int, Field(ge=1, le=sales.MAX_QTY)]
     discount_vnd: Vnd = 0
-    stamp_code: text(200, "the traceability stamp scanned for this item") | None = None
+    stamp_code: Str(200, "the traceability stamp scanned for this item") | None = None
 
     def typed(self) -> sales.CartLine:
         return sales.CartLine(self.product_id, self.qty, self.discount_vnd, self.stamp_code)
@@ -90,10 +90,10 @@ class NewSale(Strict):
     lines: Lines
     payments: Annotated[list[PaymentIn], Field(min_length=1, max_length=10)]
     order_discount_vnd: Vnd = 0
-    manager_pin: text(20, "needed when the discount is above the cashier's limit") = ""
-    buyer_name: text(200, "for a producer's tax invoice") = ""
-    buyer_tax_code: text(20) = ""
-    note: text(500) = ""
+    manager_pin: Str(20, "needed when the discount is above the cashier's limit") = ""
+    buyer_name: Str(200, "for a producer's tax invoice") = ""
+    buyer_tax_code: Str(20) = ""
+    note: Str(500) = ""
 
     def typed(self) -> sales.Checkout:
         return sales.Checkout(
@@ -121,7 +121,7 @@ class VietQRIn(Strict):
 
 class ParkCartIn(Strict):
     till_id: Id
-    label: text(100) = ""
+    label: Str(100) = ""
     content: dict[str, Any] = Field(description="the till's own picture of the cart, given back as sent")
 
 
@@ -130,14 +130,14 @@ class TillQuery(Strict):
 
 
 class SalesQuery(Strict):
-    day: text(10, "dd/mm/yyyy, default today") = ""
+    day: Str(10, "dd/mm/yyyy, default today") = ""
     till_id: QueryId | None = None
 
 
 # ---- catalogue and stock ---------------------------------------------------------------------
 
 class ProductsQuery(Strict):
-    q: text(200, "search words; diacritics ignored (mien dong finds Miến dong)") = ""
+    q: Str(200, "search words; diacritics ignored (mien dong finds Miến dong)") = ""
     producer_id: QueryId | None = None
     all: Literal["0", "1"] = Field("0", description="1 to include inactive products")
 
@@ -163,9 +163,290 @@ class DocumentLineIn(Strict):
 class NewStockDocument(Strict):
     kind: Literal["receive", "return", "sample", "damage", "count"]
     producer_id: Id | None = Field(None, description="required for receive and return")
-    reason: text(500, "required for sample and damage") = ""
+    reason: Str(500, "required for sample and damage") = ""
     lines: Annotated[list[DocumentLineIn], Field(min_length=1, max_length=1000)]
 
     def typed(self) -> stock.NewDocument:
         return stock.NewDocument(self.kind, tuple(stock.DocumentLine(ln.product_id, ln.qty) for ln in self.lines),
                                  self.producer_id, self.reason)
+
+
+class NoQuery(Strict):
+    """A route that takes no query parameter: an unknown one (a typo) is refused, not ignored."""
+
+
+# ---- shifts, voids and refunds -----------------------------------------------------------------
+# These services still read a dict: the edge hands them model_dump(exclude_unset=True), so every
+# value in it has been checked here (an int is an int) and "not given" stays not given.
+
+PIN = Str(20, "a manager's PIN (a manager doing it types their own)")
+
+
+class OpenShiftIn(Strict):
+    till_id: Id
+    opening_float_vnd: Vnd = 0
+    note: Str(500) = ""
+
+
+class CashMovementIn(Strict):
+    kind: Literal["in", "out"]
+    amount_vnd: PositiveVnd
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    manager_pin: Str(20, "needed to take out more than the booth's cash_out_limit_vnd") = ""
+
+
+class CloseShiftIn(Strict):
+    counts: dict[Annotated[str, Field(max_length=12)], Annotated[int, Field(ge=0, le=100_000)]] = Field(
+        description='notes per denomination, e.g. {"500000": 2, "500": 3}', max_length=30)
+    note: Str(1000) = ""
+
+
+class VoidIn(Strict):
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    manager_pin: PIN = ""
+
+
+class RefundLineIn(Strict):
+    sale_line_id: Id
+    qty: Annotated[int, Field(ge=1, le=100_000)]
+    back_to_stock: bool = Field(True, description="false: written off as damaged")
+
+
+class RefundIn(Strict):
+    lines: Annotated[list[RefundLineIn], Field(min_length=1, max_length=sales.MAX_LINES)]
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    method: Literal["cash", "transfer", "card"] = "cash"
+    till_id: Id | None = Field(None, description="the refunding till; required for cash")
+    manager_pin: PIN = ""
+
+
+class ShiftsQuery(Strict):
+    till_id: QueryId | None = None
+
+
+class TillRequiredQuery(Strict):
+    till_id: QueryId
+
+
+# ---- reports, closing, portal, audit ------------------------------------------------------------
+
+Day = Str(10, "dd/mm/yyyy, a Vietnam calendar day")
+
+
+class RangeQuery(Strict):
+    fair_id: QueryId | None = Field(None, description="default: this booth's fair, else the newest")
+    start: Day = ""
+    end: Day = ""
+
+
+class DashboardQuery(RangeQuery):
+    booth_id: QueryId | None = None
+
+
+class DrillQuery(RangeQuery):
+    page: Annotated[int, BeforeValidator(_digits), Field(ge=1, le=100_000)] = 1
+    booth_id: QueryId | None = None
+    producer_id: QueryId | None = None
+    product_id: QueryId | None = None
+    category: Str(100) = ""
+    stars: Literal["", "0", "3", "4", "5"] = Field("", description="3, 4 or 5; 0 for not rated")
+    district: Str(100) = ""
+    commune: Str(201, "district|commune") = ""
+    day: Day = ""
+    hour: Annotated[int, BeforeValidator(_digits), Field(ge=0, le=23)] | None = None
+
+
+class DailyQuery(Strict):
+    day: Day = ""
+    booth_id: QueryId | None = Field(None, description="organisers: any booth")
+
+
+class BoothQuery(Strict):
+    booth_id: QueryId | None = Field(None, description="organisers: any booth")
+
+
+class CloseFairIn(Strict):
+    confirm: bool
+    allow_unpushed: bool = False
+
+
+class AuditQuery(Strict):
+    action: Str(48, "e.g. auth.login_failed, or auth for every auth.* action") = ""
+    user: Str(64, "who did it (or, for a failed login, the name typed)") = ""
+    from_: Day = Field("", alias="from")
+    to: Day = ""
+    text: Annotated[str, Field(max_length=100, description="words in the target, details or address")] = ""
+    before: QueryId | None = None
+    limit: Annotated[int, BeforeValidator(_digits), Field(ge=1, le=1000)] | None = None
+
+
+class PortalSalesQuery(RangeQuery):
+    pass
+
+
+class LostRecordsQuery(Strict):
+    origin_db: Annotated[str, Field(min_length=1, max_length=36, description="the lost database's id (a uuid)")]
+    after: Annotated[int, BeforeValidator(_digits), Field(ge=0, le=MAX_ID, description="its last sequence kept")] = 0
+
+
+# ---- what the API answers (documentation, and what the fuzz test checks answers against) -------
+
+class Out(BaseModel):
+    """An answer's shape. Fields may be added later, so a client must ignore ones it does not know."""
+
+
+class ProducerRef(Out):
+    id: int
+    name: str
+
+
+class ProductOut(Out):
+    id: int
+    uuid: str
+    name: str
+    unit: str | None
+    price_vnd: int = Field(description="integer đồng")
+    ocop_stars: int | None = Field(description="3, 4 or 5; null when not rated")
+    category: str | None
+    barcodes: list[str]
+    stamp_code: str | None
+    is_active: bool
+    producer: ProducerRef
+    on_hand: int | None = None
+    scanned_stamp_code: str | None = None
+
+
+class ProductsOut(Out):
+    products: list[ProductOut]
+
+
+class ProducerOut(Out):
+    id: int
+    uuid: str
+    name: str
+    kind: str
+    province: str | None
+    district: str | None
+    commune: str | None
+    phone: str | None
+    is_active: bool
+
+
+class ProducersOut(Out):
+    producers: list[ProducerOut]
+
+
+class DocumentLineOut(Out):
+    product_id: int
+    product: str
+    qty: int
+    counted_qty: int | None
+
+
+class StockDocumentOut(Out):
+    id: int
+    uuid: str
+    kind: Literal["receive", "return", "sample", "damage", "count"]
+    number: str
+    reason: str
+    producer_id: int | None
+    created_at: str
+    created_by: str
+    lines: list[DocumentLineOut]
+
+
+class StockDocumentsOut(Out):
+    documents: list[StockDocumentOut]
+
+
+class SaleLineOut(Out):
+    product_id: int
+    name: str
+    qty: int
+    unit_price_vnd: int
+    line_discount_vnd: int
+    order_discount_vnd: int
+    net_vnd: int
+    stamp_code: str | None
+
+
+class PaymentOut(Out):
+    method: Literal["cash", "transfer", "card"]
+    amount_vnd: int
+    tendered_vnd: int
+    change_vnd: int
+    reference: str | None
+
+
+class PrintJobRef(Out):
+    id: int | None
+    status: str
+    error: str | None = None
+
+
+class SaleOut(Out):
+    id: int
+    uuid: str
+    receipt_no: str
+    till_id: int
+    created_at: str
+    cashier: str
+    subtotal_vnd: int
+    discount_vnd: int
+    total_vnd: int
+    change_vnd: int
+    went_below_zero: bool
+    buyer_name: str | None
+    buyer_tax_code: str | None
+    lines: list[SaleLineOut]
+    payments: list[PaymentOut]
+    print_job: PrintJobRef | None = Field(None, description="the receipt's print job (new sales only)")
+
+
+class SalesOut(Out):
+    sales: list[SaleOut]
+
+
+class PrintJobOut(Out):
+    id: int
+    kind: str
+    sale_id: int | None
+    status: Literal["pending", "printing", "done", "failed", "dismissed"]
+    status_label: str
+    attempts: int
+    error: str | None
+    receipt_no: str | None
+
+
+class PrintJobsOut(Out):
+    jobs: list[PrintJobOut]
+
+
+class VietQROut(Out):
+    reference: str
+    payload: str
+    amount_vnd: int
+    bank_bin: str | None
+    bank_account: str | None
+    account_name: str | None
+    svg: str
+
+
+class ParkedCartOut(Out):
+    id: int
+    label: str
+    created_at: str
+    total_vnd: Any = None
+    lines_count: int
+
+
+class ParkedCartsOut(Out):
+    carts: list[ParkedCartOut]
+
+
+class CreatedOut(Out):
+    id: int
+
+
+class CartContentOut(Out):
+    content: dict[str, Any]

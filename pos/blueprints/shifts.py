@@ -18,6 +18,8 @@ from ..extensions import db
 from ..models import PAYMENT_METHODS, Refund, Shift, Void
 from ..printing import lay_out
 from ..services import backups, booths, print_queue, returns, sales, shifts
+from . import schemas as sc
+from .apispec import endpoint
 from .forms import form_dict, rerender
 
 bp = Blueprint("shifts", __name__, url_prefix="/shifts")
@@ -275,12 +277,6 @@ def refund_slip(refund_id):
 
 # ---- JSON API --------------------------------------------------------------------------------------
 
-def _json_body(allowed: set[str]) -> dict:
-    from .api import json_body
-
-    return json_body(allowed)
-
-
 def _api_booth():
     booth = booths.current_booth(db.session)
     if booth is None:
@@ -318,41 +314,62 @@ def refund_json(r: Refund) -> dict:
                        "amount_vnd": rl.amount_vnd, "back_to_stock": rl.back_to_stock} for rl in r.lines]}
 
 
+SHIFT = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "uuid": {"type": "string"}, "till_id": {"type": "integer"},
+    "number": {"type": "integer", "description": "per till: 1, 2, 3 …"}, "is_open": {"type": "boolean"},
+    "opening_float_vnd": {"type": "integer"}, "expected_cash_vnd": {"type": ["integer", "null"]},
+    "counted_cash_vnd": {"type": ["integer", "null"]},
+    "difference_vnd": {"type": ["integer", "null"], "description": "counted − expected; negative = missing"},
+    "z_report": {"type": ["object", "null"], "description": "stored at close"}}}
+REPORT = {"type": "object", "description": "sales (count, gross, discounts, net), payments per method, voids, "
+                                           "refunds (per method), cash in/out, expected cash; a Z report adds "
+                                           "counted, denominations and difference"}
+TAGS = ["shifts"]
+
+
 @api_bp.get("")
 @roles(*ALL_STAFF)
-def api_list():
+@endpoint("Shifts of the booth, newest first", query=sc.ShiftsQuery,
+          response={"type": "object", "properties": {"shifts": {"type": "array", "items": SHIFT}}}, tags=TAGS)
+def api_list(query: sc.ShiftsQuery):
     booth = _api_booth()
-    found = shifts.list_shifts(db.session, booth, till_id=request.args.get("till_id", type=int))
+    found = shifts.list_shifts(db.session, booth, till_id=query.till_id)
     return jsonify(shifts=[shift_json(s) for s in found])
 
 
 @api_bp.post("")
 @roles(*ALL_STAFF)
-def api_open():
+@endpoint("Open a shift at a till with the float in the drawer (one open shift per till)", body=sc.OpenShiftIn,
+          response=SHIFT, status=201, tags=TAGS)
+def api_open(body: sc.OpenShiftIn):
     booth = _api_booth()
-    data = _json_body({"till_id", "opening_float_vnd", "note"})
     with unit_of_work(db.session) as s:
-        shift = shifts.open_shift(s, booth, current_user, data, address=_address())
+        shift = shifts.open_shift(s, booth, current_user, body.model_dump(exclude_unset=True), address=_address())
         out = shift_json(shift)
     return jsonify(out), 201
 
 
 @api_bp.get("/current")
 @roles(*ALL_STAFF)
-def api_current():
+@endpoint("The open shift of a till (409 NoOpenShift when there is none)", query=sc.TillRequiredQuery,
+          response=SHIFT, errors=(404, 409), tags=TAGS)
+def api_current(query: sc.TillRequiredQuery):
     booth = _api_booth()
-    till = booths.get_till(db.session, booth, request.args.get("till_id"))
+    till = booths.get_till(db.session, booth, query.till_id)
     return jsonify(shift_json(shifts.require_open_shift(db.session, till)))
 
 
 @api_bp.get("/<int:shift_id>")
 @roles(*ALL_STAFF)
+@endpoint("One shift, with its Z report once closed", response=SHIFT, tags=TAGS)
 def api_get(shift_id):
     return jsonify(shift_json(shifts.get_shift(db.session, _api_booth(), shift_id)))
 
 
 @api_bp.get("/<int:shift_id>/x-report")
 @roles(*ALL_STAFF)
+@endpoint("The X report (figures so far, nothing stored); the Z report for a closed shift", response=REPORT,
+          tags=TAGS)
 def api_x_report(shift_id):
     shift = shifts.get_shift(db.session, _api_booth(), shift_id)
     return jsonify(shifts.report_of(db.session, shift))
@@ -360,11 +377,13 @@ def api_x_report(shift_id):
 
 @api_bp.post("/<int:shift_id>/cash")
 @roles(*ALL_STAFF)
-def api_cash(shift_id):
+@endpoint("Put cash into the drawer or take it out, with the reason", body=sc.CashMovementIn,
+          response={"type": "object"}, status=201, errors=(403, 429), tags=TAGS)
+def api_cash(shift_id, body: sc.CashMovementIn):
     booth = _api_booth()
-    data = _json_body({"kind", "amount_vnd", "reason", "manager_pin"})
     with unit_of_work(db.session) as s:
-        m = shifts.record_cash_movement(s, booth, current_user, shift_id, data, address=_address())
+        m = shifts.record_cash_movement(s, booth, current_user, shift_id, body.model_dump(exclude_unset=True),
+                                        address=_address())
         out = {"id": m.id, "uuid": m.uuid, "shift_id": m.shift_id, "kind": m.kind, "amount_vnd": m.amount_vnd,
                "reason": m.reason, "created_at": _iso(m.created_at)}
     return jsonify(out), 201
@@ -372,11 +391,13 @@ def api_cash(shift_id):
 
 @api_bp.post("/<int:shift_id>/close")
 @roles(*ALL_STAFF)
-def api_close(shift_id):
+@endpoint("Close a shift with the cash counted by denomination; stores and returns the Z report",
+          body=sc.CloseShiftIn, response=SHIFT, errors=(403,), tags=TAGS)
+def api_close(shift_id, body: sc.CloseShiftIn):
     booth = _api_booth()
-    data = _json_body({"counts", "note"})
     with unit_of_work(db.session) as s:
-        out = shift_json(shifts.close_shift(s, booth, current_user, shift_id, data, address=_address()))
+        out = shift_json(shifts.close_shift(s, booth, current_user, shift_id, body.model_dump(exclude_unset=True),
+                                            address=_address()))
     queue_slip(booth, _z_slip(shift_id))
     backups.backup_after_shift_close(current_app._get_current_object())
     return jsonify(out)
@@ -384,20 +405,24 @@ def api_close(shift_id):
 
 @api_bp.post("/sales/<int:sale_id>/void")
 @roles(*ALL_STAFF)
-def api_void(sale_id):
+@endpoint("Void a whole sale of a still-open shift (goods back on hand); refused after the shift closed",
+          body=sc.VoidIn, response={"type": "object"}, status=201, errors=(403, 429), tags=TAGS)
+def api_void(sale_id, body: sc.VoidIn):
     booth = _api_booth()
-    data = _json_body(returns.VOID_FIELDS)
     with unit_of_work(db.session) as s:
-        out = void_json(returns.void_sale(s, booth, current_user, sale_id, data, address=_address()))
+        out = void_json(returns.void_sale(s, booth, current_user, sale_id, body.model_dump(exclude_unset=True),
+                                          address=_address()))
     queue_slip(booth, _void_slip(out["id"]))
     return jsonify(out), 201
 
 
 @api_bp.post("/sales/<int:sale_id>/refunds")
 @roles(*ALL_STAFF)
-def api_refund(sale_id):
+@endpoint("Refund some or all units of a sale; numbered <receipt_no>-HT1, -HT2 …", body=sc.RefundIn,
+          response={"type": "object"}, status=201, errors=(403, 429), tags=TAGS)
+def api_refund(sale_id, body: sc.RefundIn):
     booth = _api_booth()
-    data = _json_body(returns.REFUND_FIELDS)
+    data = body.model_dump(exclude_unset=True)
     with unit_of_work(db.session) as s:
         out = refund_json(returns.refund_sale(s, booth, current_user, sale_id, data, address=_address()))
     queue_slip(booth, _refund_slip(out["id"]))
@@ -406,6 +431,8 @@ def api_refund(sale_id):
 
 @api_bp.get("/sales/<int:sale_id>/returns")
 @roles(*ALL_STAFF)
+@endpoint("A sale's void and refunds, and what each line can still be refunded", response={"type": "object"},
+          tags=TAGS)
 def api_returns(sale_id):
     sale = sales.get_sale(db.session, _api_booth(), sale_id)
     state = returns.sale_returns(db.session, sale)
@@ -418,87 +445,6 @@ def api_returns(sale_id):
                    "refunded_vnd": row["refunded_vnd"], "refundable_qty": row["refundable_qty"]}
                   for row in state["lines"]],
     })
-
-
-# ---- OpenAPI ---------------------------------------------------------------------------------------
-
-def _openapi_paths() -> dict:
-    from .openapi import _op, _param, _resp
-
-    shift_id = _param("shift_id", "path", {"type": "integer"})
-    sale_id = _param("sale_id", "path", {"type": "integer"})
-    shift = {"type": "object", "properties": {
-        "id": {"type": "integer"}, "uuid": {"type": "string"}, "till_id": {"type": "integer"},
-        "number": {"type": "integer", "description": "per till: 1, 2, 3 …"}, "is_open": {"type": "boolean"},
-        "opening_float_vnd": {"type": "integer"}, "expected_cash_vnd": {"type": ["integer", "null"]},
-        "counted_cash_vnd": {"type": ["integer", "null"]},
-        "difference_vnd": {"type": ["integer", "null"], "description": "counted − expected; negative = missing"},
-        "z_report": {"type": ["object", "null"], "description": "stored at close"}}}
-    report = {"type": "object", "description": "sales (count, gross, discounts, net), payments per method, voids, "
-                                               "refunds (per method), cash in/out, expected cash; a Z report adds "
-                                               "counted, denominations and difference"}
-    pin = {"type": "string", "description": "a manager's PIN (a manager doing it types their own)"}
-    tags = ["shifts"]
-    return {
-        "/api/v1/shifts": {
-            "get": _op("Shifts of the booth, newest first", _resp("Shifts", {"type": "object"}),
-                       params=[_param("till_id", schema={"type": "integer"})], tags=tags),
-            "post": _op("Open a shift at a till with the float in the drawer (one open shift per till)",
-                        _resp("The shift", shift, "201"), tags=tags,
-                        body={"type": "object", "required": ["till_id"], "additionalProperties": False,
-                              "properties": {"till_id": {"type": "integer"},
-                                             "opening_float_vnd": {"type": "integer", "minimum": 0},
-                                             "note": {"type": "string"}}}),
-        },
-        "/api/v1/shifts/current": {"get": _op(
-            "The open shift of a till (409 NoOpenShift when there is none)", _resp("The shift", shift),
-            params=[_param("till_id", schema={"type": "integer"}, required=True)], tags=tags)},
-        "/api/v1/shifts/{shift_id}": {"get": _op(
-            "One shift, with its Z report once closed", _resp("The shift", shift), params=[shift_id], tags=tags)},
-        "/api/v1/shifts/{shift_id}/x-report": {"get": _op(
-            "The X report (figures so far, nothing stored); the Z report for a closed shift",
-            _resp("Report", report), params=[shift_id], tags=tags)},
-        "/api/v1/shifts/{shift_id}/cash": {"post": _op(
-            "Put cash into the drawer or take it out, with the reason", _resp("The cash movement", {"type": "object"},
-                                                                              "201"),
-            params=[shift_id], tags=tags,
-            body={"type": "object", "required": ["kind", "amount_vnd", "reason"], "additionalProperties": False,
-                  "properties": {"kind": {"enum": ["in", "out"]}, "amount_vnd": {"type": "integer", "minimum": 1},
-                                 "reason": {"type": "string"},
-                                 "manager_pin": dict(pin, description="needed to take out more than the booth's "
-                                                                      "cash_out_limit_vnd")}})},
-        "/api/v1/shifts/{shift_id}/close": {"post": _op(
-            "Close a shift with the cash counted by denomination; stores and returns the Z report",
-            _resp("The closed shift", shift), params=[shift_id], tags=tags,
-            body={"type": "object", "required": ["counts"], "additionalProperties": False, "properties": {
-                "counts": {"type": "object", "description": "notes per denomination, e.g. {\"500000\": 2, \"500\": 3}",
-                           "additionalProperties": {"type": "integer", "minimum": 0}},
-                "note": {"type": "string"}}})},
-        "/api/v1/shifts/sales/{sale_id}/void": {"post": _op(
-            "Void a whole sale of a still-open shift (goods back on hand); refused after the shift closed",
-            _resp("The void", {"type": "object"}, "201"), params=[sale_id], tags=tags,
-            body={"type": "object", "required": ["reason", "manager_pin"], "additionalProperties": False,
-                  "properties": {"reason": {"type": "string"}, "manager_pin": pin}})},
-        "/api/v1/shifts/sales/{sale_id}/refunds": {"post": _op(
-            "Refund some or all units of a sale; numbered <receipt_no>-HT1, -HT2 …",
-            _resp("The refund", {"type": "object"}, "201"), params=[sale_id], tags=tags,
-            body={"type": "object", "required": ["lines", "reason", "manager_pin"], "additionalProperties": False,
-                  "properties": {
-                      "lines": {"type": "array", "minItems": 1, "items": {"type": "object",
-                                "required": ["sale_line_id", "qty"], "properties": {
-                                    "sale_line_id": {"type": "integer"}, "qty": {"type": "integer", "minimum": 1},
-                                    "back_to_stock": {"type": "boolean", "default": True,
-                                                      "description": "false: written off as damaged"}}}},
-                      "reason": {"type": "string"}, "method": {"enum": ["cash", "transfer", "card"], "default": "cash"},
-                      "till_id": {"type": "integer", "description": "the refunding till; required for cash"},
-                      "manager_pin": pin}})},
-        "/api/v1/shifts/sales/{sale_id}/returns": {"get": _op(
-            "A sale's void and refunds, and what each line can still be refunded", _resp("Returns", {"type": "object"}),
-            params=[sale_id], tags=tags)},
-    }
-
-
-OPENAPI_PATHS: dict = _openapi_paths()
 
 
 # ---- CLI -------------------------------------------------------------------------------------------

@@ -21,13 +21,15 @@ from ..extensions import csrf, db
 from ..models import Booth
 from ..services import booths, signing, sync_booth, sync_hub
 from ..timeutil import utcnow
-from .apispec import loads_checked
+from . import schemas as sc
+from .apispec import endpoint, loads_checked
 from .forms import form_dict
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
 api_bp = Blueprint("sync_api", __name__, url_prefix="/api/v1/sync")
+TAGS = ["sync"]
 
 DEFAULT_MAX_BATCH_BYTES = 8 * 1024 * 1024
 # How each refusal of this area is answered over HTTP (the rest: errors.http_status).
@@ -58,6 +60,26 @@ def _batch_records() -> int:
 
 
 # --- hub API (token) --------------------------------------------------------------------------
+
+_BATCH = {"type": "object", "required": ["format", "version", "booth_uuid", "origin_db", "records"],
+          "additionalProperties": False, "properties": {
+              "format": {"const": sync_hub.BATCH_FORMAT}, "version": {"const": 1},
+              "booth_uuid": {"type": "string", "format": "uuid"}, "origin_db": {"type": "string", "format": "uuid"},
+              "sent_at": {"type": "string", "format": "date-time", "description": "the booth's clock, UTC"},
+              "records": {"type": "array", "description": "travelling records: {table, uuid, seq, <columns>, <fk>_uuid}",
+                          "items": {"type": "object"}},
+              "context": {"type": "array", "items": {"type": "object"},
+                          "description": "unacknowledged records the batch points at (stored if missing)"},
+              "refs": {"type": "array", "items": {"type": "object"},
+                       "description": "catalogue rows named (till, user, product, producer): created only if unknown"}}}
+_ANSWER = {"type": "object", "properties": {
+    "origin_db": {"type": "string"}, "contiguous_seq": {"type": "integer"}, "highest_seq": {"type": "integer"},
+    "gaps": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}},
+    "stored": {"type": "integer"}, "duplicates": {"type": "integer"}, "clock_skew_s": {"type": ["integer", "null"]}}}
+_COMPARE = {"type": "object", "properties": {
+    "format": {"const": sync_hub.TOTALS_FORMAT}, "products": {"type": "object"}, "records": {"type": "object"},
+    "unpushed": {"type": "integer"}}}
+
 
 def _token_booth() -> Booth:
     scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
@@ -95,6 +117,10 @@ def ingest_whole(booth_id: int | None, run):
 @api_bp.post("/batches")
 @roles(PUBLIC)  # authenticated by the booth's token, not a login
 @csrf.exempt
+@endpoint("Hub: store a booth's batch whole, or refuse it whole naming the bad record", security="token",
+          body_schema=_BATCH, response=_ANSWER, errors=(401, 403, 404, 409, 413, 422), tags=TAGS, description=(
+              "Records already held are no-ops; the answer is the highest contiguous sequence. 403: a record of "
+              "another booth; 409: same (origin_db, seq) or uuid with other content (recorded)."))
 def receive_batch():
     booth = _token_booth()
     batch = _json_body()
@@ -104,6 +130,8 @@ def receive_batch():
 
 @api_bp.get("/provision")
 @roles(PUBLIC)
+@endpoint("Hub: the booth's fair, settings, tills, producers, products with prices and barcodes, its own staff, "
+          "and its signing key", security="token", response={"type": "object"}, errors=(401, 404), tags=TAGS)
 def provisioning():
     booth = _token_booth()
     response = jsonify(sync_hub.provisioning_payload(db.session, booth, include_key=True))
@@ -114,6 +142,8 @@ def provisioning():
 @api_bp.post("/compare")
 @roles(PUBLIC)
 @csrf.exempt
+@endpoint("Hub: compare the booth's totals per product and records per table with the hub's", security="token",
+          body_schema=_COMPARE, response={"type": "object"}, errors=(401, 404, 413, 422), tags=TAGS)
 def compare():
     booth = _token_booth()
     data = _json_body()
@@ -124,14 +154,14 @@ def compare():
 
 @api_bp.get("/records")
 @roles(PUBLIC)
-def lost_records():
+@endpoint("Hub: a restored booth's lost records: those of one of its databases above a sequence, and its shifts "
+          "held closed, as one batch (origin kept), with the hub's contiguous sequence", security="token",
+          query=sc.LostRecordsQuery, response={"type": "object", "description": "{batch, contiguous_seq}"},
+          errors=(401, 404), tags=TAGS)
+def lost_records(query: sc.LostRecordsQuery):
     """A restored booth fetches its lost self's records above its backup (sync_booth.fetch_lost)."""
     booth = _token_booth()
-    try:
-        after = int(request.args.get("after", "0"))
-    except ValueError:
-        raise InvalidInput("after", "Phải là số nguyên") from None
-    response = jsonify(sync_hub.records_of(db.session, booth, request.args.get("origin_db", ""), after))
+    response = jsonify(sync_hub.records_of(db.session, booth, query.origin_db, query.after))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -148,12 +178,19 @@ def _booth_status_json() -> dict:
 
 @api_bp.get("/status")
 @roles(*ALL_STAFF)
+@endpoint("Booth: records not yet on the hub, last push, last error (logged-in staff)", response={
+    "type": "object", "properties": {"unpushed": {"type": "integer"}, "provisioned": {"type": "boolean"},
+                                     "last_push_at": {"type": ["string", "null"]}, "error": {"type": ["string", "null"]},
+                                     "can_push": {"type": "boolean"}}}, tags=TAGS)
 def booth_status():
     return jsonify(_booth_status_json())
 
 
 @api_bp.post("/push-step")
 @roles(*ALL_STAFF)
+@endpoint("Booth: send the next batch to the hub (call until done)", response={"type": "object", "properties": {
+    "sent": {"type": "integer"}, "remaining": {"type": "integer"}, "done": {"type": "boolean"},
+    "differences": {"type": ["object", "array", "null"]}}}, errors=(409, 502, 503), tags=TAGS)
 def push_step():
     """One batch to the hub (the page calls this until done, showing progress)."""
     transport = sync_booth.transport_for(db.session, factory=_transport_factory())
@@ -460,80 +497,6 @@ def warn_unpushed(app) -> str | None:
     if warning:
         click.echo(f"⚠ {warning}", err=True)
     return warning
-
-
-# --- OpenAPI ----------------------------------------------------------------------------------
-
-def _err(description):
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-
-
-_TOKEN = [{"name": "Authorization", "in": "header", "required": True, "schema": {"type": "string"},
-           "description": "Bearer <the booth's token, shown once at the hub>"}]
-_BATCH = {"type": "object", "required": ["format", "version", "booth_uuid", "origin_db", "records"],
-          "additionalProperties": False, "properties": {
-              "format": {"const": sync_hub.BATCH_FORMAT}, "version": {"const": 1},
-              "booth_uuid": {"type": "string", "format": "uuid"}, "origin_db": {"type": "string", "format": "uuid"},
-              "sent_at": {"type": "string", "format": "date-time", "description": "the booth's clock, UTC"},
-              "records": {"type": "array", "description": "travelling records: {table, uuid, seq, <columns>, <fk>_uuid}",
-                          "items": {"type": "object"}},
-              "context": {"type": "array", "items": {"type": "object"},
-                          "description": "unacknowledged records the batch points at (stored if missing)"},
-              "refs": {"type": "array", "items": {"type": "object"},
-                       "description": "catalogue rows named (till, user, product, producer): created only if unknown"}}}
-_ANSWER = {"type": "object", "properties": {
-    "origin_db": {"type": "string"}, "contiguous_seq": {"type": "integer"}, "highest_seq": {"type": "integer"},
-    "gaps": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}},
-    "stored": {"type": "integer"}, "duplicates": {"type": "integer"}, "clock_skew_s": {"type": ["integer", "null"]}}}
-
-OPENAPI_PATHS: dict = {
-    "/api/v1/sync/batches": {"post": {
-        "summary": "Hub: store a booth's batch whole, or refuse it whole naming the bad record",
-        "tags": ["sync"], "parameters": _TOKEN,
-        "requestBody": {"required": True, "content": {"application/json": {"schema": _BATCH}}},
-        "responses": {"200": {"description": "Stored (records already held are no-ops): the highest contiguous sequence",
-                              "content": {"application/json": {"schema": _ANSWER}}},
-                      "401": _err("Missing or wrong token"), "403": _err("A record of another booth"),
-                      "409": _err("Conflict: same (origin_db, seq) or uuid with other content; recorded"),
-                      "413": _err("Batch too large"), "422": _err("Malformed: the record and field are named")}}},
-    "/api/v1/sync/provision": {"get": {
-        "summary": "Hub: the booth's fair, settings, tills, producers, products with prices and barcodes, "
-                   "its own staff, and its signing key",
-        "tags": ["sync"], "parameters": _TOKEN,
-        "responses": {"200": {"description": "Provisioning payload", "content": {"application/json": {"schema": {"type": "object"}}}},
-                      "401": _err("Missing or wrong token")}}},
-    "/api/v1/sync/compare": {"post": {
-        "summary": "Hub: compare the booth's totals per product and records per table with the hub's",
-        "tags": ["sync"], "parameters": _TOKEN,
-        "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "properties": {
-            "format": {"const": sync_hub.TOTALS_FORMAT}, "products": {"type": "object"}, "records": {"type": "object"},
-            "unpushed": {"type": "integer"}}}}}},
-        "responses": {"200": {"description": "The hub's figures, the differences and each till's highest receipt number",
-                              "content": {"application/json": {"schema": {"type": "object"}}}},
-                      "401": _err("Missing or wrong token"), "422": _err("Malformed")}}},
-    "/api/v1/sync/records": {"get": {
-        "summary": "Hub: a restored booth's lost records: those of one of its databases above a sequence, "
-                   "and its shifts held closed, as one batch (origin kept), with the hub's contiguous sequence",
-        "tags": ["sync"], "parameters": _TOKEN + [
-            {"name": "origin_db", "in": "query", "required": True, "schema": {"type": "string", "format": "uuid"}},
-            {"name": "after", "in": "query", "required": False, "schema": {"type": "integer"}}],
-        "responses": {"200": {"description": "{batch, contiguous_seq}",
-                              "content": {"application/json": {"schema": {"type": "object"}}}},
-                      "401": _err("Missing or wrong token"), "404": _err("The hub holds nothing of that database")}}},
-    "/api/v1/sync/status": {"get": {
-        "summary": "Booth: records not yet on the hub, last push, last error (logged-in staff)",
-        "tags": ["sync"], "responses": {"200": {"description": "Status", "content": {"application/json": {"schema": {
-            "type": "object", "properties": {"unpushed": {"type": "integer"}, "provisioned": {"type": "boolean"},
-                                             "last_push_at": {"type": ["string", "null"]}, "error": {"type": "string"},
-                                             "can_push": {"type": "boolean"}}}}}}, "401": _err("Not logged in")}}},
-    "/api/v1/sync/push-step": {"post": {
-        "summary": "Booth: send the next batch to the hub (call until done; X-CSRFToken required)",
-        "tags": ["sync"], "responses": {
-            "200": {"description": "Progress", "content": {"application/json": {"schema": {"type": "object", "properties": {
-                "sent": {"type": "integer"}, "remaining": {"type": "integer"}, "done": {"type": "boolean"},
-                "differences": {"type": ["object", "null"]}}}}}},
-            "409": _err("Not provisioned"), "502": _err("The hub refused"), "503": _err("The hub is unreachable")}}},
-}
 
 
 # --- the `pos` commands -----------------------------------------------------------------------

@@ -36,7 +36,7 @@ from datetime import date, datetime, timedelta, timezone
 from flask_babel import gettext
 from sqlalchemy import Integer, cast, exists, func, select, true
 
-from ..db import get_row
+from ..db import MAX_ID, get_row
 from ..errors import InvalidInput, N_, NotFound
 from ..models import (PAYMENT_METHODS, Booth, Fair, HourlyProducerSaleCount, HourlySaleCount, HourlySales, Payment,
                       Producer, Product, Refund, RefundLine, Sale, SaleLine, StockDocument, StockMovement, Void)
@@ -573,6 +573,8 @@ def clean_filters(args) -> dict:
             # Not isdigit(): "²" is a digit to Python; 18 digits keep an id inside a 64-bit column.
             if not re.fullmatch(r"[0-9]{1,18}", raw):
                 raise InvalidInput(name, "Phải là số nguyên")
+            if int(raw) > MAX_ID:  # names no row, and would overflow the database's integer
+                raise InvalidInput(name, "Phải không quá %(max)s", max=MAX_ID)
             out[name] = int(raw)
     if args.get("stars") not in (None, ""):
         raw = str(args.get("stars"))
