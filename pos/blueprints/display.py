@@ -20,23 +20,22 @@ from ..extensions import db
 from ..services import booths
 from ..services import display as displays
 from .apispec import endpoint
-from .openapi import _op, _param, _resp
-from .schemas import Strict, Vnd, text
+from .schemas import Str, Strict, Vnd
 
 bp = Blueprint("display", __name__, url_prefix="/display")
 api_bp = Blueprint("display_api", __name__, url_prefix="/api/v1/display")
 
 
 class DisplayLine(Strict):
-    name: text(200)
+    name: Str(200)
     qty: Annotated[int, Field(ge=1, le=100_000)]
     total_vnd: Vnd
 
 
 class DisplayQr(Strict):
-    payload: text(512, "the VietQR payload being paid")
+    payload: Str(512, "the VietQR payload being paid")
     amount_vnd: Vnd
-    reference: text(40) = ""
+    reference: Str(40) = ""
 
 
 class DisplayPaid(Strict):
@@ -133,17 +132,3 @@ def push_state(till_id, body: DisplayStateIn):
         row = displays.save_state(s, s.get(type(till), till.id), body.model_dump())
         version = row.version
     return jsonify(version=version)
-
-
-# The hand-written document /api/v1/openapi.json still serves; the @endpoint declarations above
-# describe the same routes for the generated one.
-OPENAPI_PATHS: dict = {
-    "/api/v1/display/{token}/state": {"get": _op(
-        "What the customer display of the till paired by this token shows now (polled; no login)",
-        _resp("The display's state", STATE_OUT), params=[_param("token", "path")], tags=["display"])},
-    "/api/v1/display/tills/{till_id}/state": {"post": _op(
-        "Set what the till's customer display shows (the sell screen writes it after each change)",
-        _resp("The new version", {"type": "object", "properties": {"version": {"type": "integer"}}}),
-        params=[_param("till_id", "path", {"type": "integer"})], body=DisplayStateIn.model_json_schema(),
-        tags=["display"])},
-}

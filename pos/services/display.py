@@ -44,7 +44,8 @@ def _tills(session, booth: Booth) -> list[Till]:
 def till_for_token(session, booth: Booth, secret: str, token: str) -> Till:
     """The till whose display link this is. Raises NotFound."""
     for till in _tills(session, booth):
-        if hmac.compare_digest(display_token(secret, till), str(token or "")):
+        # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, so a 500, for "/display/é").
+        if hmac.compare_digest(display_token(secret, till).encode(), str(token or "").encode()):
             return till
     raise NotFound("Liên kết màn hình khách không đúng hoặc đã cũ: ghép nối lại từ màn hình bán hàng")
 
@@ -53,7 +54,7 @@ def till_for_code(session, booth: Booth, secret: str, code: str) -> Till:
     """The till whose pairing code this is. Raises InvalidInput naming the code."""
     code = "".join(ch for ch in str(code or "") if not ch.isspace())
     for till in _tills(session, booth):
-        if hmac.compare_digest(pairing_code(secret, till), code):
+        if hmac.compare_digest(pairing_code(secret, till).encode(), code.encode()):
             return till
     raise InvalidInput("code", "Mã ghép nối không đúng: xem mã 6 chữ số trên màn hình bán hàng (nút «Màn hình khách»)")
 

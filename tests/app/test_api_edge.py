@@ -224,3 +224,17 @@ def test_the_openapi_document_is_generated_from_every_api_route_with_its_refusal
     assert line["properties"]["qty"] == {"maximum": 10_000, "minimum": 1, "title": "Qty", "type": "integer"}
     sale = doc["paths"]["/api/v1/sales"]["post"]
     assert {"200", "201", "403", "409", "429"} <= set(sale["responses"])
+
+
+def test_a_display_link_with_non_ascii_characters_is_not_found_not_a_server_error(client, shop):
+    response = client.get("/api/v1/display/%C3%A9t%C3%A9/state")
+    assert response.status_code == 404 and response.json["error"] == "NotFound"
+
+
+def test_the_shift_and_return_bodies_declare_exactly_the_fields_their_services_read():
+    # The services still read dicts; a field added to one side only would be refused (or ignored).
+    from pos.blueprints import schemas as sc
+    from pos.services import returns
+
+    assert set(sc.VoidIn.model_fields) == returns.VOID_FIELDS
+    assert set(sc.RefundIn.model_fields) == returns.REFUND_FIELDS
