@@ -271,6 +271,14 @@ def provision(session, payload: dict, *, hub_url: str = "", token: str = "", all
     session.flush()
     if isinstance(payload.get("numbers"), dict):
         numbering.remember(session, payload["numbers"])
+        # A new laptop replacing a lost one (no backup): the lost one may have printed receipts
+        # the hub never got, so this database numbers in a series of its own too.
+        from ..models import Sale
+
+        held = numbering._numbers(payload["numbers"].get("tills_high_water"))
+        if (not numbering.series(session) and any(held.values())
+                and session.scalar(select(func.count()).select_from(Sale)) == 0):
+            numbering.start_series(session)
     _remember_origins(session)
     session.expire_all()
     return ProvisionResult(session.get(Booth, booth_id), created, updated)

@@ -323,3 +323,21 @@ def test_a_shift_closed_again_on_the_restored_laptop_does_not_block_the_push(pai
     login(organiser, "btc")
     assert "lần đóng đầu" in organiser.get(f"/sync/hub/booths/{booth_id}").get_data(as_text=True)
     assert restored.push(hub.transport(token)).sent == 0  # nothing left to send
+
+
+def test_a_new_laptop_replacing_a_lost_one_numbers_in_a_series_of_its_own(pair, tmp_path):
+    hub, booth, booth_id, token = pair
+    slips: dict[str, int] = {}
+    _sell(hub, booth, 3, slips)
+    booth.push(hub.transport(token))
+    _sell(hub, booth, 2, slips)  # printed, never pushed: then the laptop is stolen, with no backup
+    spare = BoothSide(make_app(f"sqlite:///{tmp_path / 'spare.sqlite'}", tmp_path, "spare"))
+    try:
+        spare.provision(hub, token)
+        spare.receive({u: 10 for u in hub.products.values()})
+        _sell(hub, spare, 2, slips)  # _sell fails on a repeated number
+        assert all(re.fullmatch(r"X20-B07-T1-R[0-9A-F]{4}-\d{6}", r) for r in list(slips)[-2:])
+        assert spare.push(hub.transport(token)).remaining == 0
+        assert hub.status(booth_id)["conflicts"] == 0
+    finally:
+        dispose(spare.app)
