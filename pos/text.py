@@ -55,6 +55,30 @@ def sort_key(text: str):
     return primary, secondary
 
 
+_DIGITS36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+SORT_COLUMN_LETTERS = 60  # names that agree on their first 60 letters tie (then the id decides)
+
+
+def _base36(n: int) -> str:
+    out = ""
+    for _ in range(4):  # 36**4 > every rank sort_key gives (at most 100 + 0x10FFFF)
+        n, r = divmod(n, 36)
+        out = _DIGITS36[r] + out
+    return out
+
+
+def sort_column_key(text: str) -> str:
+    """sort_key() as a plain ASCII string that sorts the same way byte by byte, for an indexed
+    column: the database can then hand out the first page of a search in Vietnamese order.
+
+    Each letter's rank in four base-36 digits, a space (below every digit, so "ma" < "mai"),
+    then each letter's tone as one digit.
+    """
+    primary, secondary = sort_key(text)
+    primary, secondary = primary[:SORT_COLUMN_LETTERS], secondary[:SORT_COLUMN_LETTERS]
+    return "".join(_base36(p) for p in primary) + " " + "".join(str(t) for t in secondary)
+
+
 def vi_sorted(items, key=lambda x: x):
     """Sort items by Vietnamese alphabetical order of key(item)."""
     return sorted(items, key=lambda item: sort_key(key(item)))

@@ -69,10 +69,13 @@ def openapi_document():
           response=sc.ProductsOut, tags=["catalogue"])
 def list_products(query: sc.ProductsQuery):
     booth = _booth()
+    # One page (50 by default) in Vietnamese order; one more is asked for to know whether a next page exists.
     found = catalogue.search_products(db.session, query.q, producer_id=query.producer_id,
-                                      active_only=query.all != "1")
-    levels = stock.on_hand(db.session, booth.id)
-    return jsonify(products=[product_json(p, levels.get(p.id, 0)) for p in found])
+                                      active_only=query.all != "1", limit=query.limit + 1, offset=query.offset)
+    page, more = found[:query.limit], len(found) > query.limit
+    levels = stock.on_hand(db.session, booth.id, [p.id for p in page])  # stock of the products shown only
+    return jsonify(products=[product_json(p, levels.get(p.id, 0)) for p in page], has_more=more,
+                   next_offset=query.offset + len(page) if more else None)
 
 
 @bp.get("/products/<int:product_id>")

@@ -143,6 +143,9 @@ class ProductsQuery(Strict):
     q: Str(200, "search words; diacritics ignored (mien dong finds Miến dong)") = ""
     producer_id: QueryId | None = None
     all: Literal["0", "1"] = Field("0", description="1 to include inactive products")
+    limit: Annotated[int, BeforeValidator(_digits), Field(ge=1, le=500, description="products per page (default 50)")] = 50
+    offset: Annotated[int, BeforeValidator(_digits), Field(ge=0, le=MAX_ID, description="products to skip: the next page "
+                                                           "starts at next_offset")] = 0
 
 
 class CodeQuery(Strict):

@@ -25,6 +25,9 @@ class Product(HasUuid, db.Model):
     is_active: Mapped[bool] = mapped_column(nullable=False, default=True)
     # Name and producer without diacritics: "mien dong" finds "Miến dong".
     search_key: Mapped[str] = mapped_column(String(400), nullable=False, default="", index=True)
+    # The name's Vietnamese alphabetical order as plain ASCII (text.sort_column_key): searches are
+    # sorted and cut to a page by the database, walking this index, not in Python.
+    sort_key: Mapped[str] = mapped_column(String(320), nullable=False, default="", index=True)
 
     producer: Mapped["Producer"] = relationship(back_populates="products")  # noqa: F821
     barcodes: Mapped[list["Barcode"]] = relationship(

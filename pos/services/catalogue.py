@@ -4,11 +4,12 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..db import get_row
 from ..errors import Duplicate, DuplicateBarcode, InvalidInput, NotFound, UnknownProduct
 from ..models import PRODUCER_KINDS, UNITS, Barcode, Product, Producer
-from ..text import fold, vi_sorted
+from ..text import fold, sort_column_key, vi_sorted
 from . import labels, sales_summary
 from . import validate as v
 
@@ -107,6 +108,7 @@ def save_product(session, data: dict, product: Product | None = None, *, actor=N
     if product.id is None or "is_active" in data:
         product.is_active = v.boolean(data, "is_active") if product.id else True
     product.search_key = _product_key(name, producer)
+    product.sort_key = sort_column_key(name)
     existing = {b.code: b for b in product.barcodes}
     product.barcodes = [existing.get(c) or Barcode(code=c) for c in codes]
     session.add(product)
@@ -145,13 +147,18 @@ def list_producers(session, *, active_only=False) -> list[Producer]:
     return vi_sorted(session.scalars(stmt), key=lambda p: p.name)
 
 
-def search_products(session, query: str = "", *, producer_id=None, active_only=True, limit=None) -> list[Product]:
+PAGE_SIZE = 50  # what a till shows for a search; the next page is asked for with offset
+
+
+def search_products(session, query: str = "", *, producer_id=None, active_only=True, limit=None,
+                    offset=0) -> list[Product]:
     """Products whose name or producer contains every word typed, diacritics ignored.
 
     "mien dong" finds "Miến dong Bình Liêu"; "dau so" finds "Dầu sở". Sorted in
-    Vietnamese alphabetical order.
+    Vietnamese alphabetical order by the database (product.sort_key), so limit/offset cut a
+    page without loading every match; each product comes with its producer and barcodes.
     """
-    stmt = select(Product)
+    stmt = select(Product).options(joinedload(Product.producer), selectinload(Product.barcodes))
     if active_only:
         stmt = stmt.where(Product.is_active)
     if producer_id:
@@ -160,8 +167,15 @@ def search_products(session, query: str = "", *, producer_id=None, active_only=T
     for word in words:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(Product.search_key.like(f"%{escaped}%", escape="\\"))
-    products = vi_sorted(session.scalars(stmt), key=lambda p: p.name)
-    return products[:limit] if limit else products
+    order = Product.sort_key
+    if session.get_bind().dialect.name == "postgresql":
+        order = order.collate("C")  # byte order, as on SQLite: the key is built for it
+    stmt = stmt.order_by(order, Product.id)
+    if offset:
+        stmt = stmt.offset(int(offset))
+    if limit:
+        stmt = stmt.limit(int(limit))
+    return list(session.scalars(stmt))
 
 
 def find_by_code(session, code: str) -> tuple[Product, str | None]:
@@ -181,10 +195,12 @@ def find_by_code(session, code: str) -> tuple[Product, str | None]:
     if product is not None:
         return product, code
     if len(code) > 6:
-        # A URL or longer text: look for any registered stamp code inside it.
-        tokens = set(re.split(r"[/?&=#:\s]+", code))
-        for product in session.scalars(select(Product).where(Product.stamp_code.is_not(None))):
-            if product.stamp_code in tokens:
+        # A URL or longer text: any registered stamp code among its parts, found by the unique index.
+        tokens = {t for t in re.split(r"[/?&=#:\s]+", code) if t}
+        if tokens:
+            product = session.scalars(select(Product).where(Product.stamp_code.in_(sorted(tokens)))
+                                      .order_by(Product.id)).first()
+            if product is not None:
                 return product, code
     raise UnknownProduct(code=code[:64])
 
