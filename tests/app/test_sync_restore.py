@@ -341,3 +341,63 @@ def test_a_new_laptop_replacing_a_lost_one_numbers_in_a_series_of_its_own(pair, 
         assert hub.status(booth_id)["conflicts"] == 0
     finally:
         dispose(spare.app)
+
+
+def test_the_restore_story_with_a_hub_process_and_the_pos_command(db_url, tmp_path):
+    """By hand, as at a fair: a hub server process, and the booth's `pos` commands in processes of their own."""
+    from tests.app.test_sync_cli import HubProcess, _free_port, pos
+    from tests.app.test_sync_support import Hub
+
+    hub = Hub(make_app(db_url, tmp_path, "hub-setup"))
+    booth_id = hub.booth("B07", "Gian hàng Bình Liêu")
+    hub.product(QUE, 95_000)
+    hub.product(MIEN, 60_000)
+    dispose(hub.app)
+    hub_dir, booth_dir = tmp_path / "hub", tmp_path / "booth"
+    hub_dir.mkdir()
+    booth_dir.mkdir()
+    token = pos(hub_dir, "hub", "booth-token", "X20-B07", db_url=db_url).stdout.split("\n")[1].strip()
+    server = HubProcess(db_url, hub_dir, _free_port())
+    server.start()
+    url = f"http://127.0.0.1:{server.port}"
+    slips: dict[str, int] = {}
+    booth = BoothSide(make_app(f"sqlite:///{booth_dir / 'pos.sqlite'}", tmp_path, "booth"))
+    try:
+        assert pos(booth_dir, "provision", "--hub", url, "--token", token, "--allow-http").returncode == 0
+        booth.receive({u: 100 for u in hub.products.values()})
+        _sell(hub, booth, 2, slips)
+        assert pos(booth_dir, "sync", "push").returncode == 0
+        made = pos(booth_dir, "backup")
+        assert made.returncode == 0, made.stderr
+        backup = made.stdout.split(": ", 1)[1].split(" (")[0]
+        _sell(hub, booth, 10, slips)
+        assert pos(booth_dir, "sync", "push").returncode == 0
+        _sell(hub, booth, 5, slips)
+        dispose(booth.app)
+
+        server.stop()  # the hub is out of reach for the rest of the day
+        restored = pos(booth_dir, "restore", backup, "--yes")
+        assert restored.returncode == 0, restored.stderr
+        assert "có 15 đơn bán mà bản khôi phục không có" in restored.stdout
+        kept = restored.stdout.split("Lấy lại: pos recover ", 1)[1].split("\n")[0].strip()
+        booth.app = make_app(f"sqlite:///{booth_dir / 'pos.sqlite'}", tmp_path, "restored")
+        _sell(hub, booth, 3, slips)
+        down = pos(booth_dir, "sync", "push")
+        assert down.returncode != 0 and "Không kết nối được hub" in down.stderr
+
+        server.start()
+        assert pos(booth_dir, "sync", "push").returncode == 0
+        recovered = pos(booth_dir, "recover", kept)
+        assert recovered.returncode == 0 and "Đã lấy lại 5 đơn bán" in recovered.stdout
+        final = pos(booth_dir, "sync", "push")
+        assert final.returncode == 0 and "khớp nhau" in final.stdout
+    finally:
+        server.stop()
+        dispose(booth.app)
+    hub = Hub.__new__(Hub)
+    hub.app = make_app(db_url, tmp_path, "hub-check")
+    try:
+        assert _hub_slips(hub, booth_id) == slips and len(slips) == 20
+        assert hub.totals(booth_id) == booth.totals()
+    finally:
+        dispose(hub.app)
