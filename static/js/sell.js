@@ -1047,7 +1047,9 @@
   const SCAN_GAP_MS = 100, SCAN_MIN_CHARS = 4;
   let burst = null;
   function trackBurst(e) {
-    const now = performance.now();
+    // When the key happened, not when this handler got to run: a page busy redrawing the cart or the
+    // QR must not split a scanner's burst into "typing" because its handlers ran late.
+    const now = e.timeStamp || performance.now();
     if (e.key.length === 1 && !e.ctrlKey && !e.metaKey && !e.altKey) {
       if (!burst || now - burst.last > SCAN_GAP_MS || burst.target !== e.target) {
         burst = { code: '', target: e.target, before: typeof e.target.value === 'string' ? e.target.value : null };
