@@ -286,7 +286,7 @@ def record_sale(session, booth: Booth, cashier, checkout: Checkout, idempotency_
     stamp(session, *records)
     session.add(sale)
     session.flush()
-    sales_summary.add_sale(session, sale)
+    sales_summary.add_new_sale(session, sale, {pid: p.producer_id for pid, p in products.items()})
     if approver is not None and approver.id != cashier.id:
         audit.record(session, cashier, "discount.over_limit", sale.receipt_no, approver=approver.username,
                      discount_vnd=line_discount + order_discount, subtotal_vnd=subtotal)
