@@ -16,13 +16,14 @@ from ..templating import flash_error
 from ..timeutil import local_today
 from . import schemas as sc
 from .apispec import endpoint
+from .forms import arg_id
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 api_bp = Blueprint("audit_api", __name__, url_prefix="/api/v1/audit")
 
 
 def _log_page(flt, status=200, error_field=None):
-    entries, has_more = audit_log.list_entries(db.session, flt, before_id=request.args.get("before", type=int))
+    entries, has_more = audit_log.list_entries(db.session, flt, before_id=arg_id("before"))
     return render_template("audit/log.html", entries=entries, has_more=has_more, flt=flt, args=request.args,
                            actions=audit_log.known_actions(db.session), label=audit_log.action_label,
                            details=audit_log.details, error_field=error_field), status

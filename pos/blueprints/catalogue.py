@@ -10,7 +10,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..models import PRODUCER_KINDS, UNITS
 from ..services import catalogue
-from .forms import form_dict, rerender
+from .forms import arg_id, form_dict, rerender
 
 bp = Blueprint("catalogue", __name__)
 
@@ -41,7 +41,7 @@ def edit_producer(producer_id=None):
 @roles(*ALL_STAFF)
 def products():
     q = request.args.get("q", "")
-    producer_id = request.args.get("producer_id", type=int)
+    producer_id = arg_id("producer_id")
     found = catalogue.search_products(db.session, q, producer_id=producer_id, active_only=False)
     return render_template("catalogue/products.html", products=found, q=q, producer_id=producer_id,
                            producers=catalogue.list_producers(db.session))

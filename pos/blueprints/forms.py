@@ -1,8 +1,9 @@
 """What the HTML blueprints share: reading a posted form and showing a refused one."""
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import abort, render_template, request
 
+from ..db import MAX_ID
 from ..errors import DomainError, http_status
 from ..templating import flash_error
 
@@ -33,3 +34,23 @@ def qty_lines(prefix: str = "qty-") -> list[dict]:
         if key.startswith(prefix) and value.strip():
             lines.append({"product_id": key[len(prefix):], "qty": value.strip()})
     return lines
+
+
+def arg_id(name: str, source=None) -> int | None:
+    """An id from the query string (or `source`, e.g. request.form) for a page's filter; None when absent.
+
+    Anything but plain digits within the database's range is a 404: no row has that id, and an
+    id past 2^63 must not reach the database, where it raises instead of finding nothing.
+    """
+    raw = (request.args if source is None else source).get(name, "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and 0 < int(raw) <= MAX_ID):
+        abort(404)
+    return int(raw)
+
+
+def arg_page(name: str = "page") -> int:
+    """A page number from the query string: 1 when absent or not a sensible number."""
+    raw = request.args.get(name, "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) <= 6 and int(raw) > 0 else 1

@@ -17,6 +17,7 @@ from ..extensions import db
 from ..services import charts, producer_payments, reports, settlement
 from . import schemas as sc
 from .apispec import endpoint
+from .forms import arg_id, arg_page
 from .reports import download, pick_tables, statement_json, wanted_format
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -116,7 +117,7 @@ def _sales_context(fair, start, end):
 @bp.route("/sales")
 @roles(*PRODUCER)
 def sales():
-    fair, fairs = _own_fair(request.args.get("fair_id", type=int))
+    fair, fairs = _own_fair(arg_id("fair_id"))
     start, end = request.args.get("start", ""), request.args.get("end", "")
     context = dict(fair=fair, fairs=fairs, start=start, end=end)
     if fair is None:
@@ -138,7 +139,7 @@ def sales():
 @bp.route("/sales/list")
 @roles(*PRODUCER)
 def sales_list():
-    fair, _fairs = _own_fair(request.args.get("fair_id", type=int))
+    fair, _fairs = _own_fair(arg_id("fair_id"))
     if fair is None:
         abort(404)
     start, end = request.args.get("start", ""), request.args.get("end", "")
@@ -147,7 +148,7 @@ def sales_list():
         filters = reports.clean_filters({k: request.args.get(k) for k in ("day", "hour", "product_id")
                                          if request.args.get(k) is not None})
         found = reports.drill(db.session, fair, filters, start=start, end=end, producer_id=_producer_id(),
-                              page=request.args.get("page", 1, type=int))
+                              page=arg_page())
     except DomainError as err:
         from .reports import _bad_request
 
@@ -189,7 +190,7 @@ def payment_slip(payment_id):
 @roles(*PRODUCER)
 def invoices():
     """The producer's sales whose buyer gave a tax code: what it must issue VAT invoices for."""
-    fair, fairs = _own_fair(request.args.get("fair_id", type=int))
+    fair, fairs = _own_fair(arg_id("fair_id"))
     lines = reports.invoice_lines(db.session, [b.id for b in fair.booths], producer_id=_producer_id()) if fair else []
     if fair is not None and (fmt := wanted_format()):
         return download([reports.invoice_table(lines, [_("KHÁCH CẦN HÓA ĐƠN GTGT"), fair.name,

@@ -25,6 +25,7 @@ from ..money import format_percent_bp
 from ..timeutil import local_today
 from . import schemas as sc
 from .apispec import endpoint
+from .forms import arg_id, arg_page
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 api_bp = Blueprint("reports_api", __name__, url_prefix="/api/v1/reports")
@@ -58,7 +59,7 @@ def pick_tables(tables: dict[str, exports.Table]) -> list[exports.Table]:
 
 def report_booth() -> Booth:
     """The booth a report is about: a manager's own booth; an organiser may name any (?booth_id)."""
-    booth_id = request.args.get("booth_id", type=int)
+    booth_id = arg_id("booth_id")
     if booth_id and current_user.role == "organiser":
         return reports.get_booth(db.session, booth_id)
     booth = booths.current_booth(db.session)
@@ -379,13 +380,13 @@ def dashboard():
     fair = _fair()
     fairs = reports.fairs_with_booths(db.session)
     args = dict(start=request.args.get("start", ""), end=request.args.get("end", ""),
-                booth_id=request.args.get("booth_id", type=int))
+                booth_id=arg_id("booth_id"))
     context = dict(fair=fair, fairs=fairs, args=args, booths=fair.booths)
     try:
         board = reports.dashboard(db.session, fair, start=args["start"], end=args["end"], booth_id=args["booth_id"])
     except DomainError as err:
         return _bad_request("reports/dashboard.html", err, board=None, comparison=None, chart=None, **context)
-    compare_id = request.args.get("compare", type=int)
+    compare_id = arg_id("compare")
     comparison = None
     if compare_id and compare_id != fair.id:
         comparison = reports.compare(db.session, fair, reports.get_fair(db.session, compare_id))
@@ -425,7 +426,7 @@ def drill():
     try:
         filters = reports.clean_filters(request.args)
         found = reports.drill(db.session, fair, filters, start=start, end=end,
-                              page=request.args.get("page", 1, type=int))
+                              page=arg_page())
     except DomainError as err:
         return _bad_request("reports/drill.html", err, fair=fair, found=None, labels=[], back=None)
     labels_ = reports.filter_labels(db.session, filters)

@@ -20,7 +20,7 @@ from ..printing import lay_out
 from ..services import backups, booths, print_queue, returns, sales, shifts
 from . import schemas as sc
 from .apispec import endpoint
-from .forms import form_dict, rerender
+from .forms import arg_id, form_dict, rerender
 
 bp = Blueprint("shifts", __name__, url_prefix="/shifts")
 api_bp = Blueprint("shifts_api", __name__, url_prefix="/api/v1/shifts")
@@ -56,7 +56,7 @@ def index():
     booth = _booth()
     tills = [(t, shifts.current_shift(db.session, t)) for t in booths.active_tills(db.session, booth)]
     return render_template("shifts/index.html", tills=tills, this_till=_this_till(booth),
-                           history=shifts.list_shifts(db.session, booth, till_id=request.args.get("till_id", type=int)))
+                           history=shifts.list_shifts(db.session, booth, till_id=arg_id("till_id")))
 
 
 @bp.route("/tills/<int:till_id>")

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import DOCUMENT_KINDS
 from ..services import booths, catalogue, stock
 from ..services import validate as v
-from .forms import qty_lines, rerender
+from .forms import arg_id, qty_lines, rerender
 
 bp = Blueprint("stock", __name__, url_prefix="/stock")
 
@@ -31,7 +31,7 @@ def _booth():
 def overview():
     booth = _booth()
     # A producer reads its own products only.
-    producer_id = current_user.producer_id if current_user.role == "producer" else request.args.get("producer_id", type=int)
+    producer_id = current_user.producer_id if current_user.role == "producer" else arg_id("producer_id")
     groups = stock.stock_by_producer(db.session, booth, producer_id=producer_id)
     return render_template("stock/overview.html", booth=booth, groups=groups, producer_id=producer_id,
                            producers=catalogue.list_producers(db.session))
@@ -66,7 +66,7 @@ def document(document_id):
 
 def _document_form(kind: str):
     booth = _booth()
-    producer_id = request.values.get("producer_id", type=int)
+    producer_id = arg_id("producer_id", request.values)
     needs_producer = kind in ("receive", "return")
     products = []
     if producer_id or not needs_producer:

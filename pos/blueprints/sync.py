@@ -23,7 +23,7 @@ from ..services import booths, signing, sync_booth, sync_hub
 from ..timeutil import utcnow
 from . import schemas as sc
 from .apispec import endpoint, loads_checked
-from .forms import form_dict
+from .forms import arg_id, form_dict
 
 log = logging.getLogger(__name__)
 
@@ -399,7 +399,7 @@ def hub_ack_file(booth_id):
 def hub_import():
     """Import a booth's signed file from an upload (the hub's status page of that booth, or any)."""
     sync_hub.require_hub(db.session)
-    booth_id = request.form.get("booth_id", type=int)
+    booth_id = arg_id("booth_id", request.form)
     expected = db.session.get(Booth, booth_id) if booth_id else None
     upload = request.files.get("file")
     back = url_for("sync.hub_booth", booth_id=booth_id) if expected else url_for("sync.hub")
