@@ -137,7 +137,7 @@ class _Loader:
 
 SALE_COLS = ["id", "booth_id", "till_id", "number", "receipt_no", "cashier_id", "created_at", "subtotal_vnd",
              "line_discount_vnd", "order_discount_vnd", "total_vnd", "idempotency_key", "request_digest", "buyer_name",
-             "buyer_tax_code", "note", "went_below_zero", "origin_db", "origin_seq", "uuid"]
+             "buyer_tax_code", "note", "went_below_zero", "origin_db", "origin_seq", "uuid", "series"]
 LINE_COLS = ["id", "booth_id", "sale_id", "product_id", "product_name", "qty", "unit_price_vnd", "line_discount_vnd",
              "order_discount_vnd", "net_vnd", "origin_db", "origin_seq", "uuid"]
 PAY_COLS = ["booth_id", "sale_id", "method", "amount_vnd", "tendered_vnd", "change_vnd", "reference", "qr_payload",
@@ -203,7 +203,7 @@ def _load_sales(engine, fair_booths, products, manager_id, n_lines: int) -> int:
         receipt = f"X20-{booth.code}-T1-{numbers[booth.id]:07d}"
         batch["sale"].append((sale_id, booth.id, tills[booth.id], numbers[booth.id], receipt, cashier, at, subtotal, 0,
                               order_discount, total, f"bench-{sale_id}", "0" * 64, "", "", "", False, origin, seq,
-                              str(uuid.uuid4())))
+                              str(uuid.uuid4()), ""))  # "": the booth's own numbering series
         first_line = line_id + 1
         for p, q, g, share in zip(picks, qtys, gross, shares):
             line_id += 1
