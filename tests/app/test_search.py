@@ -73,3 +73,32 @@ def test_a_stamp_url_finds_its_product_among_many_stamped_ones(client, catalogue
     url = "https://truyxuat.binhlieu.vn/truy-xuat?code=BL-TEM-0077&lang=vi"
     found = client.get("/api/v1/products/by-code", query_string={"code": url}).json
     assert found["name"] == f"{NAMES[77 % len(NAMES)]} {77 // len(NAMES)}" and found["scanned_stamp_code"] == url
+
+
+def test_the_upgrade_gives_products_already_held_their_place_in_the_order(tmp_path):
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from pos import MIGRATIONS_DIR, create_app
+    from pos.config import TestConfig
+
+    app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite'}"})
+    names = ["Mật ong rừng", "Ấm trà", "Miến dong", "an toàn", "Ba kích"]
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR, revision="5d1e7a2c9b40")  # the schema before product.sort_key
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO producer (id, name, kind, province, district, commune, phone, bank_account, "
+                              "search_key, is_active, uuid) "
+                              "VALUES (1, 'HTX Thảo mộc Tuệ Lâm', 'htx', '', '', '', '', '', 'htx thao moc tue lam', 1, "
+                              "'00000000-0000-4000-8000-000000000001')"))
+            for i, name in enumerate(names, start=1):
+                conn.execute(text("INSERT INTO product (id, producer_id, name, unit, price_vnd, category, is_active, "
+                                  "search_key, uuid) VALUES (:id, 1, :name, 'chai', 1000, '', 1, :key, :uuid)"),
+                             dict(id=i, name=name, key=fold(name), uuid=f"00000000-0000-4000-8000-{i:012d}"))
+        upgrade(directory=MIGRATIONS_DIR)
+        from pos.services import catalogue
+
+        found = [p.name for p in catalogue.search_products(db.session, "", limit=10)]
+        db.session.remove()
+        db.engine.dispose()
+    assert found == vi_sorted(names)
