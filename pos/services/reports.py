@@ -42,6 +42,7 @@ from ..models import (PAYMENT_METHODS, Booth, Fair, HourlyProducerSaleCount, Hou
                       Producer, Product, Refund, RefundLine, Sale, SaleLine, StockDocument, StockMovement, Void)
 from ..text import vi_sorted
 from ..timeutil import VN, local_day_bounds, parse_date, to_local
+from . import settlement
 from .exports import Column, Table
 from .sale_sql import line_gross, not_voided
 
@@ -1023,12 +1024,7 @@ def producer_scope(session, producer_id: int) -> ProducerScope:
     """What of the catalogue belongs to one producer: its products, and every booth (and the booths' fairs)
     where they were received, moved or sold."""
     product_ids = set(session.scalars(select(Product.id).where(Product.producer_id == producer_id)))
-    booth_ids = set(session.scalars(
-        select(StockMovement.booth_id).join(Product, Product.id == StockMovement.product_id)
-        .where(Product.producer_id == producer_id).distinct()))
-    booth_ids |= set(session.scalars(
-        select(SaleLine.booth_id).join(Product, Product.id == SaleLine.product_id)
-        .where(Product.producer_id == producer_id).distinct()))
+    booth_ids = settlement.producer_booth_ids(session, producer_id)
     fair_ids = set(session.scalars(select(Booth.fair_id).where(Booth.id.in_(booth_ids)))) if booth_ids else set()
     return ProducerScope(product_ids, booth_ids, fair_ids)
 

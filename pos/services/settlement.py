@@ -342,15 +342,20 @@ def fair_statements(session, fair: Fair) -> list[Statement]:
     return sorted(vi_sorted(found.values(), key=lambda s: s.producer.name), key=lambda s: order[s.booth.id])
 
 
-def producer_booths(session, producer_id: int) -> list[Booth]:
-    """The booths (of every fair) where a producer has had stock or sales, newest fair first."""
+def producer_booth_ids(session, producer_id: int) -> set[int]:
+    """The ids of the booths (of every fair) where a producer has had stock movements or sales."""
     booth_ids = set(session.scalars(
         select(StockMovement.booth_id).join(Product, Product.id == StockMovement.product_id)
         .where(Product.producer_id == producer_id).distinct()))
     booth_ids |= set(session.scalars(
         select(SaleLine.booth_id).join(Product, Product.id == SaleLine.product_id)
         .where(Product.producer_id == producer_id).distinct()))
-    booths = [session.get(Booth, b) for b in booth_ids]
+    return booth_ids
+
+
+def producer_booths(session, producer_id: int) -> list[Booth]:
+    """The booths (of every fair) where a producer has had stock or sales, newest fair first."""
+    booths = [session.get(Booth, b) for b in producer_booth_ids(session, producer_id)]
     return sorted(booths, key=lambda b: (b.fair.starts_on is not None, b.fair.starts_on, b.fair_id, b.code),
                   reverse=True)
 
