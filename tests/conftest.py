@@ -235,7 +235,7 @@ class World:
             # Sales need an open cash shift: T1 starts with one, opened by its own cashier account "ca.t1".
             opener = users.save_user(s, dict(username="ca.t1", full_name="Thu ngân ca T1", role="cashier",
                                              password="matkhau123"), booth_id=booth.id)
-            shifts.open_shift(s, booth, opener, dict(till_id=till.id))
+            shifts.open_shift(s, booth, opener, shifts.NewShift(till_id=till.id))
             self.booth_id = booth.id
         return self.booth_id
 

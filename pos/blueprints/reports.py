@@ -20,6 +20,7 @@ from ..extensions import db
 from ..models import Booth
 from ..services import (booths, charts, closing, exports, imports, labels, print_queue, producer_payments, reports,
                         settlement)
+from ..services import validate
 from ..templating import flash_error
 from ..money import format_percent_bp
 from ..timeutil import local_today
@@ -301,10 +302,16 @@ def closing_return(producer_id):
     return _closing_action(act)
 
 
+def _ticked(name: str) -> bool:
+    """A checkbox of the posted form: ticked when sent with a value that reads as on (as validate.boolean)."""
+    return validate.boolean(request.form, name)
+
+
 @bp.post("/closing/close")
 @roles(*MANAGERS)
 def closing_close():
-    data = {k: request.form.get(k, "") for k in ("confirm", "allow_unpushed")}
+    # Ticked checkboxes: a browser sends a box only when it is ticked.
+    data = closing.CloseFair(_ticked("confirm"), _ticked("allow_unpushed"))
 
     def act(s, booth):
         closing.close_fair(s, booth, current_user, data)
@@ -316,10 +323,10 @@ def closing_close():
 @bp.post("/closing/reopen")
 @roles(*ORGANISER)
 def closing_reopen():
-    data = {"reason": request.form.get("reason", "")}
+    reason = request.form.get("reason", "")
 
     def act(s, booth):
-        closing.reopen_fair(s, booth, current_user, data)
+        closing.reopen_fair(s, booth, current_user, reason)
         flash(_("Đã mở lại hội chợ ở gian hàng này."), "success")
         return redirect(url_for("reports.closing_page"))
     return _closing_action(act)
@@ -642,12 +649,11 @@ def api_closing(query: sc.NoQuery):
 @endpoint("Close the fair at this booth (read-only afterwards)", body=sc.CloseFairIn, response={"type": "object"},
           errors=(404,), tags=TAGS)
 def api_close(body: sc.CloseFairIn):
-    data = body.model_dump(exclude_unset=True)
     booth = booths.current_booth(db.session)
     if booth is None:
         raise NotFound("Gian hàng chưa được cài đặt")
     with unit_of_work(db.session) as s:
-        state = closing.close_fair(s, s.get(Booth, booth.id), current_user, data)
+        state = closing.close_fair(s, s.get(Booth, booth.id), current_user, body.typed())
         out = closing_json(state)
     return jsonify(out)
 
@@ -747,7 +753,7 @@ def init_cli(app) -> None:
         try:
             with unit_of_work(db.session) as s:
                 state = closing.close_fair(s, s.get(Booth, booth.id), None,
-                                           dict(confirm=yes, allow_unpushed=allow_unpushed))
+                                           closing.CloseFair(bool(yes), bool(allow_unpushed)))
         except DomainError as err:
             _fail(err)
         click.echo(f"Đã đóng hội chợ {booth.fair.code} ở gian hàng {booth.code}.")

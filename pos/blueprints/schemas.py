@@ -26,7 +26,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ..db import MAX_ID
 from ..money import MAX_VND
-from ..services import sales, stock
+from ..services import closing, returns, sales, shifts, stock
 
 
 class Strict(BaseModel):
@@ -182,8 +182,7 @@ class NoQuery(Strict):
 
 
 # ---- shifts, voids and refunds -----------------------------------------------------------------
-# These services still read a dict: the edge hands them model_dump(exclude_unset=True), so every
-# value in it has been checked here (an int is an int) and "not given" stays not given.
+# Each model's typed() is the value its service takes (shifts.NewShift, returns.NewRefund ...).
 
 PIN = Str(20, "a manager's PIN (a manager doing it types their own)")
 
@@ -193,6 +192,9 @@ class OpenShiftIn(Strict):
     opening_float_vnd: Vnd = 0
     note: Str(500) = ""
 
+    def typed(self) -> shifts.NewShift:
+        return shifts.NewShift(self.till_id, self.opening_float_vnd, self.note)
+
 
 class CashMovementIn(Strict):
     kind: Literal["in", "out"]
@@ -200,16 +202,26 @@ class CashMovementIn(Strict):
     reason: Annotated[str, Field(min_length=1, max_length=500)]
     manager_pin: Str(20, "needed to take out more than the booth's cash_out_limit_vnd") = ""
 
+    def typed(self) -> shifts.CashMove:
+        return shifts.CashMove(self.kind, self.amount_vnd, self.reason, self.manager_pin)
+
 
 class CloseShiftIn(Strict):
     counts: dict[Annotated[str, Field(max_length=12)], Annotated[int, Field(ge=0, le=100_000)]] = Field(
         description='notes per denomination, e.g. {"500000": 2, "500": 3}', max_length=30)
     note: Str(1000) = ""
 
+    def typed(self) -> shifts.CashCount:
+        """Raises InvalidInput naming counts.<key> for a note that does not exist (422)."""
+        return shifts.CashCount.of(self.counts, self.note)
+
 
 class VoidIn(Strict):
     reason: Annotated[str, Field(min_length=1, max_length=500)]
     manager_pin: PIN = ""
+
+    def typed(self) -> returns.NewVoid:
+        return returns.NewVoid(self.reason, self.manager_pin)
 
 
 class RefundLineIn(Strict):
@@ -224,6 +236,11 @@ class RefundIn(Strict):
     method: Literal["cash", "transfer", "card"] = "cash"
     till_id: Id | None = Field(None, description="the refunding till; required for cash")
     manager_pin: PIN = ""
+
+    def typed(self) -> returns.NewRefund:
+        return returns.NewRefund(
+            tuple(returns.RefundItem(ln.sale_line_id, ln.qty, ln.back_to_stock) for ln in self.lines),
+            self.reason, self.method, self.till_id, self.manager_pin)
 
 
 class ShiftsQuery(Strict):
@@ -274,6 +291,9 @@ class BoothQuery(Strict):
 class CloseFairIn(Strict):
     confirm: bool
     allow_unpushed: bool = False
+
+    def typed(self) -> closing.CloseFair:
+        return closing.CloseFair(self.confirm, self.allow_unpushed)
 
 
 class AuditQuery(Strict):

@@ -17,7 +17,10 @@ from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..models import PAYMENT_METHODS, Refund, Shift, Void
 from ..printing import lay_out
+from ..db import MAX_ID
+from ..errors import InvalidInput
 from ..services import backups, booths, print_queue, returns, sales, shifts
+from ..services import validate as v
 from . import schemas as sc
 from .apispec import endpoint
 from .forms import arg_id, form_dict, rerender
@@ -87,7 +90,7 @@ def open_shift(till_id):
     till = booths.get_till(db.session, booth, till_id)
     try:
         with unit_of_work(db.session) as s:
-            shift = shifts.open_shift(s, booth, current_user, dict(form_dict(), till_id=till.id), address=_address())
+            shift = shifts.open_shift(s, booth, current_user, _new_shift_form(till), address=_address())
     except DomainError as err:
         flash(err.text, "error")
         return _till_page(booth, till, status=_status(err), form=form_dict(), error_field=err.field)
@@ -95,6 +98,21 @@ def open_shift(till_id):
     if _this_till(booth) is not None and _this_till(booth).id == till.id:
         return redirect(url_for("sell.screen"))
     return redirect(url_for("shifts.till_page", till_id=till.id))
+
+
+def _new_shift_form(till) -> shifts.NewShift:
+    """The open-shift form: the float typed as an amount ("1.000.000", "1.000.000 ₫"), blank = none."""
+    return shifts.NewShift(till.id, v.money(request.form, "opening_float_vnd", required=False),
+                           request.form.get("note", ""))
+
+
+def _cash_form() -> shifts.CashMove:
+    """The cash in/out form: the amount typed as an amount, the reason, the PIN when over the limit."""
+    kind = request.form.get("kind", "")
+    if kind not in ("in", "out"):
+        raise InvalidInput("kind", "Chọn nộp tiền vào hay rút tiền ra")
+    return shifts.CashMove(kind, v.money(request.form, "amount_vnd", allow_zero=False),
+                           request.form.get("reason", ""), request.form.get("manager_pin", ""))
 
 
 def _status(err: DomainError) -> int:
@@ -110,7 +128,8 @@ def cash(shift_id):
     shift = shifts.get_shift(db.session, booth, shift_id)
     try:
         with unit_of_work(db.session) as s:
-            movement = shifts.record_cash_movement(s, booth, current_user, shift.id, form_dict(), address=_address())
+            movement = shifts.record_cash_movement(s, booth, current_user, shift.id, _cash_form(),
+                                                   address=_address())
     except DomainError as err:
         flash(err.text, "error")
         return _till_page(booth, shift.till, status=_status(err), form=form_dict(), error_field=err.field)
@@ -153,9 +172,11 @@ def _refund_slip(refund_id):
     return lambda s: returns.build_refund_slip(s.get(Refund, refund_id))
 
 
-def _count_form() -> dict:
-    return {"counts": {str(d): request.form.get(f"count-{d}", "") for d in shifts.DENOMINATIONS},
-            "note": request.form.get("note", "")}
+def _count_form() -> shifts.CashCount:
+    """The count typed on the close page (inputs count-<denomination>; blank = none of that note)."""
+    counts = {d: v.integer({f"counts.{d}": request.form.get(f"count-{d}", "")}, f"counts.{d}", required=False,
+                           default=0, minimum=0, maximum=shifts.MAX_NOTES) for d in shifts.DENOMINATIONS}
+    return shifts.CashCount(counts, request.form.get("note", ""))
 
 
 @bp.route("/<int:shift_id>/close", methods=["GET", "POST"])
@@ -167,11 +188,10 @@ def close(shift_id):
         return redirect(url_for("shifts.report", shift_id=shift.id))
     context = dict(shift=shift, denominations=shifts.DENOMINATIONS, checked=None)
     if request.method == "POST":
-        data = _count_form()
         if request.form.get("action") == "check":
             # Shows the count against the expected cash without closing: a second count before signing.
             try:
-                counts = shifts.parse_count(data)
+                counts = shifts.checked_count(_count_form())
             except DomainError as err:
                 return rerender("shifts/close.html", err, **context)
             counted = sum(d * n for d, n in counts.items())
@@ -179,8 +199,9 @@ def close(shift_id):
             context["checked"] = {"counted": counted, "expected": expected, "difference": counted - expected}
             return render_template("shifts/close.html", form=form_dict(), error_field=None, **context)
         try:
+            count = _count_form()
             with unit_of_work(db.session) as s:
-                shifts.close_shift(s, booth, current_user, shift.id, data, address=_address())
+                shifts.close_shift(s, booth, current_user, shift.id, count, address=_address())
         except DomainError as err:
             return rerender("shifts/close.html", err, **context)
         queue_slip(booth, _z_slip(shift_id))
@@ -204,14 +225,24 @@ def report(shift_id):
                            denominations=shifts.DENOMINATIONS, methods=PAYMENT_METHODS)
 
 
-def _refund_lines() -> list[dict]:
+def _refund_form() -> returns.NewRefund:
+    """The refund form as a typed refund: inputs qty-<sale line id> (blank ones skipped), a ticked
+    damaged-<sale line id> writes the units off; till_id blank = no till."""
     lines = []
     for key, value in request.form.items():
         if key.startswith("qty-") and value.strip():
             line_id = key[len("qty-"):]
-            lines.append({"sale_line_id": line_id, "qty": value.strip(),
-                          "back_to_stock": not request.form.get(f"damaged-{line_id}")})
-    return lines
+            i = len(lines)
+            item = {"sale_line_id": line_id, "qty": value.strip()}
+            try:
+                lines.append(returns.RefundItem(v.integer(item, "sale_line_id", minimum=1, maximum=MAX_ID),
+                                                v.integer(item, "qty", minimum=1, maximum=returns.MAX_REFUND_QTY),
+                                                not request.form.get(f"damaged-{line_id}")))
+            except InvalidInput as err:
+                raise InvalidInput(f"lines[{i}].{err.field}", err.message, **err.params) from None
+    till_id = v.integer(request.form, "till_id", minimum=1, maximum=MAX_ID, required=False)
+    return returns.NewRefund(tuple(lines), request.form.get("reason", ""), request.form.get("method") or "cash",
+                             till_id, request.form.get("manager_pin", ""))
 
 
 @bp.route("/sales/<int:sale_id>/void", methods=["GET", "POST"])
@@ -221,7 +252,7 @@ def void(sale_id):
     sale = sales.get_sale(db.session, booth, sale_id)
     context = dict(sale=sale, state=returns.sale_returns(db.session, sale))
     if request.method == "POST":
-        data = {"reason": request.form.get("reason", ""), "manager_pin": request.form.get("manager_pin", "")}
+        data = returns.NewVoid(request.form.get("reason", ""), request.form.get("manager_pin", ""))
         try:
             with unit_of_work(db.session) as s:
                 done = returns.void_sale(s, booth, current_user, sale.id, data, address=_address())
@@ -242,10 +273,8 @@ def refund(sale_id):
     context = dict(sale=sale, state=returns.sale_returns(db.session, sale), methods=PAYMENT_METHODS,
                    tills=booths.active_tills(db.session, booth), this_till=this_till)
     if request.method == "POST":
-        data = {"lines": _refund_lines(), "reason": request.form.get("reason", ""),
-                "method": request.form.get("method", "cash"), "manager_pin": request.form.get("manager_pin", ""),
-                "till_id": request.form.get("till_id", "")}
         try:
+            data = _refund_form()
             with unit_of_work(db.session) as s:
                 done = returns.refund_sale(s, booth, current_user, sale.id, data, address=_address())
         except DomainError as err:
@@ -344,7 +373,7 @@ def api_list(query: sc.ShiftsQuery):
 def api_open(body: sc.OpenShiftIn):
     booth = _api_booth()
     with unit_of_work(db.session) as s:
-        shift = shifts.open_shift(s, booth, current_user, body.model_dump(exclude_unset=True), address=_address())
+        shift = shifts.open_shift(s, booth, current_user, body.typed(), address=_address())
         out = shift_json(shift)
     return jsonify(out), 201
 
@@ -382,8 +411,7 @@ def api_x_report(shift_id):
 def api_cash(shift_id, body: sc.CashMovementIn):
     booth = _api_booth()
     with unit_of_work(db.session) as s:
-        m = shifts.record_cash_movement(s, booth, current_user, shift_id, body.model_dump(exclude_unset=True),
-                                        address=_address())
+        m = shifts.record_cash_movement(s, booth, current_user, shift_id, body.typed(), address=_address())
         out = {"id": m.id, "uuid": m.uuid, "shift_id": m.shift_id, "kind": m.kind, "amount_vnd": m.amount_vnd,
                "reason": m.reason, "created_at": _iso(m.created_at)}
     return jsonify(out), 201
@@ -395,9 +423,9 @@ def api_cash(shift_id, body: sc.CashMovementIn):
           body=sc.CloseShiftIn, response=SHIFT, errors=(403,), tags=TAGS)
 def api_close(shift_id, body: sc.CloseShiftIn):
     booth = _api_booth()
+    count = body.typed()
     with unit_of_work(db.session) as s:
-        out = shift_json(shifts.close_shift(s, booth, current_user, shift_id, body.model_dump(exclude_unset=True),
-                                            address=_address()))
+        out = shift_json(shifts.close_shift(s, booth, current_user, shift_id, count, address=_address()))
     queue_slip(booth, _z_slip(shift_id))
     backups.backup_after_shift_close(current_app._get_current_object())
     return jsonify(out)
@@ -410,8 +438,7 @@ def api_close(shift_id, body: sc.CloseShiftIn):
 def api_void(sale_id, body: sc.VoidIn):
     booth = _api_booth()
     with unit_of_work(db.session) as s:
-        out = void_json(returns.void_sale(s, booth, current_user, sale_id, body.model_dump(exclude_unset=True),
-                                          address=_address()))
+        out = void_json(returns.void_sale(s, booth, current_user, sale_id, body.typed(), address=_address()))
     queue_slip(booth, _void_slip(out["id"]))
     return jsonify(out), 201
 
@@ -422,9 +449,8 @@ def api_void(sale_id, body: sc.VoidIn):
           response={"type": "object"}, status=201, errors=(403, 429), tags=TAGS)
 def api_refund(sale_id, body: sc.RefundIn):
     booth = _api_booth()
-    data = body.model_dump(exclude_unset=True)
     with unit_of_work(db.session) as s:
-        out = refund_json(returns.refund_sale(s, booth, current_user, sale_id, data, address=_address()))
+        out = refund_json(returns.refund_sale(s, booth, current_user, sale_id, body.typed(), address=_address()))
     queue_slip(booth, _refund_slip(out["id"]))
     return jsonify(out), 201
 

@@ -33,7 +33,7 @@ from ..models import AuditEntry, Booth, Producer, Product, Shift, StockDocument,
 from ..text import vi_sorted
 from ..timeutil import utcnow
 from . import audit, settlement, stock
-from . import validate as v
+from .typed import text
 
 # Movements that may follow the final count: the goods going back to their producers.
 _AFTER_COUNT = ("return",)
@@ -46,6 +46,19 @@ class CannotCloseYet(DomainError):
 class UnpushedRecords(DomainError):
     message = N_("Còn %(n)s bản ghi chưa gửi lên máy chủ ban tổ chức: gửi trước, hoặc chọn \"đóng và gửi sau\"")
     field = "allow_unpushed"
+
+
+@dataclass(frozen=True)
+class CloseFair:
+    """The manager's go-ahead to close the fair at this booth.
+
+    confirm must be True (the box ticked); allow_unpushed closes with records still to push to
+    the hub (pushed later). Built by the JSON API from its checked schema, by the closing page from
+    its checkboxes and by the CLI from its flags; the service takes only true booleans.
+    """
+
+    confirm: bool
+    allow_unpushed: bool = False
 
 
 def ensure_open(booth: Booth) -> None:
@@ -265,21 +278,21 @@ def return_all_goods(session, booth: Booth, user, producer_id) -> StockDocument:
         "return", producer_id=producer.id, lines=lines, reason=gettext("Trả hàng khi đóng hội chợ")))
 
 
-def close_fair(session, booth: Booth, user, data: dict) -> ClosingState:
+def close_fair(session, booth: Booth, user, request: CloseFair) -> ClosingState:
     """Close the fair at this booth: from now on it is read-only for that fair.
 
-    data: confirm (must be ticked), allow_unpushed (close with records still to
-    push; they are pushed later). Raises FairClosed (already closed),
-    InvalidInput (not confirmed), CannotCloseYet (a required step not done),
-    UnpushedRecords.
+    Raises FairClosed (already closed), InvalidInput (not confirmed, or a flag that is not a
+    bool), CannotCloseYet (a required step not done), UnpushedRecords.
     """
     ensure_open(booth)
-    if not v.boolean(data, "confirm"):
+    if not isinstance(request, CloseFair) or request.confirm is not True:
         raise InvalidInput("confirm", "Đánh dấu xác nhận đóng hội chợ")
+    if type(request.allow_unpushed) is not bool:
+        raise InvalidInput("allow_unpushed", "Không hợp lệ")
     state = closing_state(session, booth)
     if state.blockers:
         raise CannotCloseYet(steps="; ".join(s.label for s in state.blockers))
-    if state.unpushed and not v.boolean(data, "allow_unpushed"):
+    if state.unpushed and not request.allow_unpushed:
         raise UnpushedRecords(n=state.unpushed)
     booth.fair.closed_at = utcnow()
     audit.record(session, user, "fair.close", f"booth:{booth.id}", fair=booth.fair.code,
@@ -290,14 +303,14 @@ def close_fair(session, booth: Booth, user, data: dict) -> ClosingState:
     return state
 
 
-def reopen_fair(session, booth: Booth, user, data: dict) -> None:
+def reopen_fair(session, booth: Booth, user, reason: str) -> None:
     """Reopen a closed fair at this booth (a mistake, a late delivery): organisers only, with a reason.
 
     Raises Forbidden, InvalidInput, NotFound (not closed).
     """
     if getattr(user, "role", None) != "organiser":
         raise Forbidden()
-    reason = v.text(data, "reason", max_len=500)
+    reason = text(reason, "reason", max_len=500, required=True)
     if booth.fair.closed_at is None:
         raise NotFound("Hội chợ đang mở")
     booth.fair.closed_at = None

@@ -98,7 +98,7 @@ def load_demo(session) -> dict:
     _top_up(session, booth, manager, received)
     # Today each till starts with a shift open (1.000.000 ₫ float), so the demo can sell at once.
     for till in booths.active_tills(session, booth):
-        shifts.open_shift(session, booth, manager, dict(till_id=till.id, opening_float_vnd=1_000_000))
+        shifts.open_shift(session, booth, manager, shifts.NewShift(till.id, opening_float_vnd=1_000_000))
     return dict(booth=booth, logins=logins)
 
 

@@ -82,7 +82,7 @@ class _Seller:
         self.n = 0
         for till in self.tills:
             if shifts.current_shift(session, till) is None:
-                shifts.open_shift(session, booth, manager, dict(till_id=till.id, opening_float_vnd=1_000_000))
+                shifts.open_shift(session, booth, manager, shifts.NewShift(till.id, opening_float_vnd=1_000_000))
         self.products = [p for p in session.scalars(select(Product).where(Product.is_active)).all()]
         self.sales: list[Sale] = []
 
@@ -138,7 +138,7 @@ class _Seller:
         return doc
 
     def void(self, sale: Sale, minutes_later: int, reason: str):
-        void = returns.void_sale(self.s, self.booth, self.manager, sale.id, dict(reason=reason, manager_pin=DEMO_PIN))
+        void = returns.void_sale(self.s, self.booth, self.manager, sale.id, returns.NewVoid(reason, DEMO_PIN))
         at = sale.created_at + timedelta(minutes=minutes_later)
         void.created_at = at
         _set_time(self._moves(sale, ("void",)), at)
@@ -150,7 +150,7 @@ class _Seller:
 
     def refund(self, sale: Sale, qty: int, back_to_stock: bool, hours_later: int, reason: str):
         line = sale.lines[0]
-        refund = returns.refund_sale(self.s, self.booth, self.manager, sale.id, dict(
+        refund = returns.refund_sale(self.s, self.booth, self.manager, sale.id, returns.NewRefund.of(
             lines=[dict(sale_line_id=line.id, qty=min(qty, line.qty), back_to_stock=back_to_stock)],
             reason=reason, method="cash", manager_pin=DEMO_PIN, till_id=self.tills[0].id))
         at = sale.created_at + timedelta(hours=hours_later)
@@ -267,7 +267,7 @@ def _hue_2019(session, fair: Fair, manager: User, cashier: User) -> int:
         _set_time(doc.movements, doc.created_at)
     for st in closing.closing_state(session, booth).statements:
         closing.record_statement_printed(session, booth, manager, st.statement.producer.id)
-    closing.close_fair(session, booth, manager, dict(confirm=True, allow_unpushed=True))
+    closing.close_fair(session, booth, manager, closing.CloseFair(confirm=True, allow_unpushed=True))
     fair.closed_at = end + timedelta(minutes=30)
     return len(seller.sales)
 
@@ -282,6 +282,6 @@ def close_open_shifts(session, booth, manager, note: str) -> list:
         counts, left = {}, shifts.shift_report(session, shift)["expected_cash_vnd"]
         for note_vnd in shifts.DENOMINATIONS:
             if left >= note_vnd:
-                counts[str(note_vnd)], left = left // note_vnd, left % note_vnd
-        closed.append(shifts.close_shift(session, booth, manager, shift.id, dict(counts=counts, note=note)))
+                counts[note_vnd], left = left // note_vnd, left % note_vnd
+        closed.append(shifts.close_shift(session, booth, manager, shift.id, shifts.CashCount(counts, note)))
     return closed

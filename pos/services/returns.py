@@ -19,20 +19,60 @@ split, and no partial refund can exceed it (the odd đồng go back with the las
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
 from sqlalchemy import func, select
 
-from ..db import get_row, stamp
+from ..db import MAX_ID, get_row, stamp
 from ..errors import DomainError, InvalidInput, N_, NoOpenShift, NotFound
 from ..models import Refund, RefundLine, Sale, SaleLine, Shift, StockMovement, Void
 from ..printing import Slip
 from ..printing.receipt import amount, format_slip_time
 from ..timeutil import to_local
 from . import audit, booths, closing, sales_summary, shifts, users
-from . import validate as v
+from .typed import text, whole
 
 METHODS = ("cash", "transfer", "card")
-VOID_FIELDS = {"reason", "manager_pin"}
-REFUND_FIELDS = {"lines", "reason", "method", "manager_pin", "till_id"}
+MAX_REFUND_QTY = 100_000
+
+
+# The typed values a void and a refund are asked with. The JSON API builds them from its checked
+# schemas (blueprints/schemas.py VoidIn, RefundIn), the pages from their form, the demo and the
+# tests directly; the services still check every number is a true int (typed.whole) and every
+# flag a true bool, so a float or a bool from any caller is refused instead of being stored.
+@dataclass(frozen=True)
+class NewVoid:
+    """Cancel a whole sale: why, and the approving manager's PIN."""
+
+    reason: str
+    manager_pin: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class RefundItem:
+    """Units of one sale line given back; back_to_stock False writes them off as damaged."""
+
+    sale_line_id: int
+    qty: int
+    back_to_stock: bool = True
+
+
+@dataclass(frozen=True)
+class NewRefund:
+    """Money back for some units of a sale: cash (from till_id's open shift), transfer or card."""
+
+    lines: tuple[RefundItem, ...]
+    reason: str
+    method: str = "cash"
+    till_id: int | None = None  # the refunding till: required for cash
+    manager_pin: str = field(default="", repr=False)
+
+    @classmethod
+    def of(cls, *, lines: Iterable, **rest) -> "NewRefund":
+        """A refund from lines given as RefundItem or as keyword mappings (for the demo, the CLI and
+        tests): a mapping's keys must be RefundItem's fields (TypeError otherwise); nothing is converted."""
+        return cls(tuple(ln if isinstance(ln, RefundItem) else RefundItem(**ln) for ln in lines), **rest)
 
 
 class AlreadyVoided(DomainError):
@@ -68,12 +108,6 @@ def _sale_for_update(session, booth, sale_id) -> Sale:
     return sale
 
 
-def _unknown_fields(data: dict, allowed: set[str]) -> None:
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise InvalidInput(unknown[0], "Trường không được hỗ trợ: %(name)s", name=unknown[0])
-
-
 def void_of(session, sale: Sale) -> Void | None:
     return session.scalars(select(Void).where(Void.sale_id == sale.id)).first()
 
@@ -104,15 +138,17 @@ def refund_amount(line: SaleLine, refunded_qty: int, refunded_vnd: int, qty: int
     return line.net_vnd * (refunded_qty + qty) // line.qty - refunded_vnd
 
 
-def void_sale(session, booth, user, sale_id, data: dict, *, address: str = "") -> Void:
+def void_sale(session, booth, user, sale_id, request: NewVoid, *, address: str = "") -> Void:
     """Cancel a whole sale of a still-open shift, with a reason and a manager's PIN; its goods go back on hand.
 
     Raises InvalidInput, NotFound, AlreadyVoided, VoidAfterRefund, VoidAfterClose, WrongPin.
     """
     closing.ensure_open(booth)
-    _unknown_fields(data, VOID_FIELDS)
+    if not isinstance(request, NewVoid):
+        raise InvalidInput("reason", "Không hợp lệ")
     sale = _sale_for_update(session, booth, sale_id)
-    reason = v.text(data, "reason", max_len=500)
+    reason = text(request.reason, "reason", max_len=500, required=True)
+    pin = text(request.manager_pin, "manager_pin", max_len=100)
     if void_of(session, sale) is not None:
         raise AlreadyVoided(receipt=sale.receipt_no)
     if refunds_of(session, sale):
@@ -121,7 +157,7 @@ def void_sale(session, booth, user, sale_id, data: dict, *, address: str = "") -
     if shift is None or not shift.is_open:
         raise VoidAfterClose(receipt=sale.receipt_no)
     # The PIN last: nobody is asked for it for a void that would be refused anyway.
-    approver = users.verify_manager_pin(session, data.get("manager_pin"))
+    approver = users.verify_manager_pin(session, pin)
     void = Void(booth_id=booth.id, sale_id=sale.id, shift_id=shift.id, reason=reason, created_by_id=user.id,
                 approved_by_id=approver.id)
     movements = [StockMovement(booth_id=booth.id, product_id=line.product_id, kind="void", qty=line.qty,
@@ -137,53 +173,53 @@ def void_sale(session, booth, user, sale_id, data: dict, *, address: str = "") -
     return void
 
 
-def _parse_refund_lines(data: dict, sale: Sale) -> list[tuple[SaleLine, int, bool]]:
-    raw = data.get("lines")
-    if not isinstance(raw, list) or not raw:
+def _refund_lines(request: NewRefund, sale: Sale) -> list[tuple[SaleLine, int, bool]]:
+    raw = request.lines
+    if not isinstance(raw, (tuple, list)) or not raw:
         raise InvalidInput("lines", "Chọn ít nhất một dòng hàng và số lượng hoàn")
     by_id = {line.id: line for line in sale.lines}
     out, seen = [], set()
     for i, item in enumerate(raw):
-        if not isinstance(item, dict):
+        if not isinstance(item, RefundItem):
             raise InvalidInput(f"lines[{i}]", "Dòng hàng không hợp lệ")
-        try:
-            line_id = v.integer(item, "sale_line_id", minimum=1)
-            qty = v.integer(item, "qty", minimum=1, maximum=100_000)
-        except InvalidInput as err:
-            raise InvalidInput(f"lines[{i}].{err.field}", err.message, **err.params) from None
+        line_id = whole(item.sale_line_id, f"lines[{i}].sale_line_id", minimum=1, maximum=MAX_ID)
+        qty = whole(item.qty, f"lines[{i}].qty", minimum=1, maximum=MAX_REFUND_QTY)
+        if type(item.back_to_stock) is not bool:
+            raise InvalidInput(f"lines[{i}].back_to_stock", "Không hợp lệ")
         if line_id not in by_id:
             raise InvalidInput(f"lines[{i}].sale_line_id", "Dòng hàng này không thuộc đơn %(receipt)s",
                                receipt=sale.receipt_no)
         if line_id in seen:
             raise InvalidInput(f"lines[{i}].sale_line_id", "Một dòng hàng ghi hai lần")
         seen.add(line_id)
-        back = item.get("back_to_stock", True)
-        out.append((by_id[line_id], qty, v.boolean({"b": back}, "b") if back is not None else True))
+        out.append((by_id[line_id], qty, item.back_to_stock))
     return out
 
 
-def refund_sale(session, booth, user, sale_id, data: dict, *, address: str = "") -> Refund:
+def refund_sale(session, booth, user, sale_id, request: NewRefund, *, address: str = "") -> Refund:
     """Give money back for some or all units of a sale, with a reason and a manager's PIN.
 
-    data: lines [{sale_line_id, qty, back_to_stock (default true)}], reason, method (cash by
-    default, transfer, card), manager_pin, till_id (the till refunding: required for cash,
-    whose open shift pays it out; a refund at a till with an open shift belongs to that shift).
+    request: lines (RefundItem: sale_line_id, qty, back_to_stock), reason, method (cash,
+    transfer, card), manager_pin, till_id (the till refunding: required for cash, whose open
+    shift pays it out; a refund at a till with an open shift belongs to that shift).
     Numbered <receipt_no>-HT1, -HT2 … per sale.
     Raises InvalidInput, NotFound, RefundOfVoided, RefundTooMuch, NoOpenShift, WrongPin.
     """
     closing.ensure_open(booth)
-    _unknown_fields(data, REFUND_FIELDS)
+    if not isinstance(request, NewRefund):
+        raise InvalidInput("lines", "Chọn ít nhất một dòng hàng và số lượng hoàn")
     sale = _sale_for_update(session, booth, sale_id)
     if void_of(session, sale) is not None:
         raise RefundOfVoided(receipt=sale.receipt_no)
-    method = str(data.get("method") or "cash")
+    method = request.method
     if method not in METHODS:
         raise InvalidInput("method", "Cách hoàn tiền không hợp lệ")
-    reason = v.text(data, "reason", max_len=500)
-    lines = _parse_refund_lines(data, sale)
+    reason = text(request.reason, "reason", max_len=500, required=True)
+    pin = text(request.manager_pin, "manager_pin", max_len=100)
+    lines = _refund_lines(request, sale)
     till = shift = None
-    if data.get("till_id") not in (None, ""):
-        till = booths.get_till(session, booth, data.get("till_id"))
+    if request.till_id is not None:
+        till = booths.get_till(session, booth, whole(request.till_id, "till_id", minimum=1, maximum=MAX_ID))
         shift = shifts.current_shift(session, till)
     if method == "cash":
         if till is None:
@@ -201,7 +237,7 @@ def refund_sale(session, booth, user, sale_id, data: dict, *, address: str = "")
     total = sum(p[3] for p in priced)
     if total <= 0:
         raise InvalidInput("lines", "Các dòng đã chọn không còn tiền để hoàn (hàng tặng, giảm 100 %)")
-    approver = users.verify_manager_pin(session, data.get("manager_pin"))
+    approver = users.verify_manager_pin(session, pin)
 
     count = session.scalar(select(func.count(Refund.id)).where(Refund.sale_id == sale.id)) or 0
     refund = Refund(booth_id=booth.id, sale_id=sale.id, shift_id=shift.id if shift else None,

@@ -12,11 +12,12 @@ the shift (Shift.z_report) so the figures printed and signed never change later.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from ..db import get_row, stamp
+from ..db import MAX_ID, get_row, stamp
 from ..errors import DomainError, Forbidden, InvalidInput, N_, NoOpenShift, NotFound
 from ..models import CashMovement, Payment, Refund, Sale, Shift, Till, Void
 from ..money import MAX_VND, format_vnd
@@ -24,7 +25,7 @@ from ..printing import Slip
 from ..printing.receipt import amount, format_slip_time
 from ..timeutil import to_local, utcnow
 from . import audit, closing, numbering
-from . import validate as v
+from .typed import text, whole
 
 # The Vietnamese notes a drawer holds (coins are no longer used in practice).
 DENOMINATIONS = (500_000, 200_000, 100_000, 50_000, 20_000, 10_000, 5_000, 2_000, 1_000, 500)
@@ -47,6 +48,55 @@ class CashOutOverLimit(Forbidden):
 
     message = N_("Rút quá %(limit)s khỏi két cần mã PIN của quản lý")
     field = "manager_pin"
+
+
+# The typed values the shift services take. The JSON API builds them from its checked schemas
+# (blueprints/schemas.py), the pages from their form (typed amounts read by validate.money), the
+# demo and the tests directly; each service still checks every number is a true int in range
+# (typed.whole), so a float or a bool from any caller is refused instead of being stored.
+@dataclass(frozen=True)
+class NewShift:
+    """A shift to open at a till, with the float counted into the drawer."""
+
+    till_id: int
+    opening_float_vnd: int = 0
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class CashMove:
+    """Cash put into the drawer ("in") or taken out ("out"), with the reason."""
+
+    kind: str
+    amount_vnd: int
+    reason: str
+    manager_pin: str = field(default="", repr=False)  # to take out more than the booth's limit
+
+
+@dataclass(frozen=True)
+class CashCount:
+    """The cash counted at close: notes per denomination (đồng -> number of notes), and a note."""
+
+    counts: Mapping[int, int]
+    note: str = ""
+
+    @classmethod
+    def of(cls, counts, note: str = "") -> "CashCount":
+        """A count keyed by denomination as written ("500000", "500.000" or 500000); the numbers of
+        notes are not converted. Raises InvalidInput naming "counts.<key>" for a note that does not exist."""
+        if not isinstance(counts, Mapping):
+            raise InvalidInput("counts", "Nhập số tờ của từng mệnh giá")
+        out = {}
+        for key, value in counts.items():
+            denomination = None
+            if type(key) is int:
+                denomination = key
+            elif isinstance(key, str) and key.replace(".", "").isascii() and key.replace(".", "").isdigit():
+                denomination = int(key.replace(".", ""))
+            if denomination not in DENOMINATIONS:
+                raise InvalidInput(f"counts.{key}", "Mệnh giá %(value)s không có", value=key)
+            out[denomination] = value
+        return cls(out, note)
 
 
 def current_shift(session, till: Till) -> Shift | None:
@@ -80,20 +130,22 @@ def list_shifts(session, booth, *, till_id=None, limit=200) -> list[Shift]:
     return list(session.scalars(stmt.order_by(Shift.opened_at.desc(), Shift.id.desc()).limit(limit)))
 
 
-def open_shift(session, booth, user, data: dict, *, address: str = "") -> Shift:
+def open_shift(session, booth, user, new: NewShift, *, address: str = "") -> Shift:
     """Open a shift at a till with the float counted into the drawer; numbered 1, 2, 3 … per till.
 
     Raises InvalidInput, NotFound (till), ShiftAlreadyOpen.
     """
     closing.ensure_open(booth)
-    till_id = v.integer(data, "till_id", minimum=1)
+    if not isinstance(new, NewShift):
+        raise InvalidInput("till_id", "Không hợp lệ")
+    till_id = whole(new.till_id, "till_id", minimum=1, maximum=MAX_ID)
     # FOR UPDATE on the till: on PostgreSQL two devices opening the same till queue here
     # (SQLite's BEGIN IMMEDIATE already serialises writers), so a till never has two open shifts.
     till = session.get(Till, till_id, with_for_update=True)
     if till is None or till.booth_id != booth.id or not till.is_active:
         raise NotFound("Không tìm thấy quầy bán hàng", field="till_id")
-    float_vnd = v.money(data, "opening_float_vnd", required=False)
-    note = v.text(data, "note", required=False, max_len=500)
+    float_vnd = whole(new.opening_float_vnd, "opening_float_vnd", minimum=0, maximum=MAX_VND)
+    note = text(new.note, "note", max_len=500)
     if (open_one := current_shift(session, till)) is not None:
         raise ShiftAlreadyOpen(till=till.code, number=open_one.number)
     number, series = numbering.next_shift(session, till)
@@ -125,7 +177,7 @@ def _int_id(raw) -> int:
         return 0
 
 
-def record_cash_movement(session, booth, user, shift_id, data: dict, *, address: str = "") -> CashMovement:
+def record_cash_movement(session, booth, user, shift_id, move: CashMove, *, address: str = "") -> CashMovement:
     """Cash put into the drawer (change bought) or taken out (a producer paid in cash), with the reason.
 
     Taking out more than the booth's cash_out_limit_vnd needs a manager's PIN (manager_pin),
@@ -137,20 +189,23 @@ def record_cash_movement(session, booth, user, shift_id, data: dict, *, address:
 
     closing.ensure_open(booth)
     shift = _open_shift_for_update(session, booth, shift_id)
-    kind = data.get("kind")
+    if not isinstance(move, CashMove):
+        raise InvalidInput("kind", "Chọn nộp tiền vào hay rút tiền ra")
+    kind = move.kind
     if kind not in ("in", "out"):
         raise InvalidInput("kind", "Chọn nộp tiền vào hay rút tiền ra")
-    amount_vnd = v.money(data, "amount_vnd", allow_zero=False)
-    reason = v.text(data, "reason", max_len=500)
+    amount_vnd = whole(move.amount_vnd, "amount_vnd", minimum=1, maximum=MAX_VND)
+    reason = text(move.reason, "reason", max_len=500, required=True)
+    pin = text(move.manager_pin, "manager_pin", max_len=100)
     approver = None
     if kind == "out" and amount_vnd > booth.cash_out_limit_vnd:
         if user.role in users.APPROVER_ROLES:
             approver = user
-        elif not str(data.get("manager_pin") or "").strip():
+        elif not pin:
             raise CashOutOverLimit(limit=format_vnd(booth.cash_out_limit_vnd))
         else:
             # The PIN last: nobody is asked for it for a movement refused anyway.
-            approver = users.verify_manager_pin(session, str(data.get("manager_pin")), actor=user, address=address)
+            approver = users.verify_manager_pin(session, pin, actor=user, address=address)
     movement = CashMovement(booth_id=booth.id, shift_id=shift.id, kind=kind, amount_vnd=amount_vnd, reason=reason,
                             created_by_id=user.id, created_at=utcnow(),
                             approved_by_id=approver.id if approver is not None else None)
@@ -289,29 +344,24 @@ def shift_report(session, shift: Shift) -> dict:
     }
 
 
-def parse_count(data: dict) -> dict[int, int]:
-    """The cash count by denomination, {"500000": 3, …} (blank or missing = none of that note).
+def checked_count(count: CashCount) -> dict[int, int]:
+    """Every denomination with its number of notes (none where the count says nothing).
 
-    Raises InvalidInput naming "counts.<denomination>" for a bad number or an unknown note.
+    Raises InvalidInput naming "counts.<denomination>" for a number of notes that is not a whole
+    number from 0 to MAX_NOTES or a note that does not exist, "counts" when there is no count.
     """
-    raw = data.get("counts")
-    if not isinstance(raw, dict):
+    raw = count.counts if isinstance(count, CashCount) else None
+    if not isinstance(raw, Mapping):
         raise InvalidInput("counts", "Nhập số tờ của từng mệnh giá")
     counts = dict.fromkeys(DENOMINATIONS, 0)
-    for key, value in raw.items():
-        try:
-            denomination = int(str(key).replace(".", ""))
-        except ValueError:
-            denomination = None
-        if denomination not in counts:
-            raise InvalidInput(f"counts.{key}", "Mệnh giá %(value)s không có", value=key)
-        field = f"counts.{denomination}"
-        counts[denomination] = v.integer({field: value}, field, minimum=0, maximum=MAX_NOTES, required=False,
-                                         default=0)
+    for denomination, notes in raw.items():
+        if type(denomination) is not int or denomination not in counts:
+            raise InvalidInput(f"counts.{denomination}", "Mệnh giá %(value)s không có", value=denomination)
+        counts[denomination] = whole(notes, f"counts.{denomination}", minimum=0, maximum=MAX_NOTES)
     return counts
 
 
-def close_shift(session, booth, user, shift_id, data: dict, *, address: str = "") -> Shift:
+def close_shift(session, booth, user, shift_id, count: CashCount, *, address: str = "") -> Shift:
     """Close a shift with the cash counted by denomination, storing its Z report.
 
     A cashier closes only a shift they opened; a manager or organiser closes any.
@@ -321,11 +371,11 @@ def close_shift(session, booth, user, shift_id, data: dict, *, address: str = ""
     if user.role == "cashier" and shift.opened_by_id != user.id:
         raise Forbidden("Ca này do %(name)s mở: chỉ người mở ca hoặc trưởng gian hàng được đóng ca",
                         name=shift.opened_by.full_name or shift.opened_by.username)
-    counts = parse_count(data)
+    counts = checked_count(count)
     counted = sum(d * n for d, n in counts.items())
     if counted > MAX_VND:
         raise InvalidInput("counts", "Số tiền quá lớn")
-    note = v.text(data, "note", required=False, max_len=1000)
+    note = text(count.note, "note", max_len=1000)
     report = shift_report(session, shift)
     now = utcnow()
     shift.closed_at, shift.closed_by_id = now, user.id

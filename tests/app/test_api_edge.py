@@ -231,10 +231,16 @@ def test_a_display_link_with_non_ascii_characters_is_not_found_not_a_server_erro
     assert response.status_code == 404 and response.json["error"] == "NotFound"
 
 
-def test_the_shift_and_return_bodies_declare_exactly_the_fields_their_services_read():
-    # The services still read dicts; a field added to one side only would be refused (or ignored).
-    from pos.blueprints import schemas as sc
-    from pos.services import returns
+def test_the_shift_return_and_closing_bodies_declare_exactly_the_fields_their_services_take():
+    # Each body's typed() builds the service's value field by field: a field added to one side
+    # only would be refused by the schema or never reach the service.
+    from dataclasses import fields
 
-    assert set(sc.VoidIn.model_fields) == returns.VOID_FIELDS
-    assert set(sc.RefundIn.model_fields) == returns.REFUND_FIELDS
+    from pos.blueprints import schemas as sc
+    from pos.services import closing, returns, shifts
+
+    for model, typed in ((sc.OpenShiftIn, shifts.NewShift), (sc.CashMovementIn, shifts.CashMove),
+                         (sc.CloseShiftIn, shifts.CashCount), (sc.VoidIn, returns.NewVoid),
+                         (sc.RefundIn, returns.NewRefund), (sc.RefundLineIn, returns.RefundItem),
+                         (sc.CloseFairIn, closing.CloseFair)):
+        assert set(model.model_fields) == {f.name for f in fields(typed)}, model

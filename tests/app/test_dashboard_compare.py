@@ -49,7 +49,7 @@ def two(app, world, fair):  # noqa: F811 - the fixture imported above
         till = booths.save_till(s, b, dict(code="T1", name="Quầy hè"))
         cashier = users.save_user(s, dict(username="ca.h19", full_name="Thu ngân hè", role="cashier",
                                           password="matkhau123"), booth_id=b.id)
-        shifts.open_shift(s, b, cashier, dict(till_id=till.id))
+        shifts.open_shift(s, b, cashier, shifts.NewShift(till_id=till.id))
         manager = s.query(User).filter_by(username="quanly").one()
         for producer, product in ((fair["tl"], fair["que"]), (fair["md"], fair["mien"])):
             stock.record_document(s, b, manager, stock.NewDocument.of(

@@ -42,8 +42,8 @@ def invoices(app, world, fair):  # noqa: F811 - the fixture imported above
     voided, _l = _sell(app, [(fair["que"], 1)], datetime(2020, 1, 12, 4, 0), "inv2", "Khách Hủy", "5700000001")
     with app.app_context(), unit_of_work(db.session) as s:
         booth, manager = s.query(Booth).one(), s.query(User).filter_by(username="quanly").one()
-        returns.void_sale(s, booth, manager, voided, dict(reason="Khách đổi ý", manager_pin="2468"))
-        returns.refund_sale(s, booth, manager, wanted, dict(lines=[dict(sale_line_id=lines[1], qty=1)],
+        returns.void_sale(s, booth, manager, voided, returns.NewVoid(reason="Khách đổi ý", manager_pin="2468"))
+        returns.refund_sale(s, booth, manager, wanted, returns.NewRefund.of(lines=[dict(sale_line_id=lines[1], qty=1)],
                                                             reason="Vỡ gói", method="transfer", manager_pin="2468"))
     return dict(fair, sale=wanted)
 

@@ -45,7 +45,7 @@ def market(app, world):
                               producer_id=other, lines=[dict(product_id=secret, qty=5)]))
         booths.save_till(s, b08, dict(code="T1", name="Quầy kín"))
         till = s.query(Till).filter_by(booth_id=b08.id).one()
-        shifts.open_shift(s, b08, manager, dict(till_id=till.id))
+        shifts.open_shift(s, b08, manager, shifts.NewShift(till_id=till.id))
         b08_id = b08.id
     return dict(own=own, other=other, que=que, secret=secret, b08=b08_id)
 

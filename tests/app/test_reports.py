@@ -175,7 +175,7 @@ def test_closing_is_refused_until_the_steps_are_done_then_the_booth_is_read_only
         booth = s.get(Booth, world.booth_id)
         manager = s.query(User).filter_by(username="quanly").one()
         shift = s.query(Shift).filter(Shift.closed_at.is_(None)).one()
-        shifts.close_shift(s, booth, manager, shift.id, dict(counts={"500000": 1}))
+        shifts.close_shift(s, booth, manager, shift.id, shifts.CashCount.of({"500000": 1}))
         levels = stock.on_hand(s, booth.id)
         stock.record_count(s, booth, manager, stock.NewDocument.of("count", lines=[dict(product_id=p, qty=q) for p, q in levels.items()]))
     for producer in (fair["tl"], fair["md"]):

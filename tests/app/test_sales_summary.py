@@ -130,7 +130,7 @@ class Booth2(World):
             booth = s.get(Booth, self.booth_id)
             till = booths.save_till(s, booth, dict(code="T2", name="Quầy 2"))
             opener = s.scalars(select(User).where(User.username == "ca.t1")).one()
-            shifts.open_shift(s, booth, opener, dict(till_id=till.id))
+            shifts.open_shift(s, booth, opener, shifts.NewShift(till_id=till.id))
 
     def sell(self, till_code, lines, at: datetime | None = None, order_discount=0):
         with self.app.app_context(), unit_of_work(db.session) as s:
@@ -154,14 +154,14 @@ class Booth2(World):
         with self.app.app_context(), unit_of_work(db.session) as s:
             manager = s.scalars(select(User).where(User.username == "quanly")).one()
             returns.void_sale(s, s.get(Booth, self.booth_id), manager, sale_id,
-                              dict(reason="Khách đổi ý", manager_pin="2468"))
+                              returns.NewVoid(reason="Khách đổi ý", manager_pin="2468"))
 
     def refund(self, sale_id, line_index=0, qty=1):
         with self.app.app_context(), unit_of_work(db.session) as s:
             manager = s.scalars(select(User).where(User.username == "quanly")).one()
             sale = s.get(Sale, sale_id)
             till = s.scalars(select(Till).where(Till.code == "T1")).one()
-            returns.refund_sale(s, s.get(Booth, self.booth_id), manager, sale_id, dict(
+            returns.refund_sale(s, s.get(Booth, self.booth_id), manager, sale_id, returns.NewRefund.of(
                 lines=[dict(sale_line_id=sale.lines[line_index].id, qty=qty)], reason="Vỡ nắp", method="cash",
                 till_id=till.id, manager_pin="2468"))
 

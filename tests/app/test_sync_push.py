@@ -336,7 +336,7 @@ def test_a_shift_closed_after_it_was_pushed_reaches_the_hub_closed_and_stays_clo
     with booth.app.app_context(), unit_of_work(db.session) as s:
         booth_row, till, manager, cashier = booth._ids(s)
         shift = s.scalars(select(Shift)).one()
-        shifts.close_shift(s, booth_row, manager, shift.id, {"counts": {"500000": 1, "200000": 1}})
+        shifts.close_shift(s, booth_row, manager, shift.id, shifts.CashCount.of({"500000": 1, "200000": 1}))
     assert booth.unpushed() == 1  # the shift changed since the hub got it
     result = booth.push(hub.transport(token))
     assert result.remaining == 0 and booth.unpushed() == 0

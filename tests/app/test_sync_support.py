@@ -199,7 +199,7 @@ class BoothSide:
         with self.app.app_context(), unit_of_work(db.session) as s:
             booth, till, manager, cashier = self._ids(s)
             if shifts.current_shift(s, till) is None:
-                shifts.open_shift(s, booth, cashier, dict(till_id=till.id, opening_float_vnd=500_000))
+                shifts.open_shift(s, booth, cashier, shifts.NewShift(till_id=till.id, opening_float_vnd=500_000))
 
     def close_shift(self):
         """Close the till's open shift (cash counted as none); returns its number."""
@@ -208,7 +208,7 @@ class BoothSide:
         with self.app.app_context(), unit_of_work(db.session) as s:
             booth, till, manager, cashier = self._ids(s)
             shift = shifts.current_shift(s, till)
-            return shifts.close_shift(s, booth, manager, shift.id, dict(counts={})).number
+            return shifts.close_shift(s, booth, manager, shift.id, shifts.CashCount.of({})).number
 
     def shift_number(self):
         """The number of the till's open shift (None when closed)."""
@@ -254,7 +254,7 @@ class BoothSide:
         with self.app.app_context(), unit_of_work(db.session) as s:
             booth, till, manager, cashier = self._ids(s)
             sale = s.scalars(select(Sale).order_by(Sale.id.desc())).first()
-            returns.void_sale(s, booth, manager, sale.id, dict(reason="Khách đổi ý", manager_pin="2468"))
+            returns.void_sale(s, booth, manager, sale.id, returns.NewVoid(reason="Khách đổi ý", manager_pin="2468"))
 
     def refund_first_line_of_last_sale(self, qty=1):
         from pos.models import Sale
@@ -263,7 +263,7 @@ class BoothSide:
         with self.app.app_context(), unit_of_work(db.session) as s:
             booth, till, manager, cashier = self._ids(s)
             sale = s.scalars(select(Sale).order_by(Sale.id.desc())).first()
-            returns.refund_sale(s, booth, manager, sale.id, dict(
+            returns.refund_sale(s, booth, manager, sale.id, returns.NewRefund.of(
                 lines=[dict(sale_line_id=sale.lines[0].id, qty=qty)], reason="Vỡ nắp", method="cash",
                 manager_pin="2468", till_id=till.id))
 

@@ -20,7 +20,7 @@ def shop(session):
     manager = users.save_user(session, dict(username="quanly", full_name="QL", role="manager", password="matkhau123",
                                             pin="2468"))
     cashier = users.save_user(session, dict(username="thungan", full_name="TN", role="cashier", password="matkhau123"))
-    shifts.open_shift(session, booth, cashier, dict(till_id=till.id))  # sales belong to the till's open shift
+    shifts.open_shift(session, booth, cashier, shifts.NewShift(till_id=till.id))  # sales belong to the till's open shift
     tl = catalogue.save_producer(session, dict(name="HTX Thảo mộc Tuệ Lâm", kind="htx"))
     md = catalogue.save_producer(session, dict(name="HTX Miến dong", kind="htx"))
     que = catalogue.save_product(session, dict(producer_id=tl.id, name="Tinh dầu quế", unit="lọ", price_vnd=95000))

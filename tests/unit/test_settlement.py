@@ -53,7 +53,7 @@ class Fairground:
         self.manager = users.save_user(s, dict(username="quanly", full_name="QL", role="manager",
                                                password="matkhau123", pin="2468"))
         for booth in (self.b07, self.b08, self.h07):
-            shifts.open_shift(s, booth, self.manager, dict(till_id=self.tills[booth.id].id))
+            shifts.open_shift(s, booth, self.manager, shifts.NewShift(till_id=self.tills[booth.id].id))
         self.cashier = users.save_user(s, dict(username="thungan", full_name="TN", role="cashier", password="matkhau123"))
         self.tuelam = catalogue.save_producer(s, dict(name="HTX Thảo mộc Tuệ Lâm", kind="htx", district="Bình Liêu",
                                                       commune="Thị trấn Bình Liêu"))
@@ -106,12 +106,12 @@ class Fairground:
 
     def void(self, sale):
         booth = self.s.get(type(self.b07), sale.booth_id)
-        return returns.void_sale(self.s, booth, self.manager, sale.id, dict(reason="Khách đổi ý", manager_pin="2468"))
+        return returns.void_sale(self.s, booth, self.manager, sale.id, returns.NewVoid(reason="Khách đổi ý", manager_pin="2468"))
 
     def refund(self, sale, lines, at: datetime | None = None, method="cash"):
         """lines: (sale line, qty, back to stock)."""
         booth = self.s.get(type(self.b07), sale.booth_id)
-        refund = returns.refund_sale(self.s, booth, self.manager, sale.id, dict(
+        refund = returns.refund_sale(self.s, booth, self.manager, sale.id, returns.NewRefund.of(
             lines=[dict(sale_line_id=ln.id, qty=q, back_to_stock=back) for ln, q, back in lines],
             reason="Hàng lỗi", method=method, manager_pin="2468", till_id=self.tills[booth.id].id))
         if at is not None:

@@ -47,7 +47,7 @@ def shop(session):
 
 def open_(shop, till="t1", user="cashier", float_vnd=500_000):
     with unit_of_work(shop["session"]) as s:
-        return shifts.open_shift(s, shop["booth"], shop[user], dict(till_id=shop[till].id,
+        return shifts.open_shift(s, shop["booth"], shop[user], shifts.NewShift(till_id=shop[till].id,
                                                                      opening_float_vnd=float_vnd))
 
 
@@ -61,12 +61,12 @@ def sell(shop, lines, payments, till="t1", **extra):
 def cash_move(shop, shift, kind, amount, reason="Mua tiền lẻ"):
     with unit_of_work(shop["session"]) as s:
         return shifts.record_cash_movement(s, shop["booth"], shop["cashier"], shift.id,
-                                           dict(kind=kind, amount_vnd=amount, reason=reason))
+                                           shifts.CashMove(kind=kind, amount_vnd=amount, reason=reason))
 
 
 def close(shop, shift, counts, user="cashier", note=""):
     with unit_of_work(shop["session"]) as s:
-        return shifts.close_shift(s, shop["booth"], shop[user], shift.id, dict(counts=counts, note=note))
+        return shifts.close_shift(s, shop["booth"], shop[user], shift.id, shifts.CashCount.of(counts, note))
 
 
 def count_rows(session, model):
@@ -84,14 +84,14 @@ def test_expected_cash_is_float_plus_cash_taken_less_voids_and_cash_refunds_plus
     discounted = sell(shop, [("que", 3)], [dict(method="cash", tendered_vnd=300_000)],         # 285.000 − 10.000
                       order_discount_vnd=10_000)
     with unit_of_work(s) as u:
-        returns.void_sale(u, shop["booth"], shop["cashier"], voided.id, dict(reason="Bấm nhầm", manager_pin=PIN))
+        returns.void_sale(u, shop["booth"], shop["cashier"], voided.id, returns.NewVoid(reason="Bấm nhầm", manager_pin=PIN))
     line = discounted.lines[0]
     with unit_of_work(s) as u:  # one of three jars back in cash: floor(275.000 / 3) = 91.666
-        returns.refund_sale(u, shop["booth"], shop["cashier"], discounted.id, dict(
+        returns.refund_sale(u, shop["booth"], shop["cashier"], discounted.id, returns.NewRefund.of(
             lines=[dict(sale_line_id=line.id, qty=1)], reason="Lọ bị nứt", method="cash", manager_pin=PIN,
             till_id=shop["t1"].id))
     with unit_of_work(s) as u:  # a second jar by transfer: 183.333 − 91.666 = 91.667, not cash
-        returns.refund_sale(u, shop["booth"], shop["cashier"], discounted.id, dict(
+        returns.refund_sale(u, shop["booth"], shop["cashier"], discounted.id, returns.NewRefund.of(
             lines=[dict(sale_line_id=line.id, qty=1)], reason="Khách đổi ý", method="transfer", manager_pin=PIN,
             till_id=shop["t1"].id))
     cash_move(shop, shift, "in", 200_000, "Mua tiền lẻ")
@@ -158,14 +158,14 @@ def test_a_cash_movement_needs_an_amount_a_reason_and_an_open_shift(shop):
     s = shop["session"]
     shift = open_(shop)
     for data, field in ((dict(kind="in", amount_vnd=0, reason="x"), "amount_vnd"),
-                        (dict(kind="in", amount_vnd="50.000", reason=" "), "reason"),
+                        (dict(kind="in", amount_vnd=50_000, reason=" "), "reason"),
                         (dict(kind="sideways", amount_vnd=1000, reason="x"), "kind"),
-                        (dict(kind="out", amount_vnd="-5", reason="x"), "amount_vnd")):
+                        (dict(kind="out", amount_vnd=-5, reason="x"), "amount_vnd")):
         with pytest.raises(InvalidInput) as err:
             with unit_of_work(s) as u:
-                shifts.record_cash_movement(u, shop["booth"], shop["cashier"], shift.id, data)
+                shifts.record_cash_movement(u, shop["booth"], shop["cashier"], shift.id, shifts.CashMove(**data))
         assert err.value.field == field
-    assert cash_move(shop, shift, "in", "50.000").amount_vnd == 50_000
+    assert cash_move(shop, shift, "in", 50_000).amount_vnd == 50_000
     close(shop, shift, {})
     with pytest.raises(ShiftClosed):
         cash_move(shop, shift, "out", 10_000)
@@ -204,7 +204,7 @@ def test_the_z_report_stays_as_signed_when_a_later_shift_refunds_one_of_its_sale
     z_before = s.get(Shift, first.id).z_report
     second = open_(shop, float_vnd=300_000)
     with unit_of_work(s) as u:
-        refund = returns.refund_sale(u, shop["booth"], shop["cashier"], sale.id, dict(
+        refund = returns.refund_sale(u, shop["booth"], shop["cashier"], sale.id, returns.NewRefund.of(
             lines=[dict(sale_line_id=sale.lines[0].id, qty=1)], reason="Lọ vỡ", manager_pin=PIN,
             till_id=shop["t1"].id))
     assert refund.shift_id == second.id

@@ -20,7 +20,7 @@ def shop(session):
     till = booths.save_till(session, booth, dict(code="T1", name="Quầy 1"))
     manager = users.save_user(session, dict(username="quanly", full_name="QL", role="manager", password="matkhau123"))
     cashier = users.save_user(session, dict(username="thungan", full_name="TN", role="cashier", password="matkhau123"))
-    shifts.open_shift(session, booth, cashier, dict(till_id=till.id))
+    shifts.open_shift(session, booth, cashier, shifts.NewShift(till_id=till.id))
     tl = catalogue.save_producer(session, dict(name="HTX Thảo mộc Tuệ Lâm", kind="htx"))
     que = catalogue.save_product(session, dict(producer_id=tl.id, name="Tinh dầu quế", unit="lọ", price_vnd=95000))
     hoi = catalogue.save_product(session, dict(producer_id=tl.id, name="Tinh dầu hồi", unit="lọ", price_vnd=110000))
