@@ -108,14 +108,39 @@ def _upsert_statement(dialect: str, table, key_cols, value_cols):
     return stmt
 
 
+def _unnest_statement(table, key_cols, value_cols):
+    """PostgreSQL: the upsert of many rows as ONE statement whose parameters are one array per
+    column (INSERT … SELECT FROM unnest(…)): the same text for any number of rows, so it is
+    prepared once, and a hub batch's few hundred rows go in one round trip, not one each."""
+    stmt = _UPSERTS.get(("postgresql-unnest", table.name))
+    if stmt is None:
+        from sqlalchemy import text
+        from sqlalchemy.dialects import postgresql
+
+        cols = [*key_cols, *value_cols]
+        types = [table.c[c].type.compile(dialect=postgresql.dialect()) for c in cols]
+        arrays = ", ".join(f"CAST(:{c} AS {t}[])" for c, t in zip(cols, types))
+        sets = ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in value_cols)
+        stmt = _UPSERTS[("postgresql-unnest", table.name)] = text(
+            f"INSERT INTO {table.name} ({', '.join(cols)}) SELECT * FROM unnest({arrays}) "
+            f"ON CONFLICT ({', '.join(key_cols)}) DO UPDATE SET {sets}")
+    return stmt
+
+
 def _upsert(session, table, key_cols, value_cols, deltas: dict) -> None:
-    rows = [{**dict(zip(key_cols, key)), **dict(zip(value_cols, values))}
-            for key, values in sorted(deltas.items()) if any(values)]
-    if not rows:
+    items = [(key, values) for key, values in sorted(deltas.items()) if any(values)]
+    if not items:
         return
+    dialect = _dialect(session)
+    if dialect == "postgresql":
+        columns = list(zip(*[(*key, *values) for key, values in items]))
+        session.execute(_unnest_statement(table, key_cols, value_cols),
+                        {c: list(v) for c, v in zip((*key_cols, *value_cols), columns)})
+        return
+    rows = [{**dict(zip(key_cols, key)), **dict(zip(value_cols, values))} for key, values in items]
     # One statement executed for many rows (the driver's executemany), built and compiled once:
     # a multi-row VALUES would be compiled afresh for every sale and every batch of a push.
-    session.execute(_upsert_statement(_dialect(session), table, key_cols, value_cols), rows)
+    session.execute(_upsert_statement(dialect, table, key_cols, value_cols), rows)
 
 
 def _apply(session, d: _Deltas) -> None:
@@ -166,9 +191,34 @@ def _fold_refunds(session, where, sign: int, d: _Deltas) -> None:
         d.add(d.sales, (booth_id, product_id, _hour(at)), (0, 0, 0, 0, sign * qty, sign * amount))
 
 
-def add_records(session, *, sale_ids=(), refund_line_ids=(), void_ids=()) -> None:
+@dataclass
+class NewSale:
+    """A sale just stored, as its records said it (the hub's batch path): no need to read it back.
+    lines: (line's booth_id, product_id, producer_id, qty, gross, discount, net) per line."""
+
+    booth_id: int
+    created_at: datetime
+    lines: list
+
+
+def _fold_new_sales(sales, d: _Deltas) -> None:
+    """What _fold_sales(…, 1, …) adds for these sales, from the values in hand."""
+    add, d_sales, d_counts, d_producers = d.add, d.sales, d.counts, d.producers
+    for sale in sales:
+        hour = _hour(sale.created_at)
+        add(d_counts, (sale.booth_id, hour), (1, 0))
+        producers = set()
+        for booth_id, product_id, producer_id, qty, gross, discount, net in sale.lines:
+            add(d_sales, (booth_id, product_id, hour), (qty, gross, discount, net, 0, 0))
+            producers.add(producer_id)
+        for producer_id in producers:
+            add(d_producers, (sale.booth_id, producer_id, hour), (1, 0))
+
+
+def add_records(session, *, sale_ids=(), refund_line_ids=(), void_ids=(), new_sales=()) -> None:
     """Add new sales, refund lines and voids (all flushed, stored together) to the summary tables.
 
+    new_sales: sales given by their values (NewSale), counted as those of sale_ids are.
     In the order of the module docstring: the sales whole; the refund lines, unless their sale
     was voided before (a void among void_ids comes after them); then the voided sales taken
     off, with every refund of them held by then.
@@ -176,6 +226,7 @@ def add_records(session, *, sale_ids=(), refund_line_ids=(), void_ids=()) -> Non
     void_ids = list(void_ids)
     d = _Deltas.empty()
     _fold_sales(session, sale_ids, 1, d)
+    _fold_new_sales(new_sales, d)
     for chunk in _chunks(refund_line_ids):
         voided = exists().where(Void.sale_id == Sale.id)
         if void_ids:

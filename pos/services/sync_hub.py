@@ -537,16 +537,31 @@ def _db_errors() -> tuple:
     return errors
 
 
-def _new_ids(session, counts: dict[str, int]) -> dict[str, list[int]]:
-    """PostgreSQL: ids for new rows of several tables, from each table's own sequence, in one query."""
-    from sqlalchemy import literal, union_all
+_SEQUENCES: dict[tuple, str] = {}  # (database url, table) -> the sequence behind its id column
 
-    selects = [select(literal(name).label("t"), func.nextval(func.pg_get_serial_sequence(f'"{name}"', "id")))
-               .select_from(func.generate_series(1, n)) for name, n in counts.items() if n]
+
+def _new_ids(session, counts: dict[str, int]) -> dict[str, list[int]]:
+    """PostgreSQL: ids for new rows of several tables, from each table's own sequence, in one
+    query that answers one array per table (nextval is concurrency-safe: two hubs' workers never
+    get the same id). The sequences' names are looked up once per database."""
+    from sqlalchemy import text
+
+    wanted = {name: n for name, n in counts.items() if n}
     out: dict[str, list[int]] = {name: [] for name in counts}
-    if selects:
-        for name, id_ in session.execute(union_all(*selects) if len(selects) > 1 else selects[0]):
-            out[name].append(id_)
+    if not wanted:
+        return out
+    url = str(session.get_bind().url)
+    unknown = [name for name in wanted if (url, name) not in _SEQUENCES]
+    for name in unknown:
+        _SEQUENCES[(url, name)] = session.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"),
+                                                  {"t": f'"{name}"'}).scalar_one()
+    parts, params = [], {}
+    for i, (name, n) in enumerate(wanted.items()):
+        parts.append(f"SELECT {i} AS t, ARRAY(SELECT nextval(CAST(:s{i} AS regclass)) FROM generate_series(1, :n{i})) AS ids")
+        params[f"s{i}"], params[f"n{i}"] = _SEQUENCES[(url, name)], n
+    names = list(wanted)
+    for i, ids in session.execute(text(" UNION ALL ".join(parts)), params):
+        out[names[i]] = list(ids)
     return out
 
 
@@ -709,21 +724,42 @@ def _create_ref(session, booth: Booth, spec: wire.Spec, index: int, values: dict
         raise wire.BadRecord(index, spec.name, values["uuid"], N_("cơ sở dữ liệu từ chối: %(why)s"), why=text) from None
 
 
-def _add_to_summary(session, new: list[_Rec], known) -> None:
+def _add_to_summary(session, booth: Booth, new: list[_Rec], known) -> None:
     """Add the sales, refunds and voids just stored to the dashboard's summary tables, all in one
-    pass. Never a record the hub already held: those were marked duplicates and are not in new."""
-    uuids: dict[str, list[str]] = {"sale": [], "void": [], "refund_line": []}
+    pass. Never a record the hub already held: those were marked duplicates and are not in new.
+    The new sales are counted from their records in hand (each new line travels with its new
+    sale, _check_whole saw to it); only the products' producers are read, as the hub holds them."""
+    sales: dict[str, sales_summary.NewSale] = {}
+    lines: list[_Rec] = []
+    uuids: dict[str, list[str]] = {"void": [], "refund_line": []}
     for r in new:
-        if r.spec.name in uuids:
-            uuids[r.spec.name].append(r.values["uuid"])
-    if not any(uuids.values()):
+        name = r.spec.name
+        if name == "sale":
+            sales[r.values["uuid"]] = sales_summary.NewSale(booth.id, r.values["created_at"], [])
+        elif name == "sale_line":
+            lines.append(r)
+        elif name in uuids:
+            uuids[name].append(r.values["uuid"])
+    if not sales and not any(uuids.values()):
         return
-    sale_ids = [known["sale"][u] for u in uuids["sale"]]
+    products = known.get("product", {})
+    product_ids = {products[r.refs["product_id"]] for r in lines}
+    producer_of: dict[int, int] = {}
+    for chunk in wire._chunks(product_ids):
+        producer_of.update(session.execute(select(Product.id, Product.producer_id).where(Product.id.in_(chunk))).all())
+    for r in lines:
+        v = r.values
+        product_id = products[r.refs["product_id"]]
+        qty = v["qty"]
+        sales[r.refs["sale_id"]].lines.append(
+            (booth.id, product_id, producer_of[product_id], qty, qty * v["unit_price_vnd"],
+             v["line_discount_vnd"] + v["order_discount_vnd"], v["net_vnd"]))
     void_ids, refund_line_ids = [], []
     for model, wanted, ids in ((Void, uuids["void"], void_ids), (RefundLine, uuids["refund_line"], refund_line_ids)):
         for chunk in wire._chunks(wanted):
             ids += session.scalars(select(model.id).where(model.uuid.in_(chunk)))
-    sales_summary.add_records(session, sale_ids=sale_ids, refund_line_ids=refund_line_ids, void_ids=void_ids)
+    sales_summary.add_records(session, new_sales=list(sales.values()), refund_line_ids=refund_line_ids,
+                              void_ids=void_ids)
 
 
 def ingest_batch(session, booth: Booth, batch: dict, *, via: str = "http", now: datetime | None = None,
@@ -762,7 +798,7 @@ def ingest_batch(session, booth: Booth, batch: dict, *, via: str = "http", now: 
     known = _store_refs(session, booth, raw_refs, offset=len(raw_records) + len(raw_context))
     _resolve(session, booth, new + updates, known, new)
     _store(session, booth, origin, new, known)
-    _add_to_summary(session, new, known)
+    _add_to_summary(session, booth, new, known)
     for r in updates:
         row = _rows_for(r.spec, [r], booth, origin, known)[0]
         session.execute(update(r.spec.table).where(r.spec.table.c.id == r.update_id).values(**row))
