@@ -724,6 +724,23 @@ def _create_ref(session, booth: Booth, spec: wire.Spec, index: int, values: dict
         raise wire.BadRecord(index, spec.name, values["uuid"], N_("cơ sở dữ liệu từ chối: %(why)s"), why=text) from None
 
 
+def _producers_of(session, product_ids) -> dict[int, int]:
+    """product id -> its producer's id, as the hub's catalogue says now."""
+    if not product_ids:
+        return {}
+    if session.get_bind().dialect.name == "postgresql":
+        # id = ANY(:array): one statement text whatever the number of products, planned once.
+        from sqlalchemy import Integer, any_, bindparam
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        ids = bindparam("product_ids", sorted(product_ids), type_=ARRAY(Integer))
+        return dict(session.execute(select(Product.id, Product.producer_id).where(Product.id == any_(ids))).all())
+    out: dict[int, int] = {}
+    for chunk in wire._chunks(product_ids):
+        out.update(session.execute(select(Product.id, Product.producer_id).where(Product.id.in_(chunk))).all())
+    return out
+
+
 def _add_to_summary(session, booth: Booth, new: list[_Rec], known) -> None:
     """Add the sales, refunds and voids just stored to the dashboard's summary tables, all in one
     pass. Never a record the hub already held: those were marked duplicates and are not in new.
@@ -744,9 +761,7 @@ def _add_to_summary(session, booth: Booth, new: list[_Rec], known) -> None:
         return
     products = known.get("product", {})
     product_ids = {products[r.refs["product_id"]] for r in lines}
-    producer_of: dict[int, int] = {}
-    for chunk in wire._chunks(product_ids):
-        producer_of.update(session.execute(select(Product.id, Product.producer_id).where(Product.id.in_(chunk))).all())
+    producer_of = _producers_of(session, product_ids)
     for r in lines:
         v = r.values
         product_id = products[r.refs["product_id"]]

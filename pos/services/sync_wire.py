@@ -215,9 +215,20 @@ def ids_for_uuids_many(session, wanted: dict[str, set]) -> dict[str, dict[str, t
     from sqlalchemy import cast, literal, null, union_all
 
     selects = []
+    postgres = session.get_bind().dialect.name == "postgresql"
     for name, uuids in wanted.items():
         table = db.metadata.tables[name]
         booth = table.c.booth_id if "booth_id" in table.c else cast(null(), Integer)
+        if postgres:
+            # One array parameter per table (uuid = ANY(:array)): the statement's text is the same
+            # whatever the number of uuids, so PostgreSQL plans it once, not for every batch.
+            from sqlalchemy import any_, bindparam
+            from sqlalchemy.dialects.postgresql import ARRAY
+
+            param = bindparam(f"uuids_{name}", sorted(uuids), type_=ARRAY(table.c.uuid.type))
+            selects.append(select(literal(name).label("t"), table.c.uuid, table.c.id, booth.label("booth_id"))
+                           .where(table.c.uuid == any_(param)))
+            continue
         for chunk in _chunks(set(uuids)):
             selects.append(select(literal(name).label("t"), table.c.uuid, table.c.id, booth.label("booth_id"))
                            .where(table.c.uuid.in_(chunk)))
@@ -291,54 +302,73 @@ def load_record(spec: Spec, rec: dict, index=None):
     (missing optional ones filled with their default), refs maps column key -> the
     referenced uuid (or None). Raises BadRecord naming the record and the field.
 
-    Written for speed (the hub checks millions of records per fair): type checks are
-    exact (`type(x) is int`, so a JSON true is not a 1), uuids are checked for form, and
-    whether they exist is the reference lookup's job.
+    Written for speed (the hub checks millions of records per fair): each spec gets its own
+    checking function, made once from its fields (_compile_loader), in which every field is
+    one inline test of the usual case (`type(x) is int and ...`, exact, so a JSON true is not
+    a 1); anything else (missing, null, a date to parse, a wrong value) goes to _slow_field.
+    uuids are checked for form; whether they exist is the reference lookup's job.
     """
-    if type(rec) is not dict:
-        raise BadRecord(index, spec.name, None, N_("không phải một đối tượng JSON"))
-    uuid = rec.get("uuid")
-    if type(uuid) is not str or len(uuid) != 36:
-        raise BadRecord(index, spec.name, None, N_("thiếu uuid hoặc uuid không hợp lệ"), "uuid")
-    allowed = spec.allowed
-    if not allowed.issuperset(rec):
-        name = sorted(set(rec) - allowed)[0]
-        raise BadRecord(index, spec.name, uuid, N_("trường không được hỗ trợ: %(name)s"), name, name=name)
-    values: dict = {"uuid": uuid}
-    refs: dict = {}
-    for key, attr, kind, nullable, has_default, max_len, f in spec.plan:
-        raw = rec.get(key, _MISSING)
-        if kind == "int":
-            if type(raw) is int and INT_MIN <= raw <= INT_MAX:
-                values[attr] = raw
-                continue
-        elif kind == "str":
-            if type(raw) is str and (max_len is None or len(raw) <= max_len):
-                values[attr] = raw
-                continue
-        elif kind == "ref":
-            if type(raw) is str and len(raw) == 36:
-                refs[attr] = raw
-                continue
-        if raw is _MISSING:
-            if nullable or has_default:
-                if kind == "ref":
-                    refs[attr] = None
-                else:
-                    values[attr] = _default(f)
-                continue
-            raise BadRecord(index, spec.name, uuid, N_("thiếu trường %(name)s"), key, name=key)
-        if raw is None:
-            if not nullable:
-                raise BadRecord(index, spec.name, uuid, N_("trường %(name)s không được để trống"), key, name=key)
-            (refs if kind == "ref" else values)[attr] = None
-            continue
-        try:
-            value = _convert(f, raw)
-        except (TypeError, ValueError):
-            raise BadRecord(index, spec.name, uuid, N_("giá trị của %(name)s không hợp lệ"), key, name=key) from None
-        (refs if kind == "ref" else values)[attr] = value
-    return values, refs
+    loader = spec.__dict__.get("_loader")
+    if loader is None:
+        loader = _compile_loader(spec)
+        object.__setattr__(spec, "_loader", loader)
+    return loader(rec, index)
+
+
+def _slow_field(spec: Spec, f: Field, raw, index, uuid):
+    """A field whose value is not of the usual form: its default, None, a converted value, or BadRecord."""
+    key = f.key
+    if raw is _MISSING:
+        if f.nullable or f.default is not None:
+            return None if f.kind == "ref" else _default(f)
+        raise BadRecord(index, spec.name, uuid, N_("thiếu trường %(name)s"), key, name=key)
+    if raw is None:
+        if not f.nullable:
+            raise BadRecord(index, spec.name, uuid, N_("trường %(name)s không được để trống"), key, name=key)
+        return None
+    try:
+        return _convert(f, raw)
+    except (TypeError, ValueError):
+        raise BadRecord(index, spec.name, uuid, N_("giá trị của %(name)s không hợp lệ"), key, name=key) from None
+
+
+def _compile_loader(spec: Spec):
+    """The body of load_record for one spec, as straight-line Python (no loop over the fields)."""
+    ns = {"BadRecord": BadRecord, "N_": N_, "_MISSING": _MISSING, "_slow": _slow_field, "spec": spec,
+          "allowed": spec.allowed, "INT_MIN": INT_MIN, "INT_MAX": INT_MAX, "dict": dict, "str": str, "int": int,
+          "sorted": sorted, "set": set, "fields": spec.fields}
+    body = [
+        "def load(rec, index=None):",
+        "    if type(rec) is not dict:",
+        "        raise BadRecord(index, spec.name, None, N_('không phải một đối tượng JSON'))",
+        "    uuid = rec.get('uuid')",
+        "    if type(uuid) is not str or len(uuid) != 36:",
+        "        raise BadRecord(index, spec.name, None, N_('thiếu uuid hoặc uuid không hợp lệ'), 'uuid')",
+        "    if not allowed.issuperset(rec):",
+        "        name = sorted(set(rec) - allowed)[0]",
+        "        raise BadRecord(index, spec.name, uuid, N_('trường không được hỗ trợ: %(name)s'), name, name=name)",
+        "    get = rec.get",
+    ]
+    values, refs = ["'uuid': uuid"], []
+    for i, f in enumerate(spec.fields):
+        v = f"v{i}"
+        body.append(f"    {v} = get({f.key!r}, _MISSING)")
+        if f.kind == "int":
+            usual = f"type({v}) is int and INT_MIN <= {v} <= INT_MAX"
+        elif f.kind == "str":
+            usual = f"type({v}) is str" + (f" and len({v}) <= {int(f.max_len)}" if f.max_len is not None else "")
+        elif f.kind == "ref":
+            usual = f"type({v}) is str and len({v}) == 36"
+        else:
+            usual = "False"
+        if f.nullable:
+            usual = f"{v} is None or ({usual})"
+        body.append(f"    if not ({usual}):")
+        body.append(f"        {v} = _slow(spec, fields[{i}], {v}, index, uuid)")
+        (refs if f.kind == "ref" else values).append(f"{f.attr!r}: {v}")
+    body.append(f"    return {{{', '.join(values)}}}, {{{', '.join(refs)}}}")
+    exec("\n".join(body), ns)  # noqa: S102 - the source is made above from the table's own column names
+    return ns["load"]
 
 
 def _convert(f: Field, raw):
