@@ -25,9 +25,10 @@ with PostgreSQL's COPY, per booth in one transaction, ids and foreign keys resol
 beforehand: the raw floor. Timed: the COPY statements and the commit.
 
 Prints readable figures, then, as the LAST line, one JSON object: lines, records, booths,
-ingest_s, ingest_lines_per_s, ingest_records_per_s, raw_s, raw_lines_per_s, ratio,
+ingest_s, ingest_lines_per_s, ingest_records_per_s, first_batch_s and later_batches_mean_s (the
+process's first batch pays for compiling statements and filling caches), raw_s, raw_lines_per_s, ratio,
 projected_fair_s (3 million lines at the measured rate), rss_start_mb, rss_peak_mb,
-rss_end_mb, and the aims: fair_under_5min, ratio_at_least_30pct, memory_flat (the peak
+rss_end_mb, and the aims: fair_under_5min, ratio_at_least_half, memory_flat (the peak
 under start + 150 MB). An aim not met is reported, not fatal; the exit status is non-zero
 only when the run fails or the hub does not hold exactly the records sent.
 """
@@ -51,7 +52,7 @@ from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 
 FAIR_LINES = 3_000_000
 AIM_FAIR_S = 300.0
-AIM_RATIO = 0.30
+AIM_RATIO = 0.50  # issue 13: the hub ingests at least half the rate of raw COPY
 AIM_RSS_GROWTH_MB = 150.0
 PRODUCTS, PRODUCERS = 200, 20
 DEFAULT_PG = "postgresql+psycopg://pos:pos@127.0.0.1:5432/postgres"
@@ -297,7 +298,7 @@ def _run(url: str, n_booths: int, n_lines: int, batch_records: int) -> int:
         print(f"Hub on PostgreSQL: {n_booths} booths x {n_lines} sale lines, batches of up to {batch_records} records")
 
         rss_start = rss_peak = rss_mb()
-        ingest_s = 0.0
+        ingest_s = first_batch_s = 0.0
         lines = records = batches = 0
         wall = time.perf_counter()
         for i in range(n_booths):
@@ -308,7 +309,10 @@ def _run(url: str, n_booths: int, n_lines: int, batch_records: int) -> int:
                 booth = sync_hub.booth_for_token(db.session, cat.booths[i]["token"])
                 with unit_of_work(db.session) as s:
                     result = sync_hub.ingest_batch(s, booth, batch)
-                ingest_s += time.perf_counter() - t0
+                took = time.perf_counter() - t0
+                ingest_s += took
+                if not batches:
+                    first_batch_s = took  # the process's first: statements compiled, caches filled
                 lines += batch_lines
                 records += result.stored
                 batches += 1
@@ -355,10 +359,11 @@ def _run(url: str, n_booths: int, n_lines: int, batch_records: int) -> int:
     result = {
         "lines": lines, "records": records, "booths": n_booths, "batches": batches,
         "ingest_s": round(ingest_s, 2), "ingest_lines_per_s": round(ingest_rate), "ingest_records_per_s": round(records / ingest_s),
+        "first_batch_s": round(first_batch_s, 3), "later_batches_mean_s": round((ingest_s - first_batch_s) / max(1, batches - 1), 3),
         "raw_s": round(raw_s, 2), "raw_lines_per_s": round(raw_rate), "ratio": round(ingest_rate / raw_rate, 3),
         "projected_fair_s": round(FAIR_LINES / ingest_rate, 1),
         "rss_start_mb": round(rss_start, 1), "rss_peak_mb": round(rss_peak, 1), "rss_end_mb": round(rss_end, 1),
-        "fair_under_5min": FAIR_LINES / ingest_rate < AIM_FAIR_S, "ratio_at_least_30pct": ingest_rate / raw_rate >= AIM_RATIO,
+        "fair_under_5min": FAIR_LINES / ingest_rate < AIM_FAIR_S, "ratio_at_least_half": ingest_rate / raw_rate >= AIM_RATIO,
         "memory_flat": rss_peak < rss_start + AIM_RSS_GROWTH_MB, "hub_holds_every_record": ok,
     }
     print(f"Ratio ingest/raw: {result['ratio']:.0%}; a fair of {FAIR_LINES:,} lines: about {result['projected_fair_s']:.0f} s; "
