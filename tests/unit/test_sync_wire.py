@@ -89,6 +89,35 @@ def test_a_bad_record_is_named_with_its_field():
     assert refused.value.field == "records[2].colour"
 
 
+def test_each_kind_of_bad_value_is_refused_naming_its_field_and_good_ones_load(shop):
+    s = shop["session"]
+    sale = shop["sell"]()
+    spec = next(x for x in wire.travelling_specs() if x.name == "sale")
+    good = wire.dump_rows(s, spec, wire.select_rows(s, spec, spec.table.c.id == sale.id))[0]
+    values, refs = wire.load_record(spec, good, 0)
+    assert values["total_vnd"] == sale.total_vnd and values["created_at"] == sale.created_at
+    assert refs["till_id"] == sale.till.uuid and values["uuid"] == sale.uuid
+    # A time with its zone is stored as naive UTC; an optional field left out takes its default.
+    zoned = dict(good, created_at=sale.created_at.isoformat() + "+07:00")
+    assert wire.load_record(spec, zoned)[0]["created_at"].hour == (sale.created_at.hour - 7) % 24
+    optional = next(f for f in spec.fields if f.nullable and f.default is None)
+    values, refs = wire.load_record(spec, {k: v for k, v in good.items() if k != optional.key})
+    assert (refs if optional.kind == "ref" else values)[optional.attr] is None
+    defaulted = next(f for f in spec.fields if f.default is not None and f.default.is_scalar)
+    assert wire.load_record(spec, {k: v for k, v in good.items() if k != defaulted.key})[0][defaulted.attr] == \
+        defaulted.default.arg
+    long_str = next(f for f in spec.fields if f.kind == "str" and f.max_len and not f.nullable)
+    for key, bad in (("total_vnd", True), ("total_vnd", "1000"), ("total_vnd", 2**31), ("total_vnd", None),
+                     ("created_at", "hôm qua"), ("till_uuid", "not-a-uuid"), (long_str.key, "x" * (long_str.max_len + 1))):
+        with pytest.raises(wire.BadRecord) as refused:
+            wire.load_record(spec, dict(good, **{key: bad}), 4)
+        assert refused.value.field == f"records[4].{key}", (key, bad)
+    missing = {k: v for k, v in good.items() if k != "receipt_no"}
+    with pytest.raises(wire.BadRecord) as refused:
+        wire.load_record(spec, missing, 5)
+    assert refused.value.field == "records[5].receipt_no"
+
+
 def test_sequence_ranges_show_the_contiguous_part_and_the_gaps():
     ranges = sync_hub._ranges_add([], [1, 2, 3, 7, 8])
     assert ranges == [[1, 3], [7, 8]] and sync_hub._contiguous(ranges) == 3
