@@ -67,6 +67,14 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def _include_name(name, type_, parent_names):
+    # The SQLite search index (an FTS5 table and its shadow tables) is made by its own migration,
+    # not from a model: autogenerate must not offer to drop it.
+    from pos.models.product import is_search_table
+
+    return not (type_ == "table" and is_search_table(name))
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -95,6 +103,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_name=_include_name,
             **conf_args
         )
 

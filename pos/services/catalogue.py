@@ -1,14 +1,16 @@
 """Producers and their products: the catalogue a booth sells from."""
 from __future__ import annotations
 
+import json
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..db import get_row
 from ..errors import Duplicate, DuplicateBarcode, InvalidInput, NotFound, UnknownProduct
 from ..models import PRODUCER_KINDS, UNITS, Barcode, Product, Producer
+from ..models.product import has_search_index
 from ..text import fold, sort_column_key, vi_sorted
 from . import labels, sales_summary
 from . import validate as v
@@ -148,6 +150,10 @@ def list_producers(session, *, active_only=False) -> list[Producer]:
 
 
 PAGE_SIZE = 50  # what a till shows for a search; the next page is asked for with offset
+# Up to this many products matching the long words through the trigram index, the page is cut from
+# them (a look-up, then a sort of at most this many rows); beyond it the words are common and the
+# walk along the sort index fills a page quickly.
+INDEXED_CANDIDATES = 300
 
 
 def search_products(session, query: str = "", *, producer_id=None, active_only=True, limit=None,
@@ -157,6 +163,13 @@ def search_products(session, query: str = "", *, producer_id=None, active_only=T
     "mien dong" finds "Miến dong Bình Liêu"; "dau so" finds "Dầu sở". Sorted in
     Vietnamese alphabetical order by the database (product.sort_key), so limit/offset cut a
     page without loading every match; each product comes with its producer and barcodes.
+
+    On SQLite the words of three letters or more are first looked up in the trigram index
+    (product_search, an exact substring match of search_key, as LIKE is): when they narrow the
+    catalogue to at most INDEXED_CANDIDATES products, only those are read and sorted. Otherwise
+    (short or common words, PostgreSQL, no index) the database walks ix_product_sort_search in
+    order and tests each product's search_key with LIKE. Both give the same products in the same
+    order.
     """
     stmt = select(Product).options(joinedload(Product.producer), selectinload(Product.barcodes))
     if active_only:
@@ -164,6 +177,12 @@ def search_products(session, query: str = "", *, producer_id=None, active_only=T
     if producer_id:
         stmt = stmt.where(Product.producer_id == int(producer_id))
     words = fold(query).split()
+    candidates = _indexed_candidates(session, words)
+    if candidates is not None:
+        # The index matched every long word exactly (a substring of search_key): only the short ones
+        # are left to test, on these few products.
+        stmt = stmt.where(Product.id.in_(select(func.json_each(candidates).table_valued("value").c.value)))
+        words = [w for w in words if len(w) < 3]
     for word in words:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(Product.search_key.like(f"%{escaped}%", escape="\\"))
@@ -176,6 +195,24 @@ def search_products(session, query: str = "", *, producer_id=None, active_only=T
     if limit:
         stmt = stmt.limit(int(limit))
     return list(session.scalars(stmt))
+
+
+def _indexed_candidates(session, words: list[str]) -> str | None:
+    """The ids of the products whose search_key holds every word of 3+ letters, from the trigram
+    index, as a JSON list, when there are at most INDEXED_CANDIDATES of them; None when the index
+    cannot help (no such word, too many matches, PostgreSQL, a SQLite without the index)."""
+    long_words = [w for w in words if len(w) >= 3]
+    if not long_words:
+        return None
+    connection = session.connection()
+    if not has_search_index(connection):
+        return None
+    # Each word as an FTS5 string (a run of trigrams, i.e. a substring), all of them required. FTS5
+    # walks its lists in id order, so the LIMIT stops it early when the words are common.
+    match = " AND ".join('"' + w.replace('"', '""') + '"' for w in long_words)
+    ids = [row[0] for row in connection.exec_driver_sql(
+        "SELECT rowid FROM product_search WHERE product_search MATCH ? LIMIT ?", (match, INDEXED_CANDIDATES + 1))]
+    return json.dumps(ids) if len(ids) <= INDEXED_CANDIDATES else None
 
 
 def find_by_code(session, code: str) -> tuple[Product, str | None]:

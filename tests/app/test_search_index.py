@@ -1,0 +1,142 @@
+"""The search index on SQLite (FTS5 trigram, product_search): a rare word is looked up, not walked for,
+and the answer is the same products in the same Vietnamese order as on PostgreSQL, which walks."""
+import pytest
+
+from pos.db import unit_of_work
+from pos.extensions import db
+from pos.text import fold, vi_sorted
+from tests.conftest import World
+
+GOODS = ["Mật ong rừng", "Miến dong", "Măng khô", "Đậu phộng", "Dầu sở", "Trà hoa vàng", "Ba kích tím",
+         "Mứt gừng", "Chè Shan tuyết", "Nấm lim xanh"]
+PLACES = ["Bình Liêu", "Tiên Yên", "Đầm Hà", "Uông Bí", "Hạ Long", "Vân Đồn"]
+PRODUCERS = ["HTX Thảo mộc Tuệ Lâm", "HTX Miến dong Bình Liêu", "Hộ kinh doanh Hoàng Văn Lục"]
+QUERIES = ["mien dong", "MIẾN DONG", "đau", "dau", "dau phong dam ha", "mut gung uong", "tue lam",
+           "mien dong binh", "uong bi 7", "ba kich tim van", "xyzzy", "ong", "m", "tra hoa vang ha long 11",
+           "100%", "a_b", "ha", "lu\"c"]
+
+
+def build(app, n=240):
+    """n products over three producers; returns every (name, producer, active) written."""
+    from pos.services import catalogue
+
+    held = []
+    with app.app_context(), unit_of_work(db.session) as s:
+        producers = [catalogue.save_producer(s, dict(name=name, kind="htx", district="Bình Liêu"))
+                     for name in PRODUCERS]
+        for i in range(n):
+            producer = producers[i % len(producers)]
+            name = f"{GOODS[i % len(GOODS)]} {PLACES[(i // len(GOODS)) % len(PLACES)]} {i}"
+            active = i % 17 != 5
+            catalogue.save_product(s, dict(producer_id=producer.id, name=name, unit="gói", price_vnd=10_000 + i))
+            held.append((name, producer.name, active))
+        # A new product is always active: some are switched off afterwards, as a manager does.
+        from pos.models import Product
+
+        inactive = {name for name, _, active in held if not active}
+        for product in s.query(Product).filter(Product.name.in_(inactive)):
+            product.is_active = False
+    return held
+
+
+def expected(held, query, active_only=True):
+    words = fold(query).split()
+    return vi_sorted([name for name, producer, active in held
+                      if (active or not active_only) and all(w in fold(f"{name} {producer}") for w in words)])
+
+
+def test_every_search_gives_the_same_products_in_vietnamese_order_on_sqlite_and_postgresql(any_app, db_url):
+    from pos.services import catalogue
+
+    held = build(any_app)
+    with any_app.app_context():
+        for query in QUERIES:
+            for active_only in (True, False):
+                found = [p.name for p in catalogue.search_products(db.session, query, active_only=active_only)]
+                assert found == expected(held, query, active_only), (query, active_only)
+            # Page by page, the pages add up to the whole answer.
+            pages, offset = [], 0
+            while True:
+                page = catalogue.search_products(db.session, query, limit=7, offset=offset)
+                pages += [p.name for p in page]
+                if len(page) < 7:
+                    break
+                offset += 7
+            assert pages == expected(held, query), query
+        # The rare words are answered from the trigram index on SQLite; PostgreSQL has none and walks.
+        used = catalogue._indexed_candidates(db.session, fold("dau phong dam ha").split()) is not None
+    assert used == db_url.startswith("sqlite")
+
+
+def test_the_index_follows_renamed_products_and_producers(app):
+    from pos.models import Producer, Product
+    from pos.services import catalogue
+
+    held = build(app, n=60)
+    with app.app_context(), unit_of_work(db.session) as s:
+        product = s.query(Product).filter(Product.name.like("Mứt gừng%")).first()
+        old_name, product_id = product.name, product.id
+        catalogue.save_product(s, dict(producer_id=product.producer_id, name="Rượu mơ Yên Tử", unit="chai",
+                                       price_vnd=120_000), product)
+        producer = s.query(Producer).filter_by(name="Hộ kinh doanh Hoàng Văn Lục").one()
+        catalogue.save_producer(s, dict(name="HTX Sâm Ngọc Linh", kind="htx"), producer)
+    with app.app_context():
+        assert catalogue._indexed_candidates(db.session, ["ruou", "yen"]) == f"[{product_id}]"  # from the index
+        assert [p.name for p in catalogue.search_products(db.session, "ruou mo yen tu")] == ["Rượu mơ Yên Tử"]
+        assert old_name not in [p.name for p in catalogue.search_products(db.session, fold(old_name))]
+        renamed = [p.name for p in catalogue.search_products(db.session, "sam ngoc linh", active_only=False)]
+        assert renamed and catalogue.search_products(db.session, "hoang van luc") == []
+        assert sorted(renamed) == sorted(n for n, prod, _ in held if prod.startswith("Hộ kinh doanh"))
+
+
+def test_the_upgrade_indexes_the_products_already_held(tmp_path):
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from pos import MIGRATIONS_DIR, create_app
+    from pos.config import TestConfig
+    from pos.models.product import has_search_index
+    from pos.services import catalogue
+    from pos.text import sort_column_key
+
+    app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite'}"})
+    names = [f"{g} {p}" for g in GOODS for p in PLACES]
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR, revision="8e1d4b7a2c90")  # the schema before the search index
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO producer (id, name, kind, province, district, commune, phone, bank_account, "
+                              "search_key, is_active, uuid) "
+                              "VALUES (1, 'HTX Thảo mộc Tuệ Lâm', 'htx', '', '', '', '', '', 'htx thao moc tue lam', 1, "
+                              "'00000000-0000-4000-8000-000000000001')"))
+            for i, name in enumerate(names, start=1):
+                conn.execute(text("INSERT INTO product (id, producer_id, name, unit, price_vnd, category, is_active, "
+                                  "search_key, sort_key, uuid) VALUES (:id, 1, :name, 'chai', 1000, '', 1, :key, :sk, "
+                                  ":uuid)"),
+                             dict(id=i, name=name, key=fold(f"{name} HTX Thảo mộc Tuệ Lâm"), sk=sort_column_key(name),
+                                  uuid=f"00000000-0000-4000-8000-{i:012d}"))
+        upgrade(directory=MIGRATIONS_DIR)
+        with db.engine.connect() as conn:
+            assert has_search_index(conn)
+            indexed = conn.execute(text("SELECT rowid FROM product_search WHERE product_search MATCH '\"dong\"'"
+                                        )).scalars().all()
+        assert sorted(indexed) == [i for i, n in enumerate(names, start=1) if "dong" in fold(n)]
+        assert catalogue._indexed_candidates(db.session, ["uong", "mang"]) is not None
+        found = [p.name for p in catalogue.search_products(db.session, "mang kho uong bi")]
+        db.session.remove()
+        db.engine.dispose()
+    assert found == ["Măng khô Uông Bí"]
+
+
+@pytest.mark.parametrize("query", ["mat ong", "dau phong dam ha 2"])
+def test_a_search_through_the_api_pages_the_same_way_with_the_index(client, app, query):
+    World(app).user("cashier", username="thungan")
+    held = build(app, n=130)
+    from tests.conftest import login
+
+    login(client, "thungan")
+    shown, offset = [], 0
+    while offset is not None:
+        page = client.get("/api/v1/products", query_string={"q": query, "offset": offset, "limit": 5}).json
+        shown += [p["name"] for p in page["products"]]
+        offset = page["next_offset"]
+    assert shown == expected(held, query) and shown
