@@ -10,7 +10,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..models import PRODUCER_KINDS, UNITS
 from ..services import catalogue
-from .forms import arg_id, form_dict, rerender
+from .forms import arg_id, arg_page, form_dict, rerender
 
 bp = Blueprint("catalogue", __name__)
 
@@ -42,9 +42,14 @@ def edit_producer(producer_id=None):
 def products():
     q = request.args.get("q", "")
     producer_id = arg_id("producer_id")
-    found = catalogue.search_products(db.session, q, producer_id=producer_id, active_only=False)
-    return render_template("catalogue/products.html", products=found, q=q, producer_id=producer_id,
-                           producers=catalogue.list_producers(db.session))
+    page = arg_page()
+    size = catalogue.PAGE_SIZE
+    # One page in Vietnamese order, one more product asked for to know whether a next page exists.
+    found = catalogue.search_products(db.session, q, producer_id=producer_id, active_only=False,
+                                      limit=size + 1, offset=(page - 1) * size)
+    return render_template("catalogue/products.html", products=found[:size], q=q, producer_id=producer_id,
+                           producers=catalogue.list_producers(db.session), page=page, has_more=len(found) > size,
+                           first=(page - 1) * size + 1)
 
 
 @bp.route("/products/new", methods=["GET", "POST"], endpoint="edit_product")

@@ -512,9 +512,10 @@
     }
     return b;
   }
-  let shown = { list: BEST, title: t('best_sellers') };
-  function renderTiles(list, title) {
-    shown = { list, title };
+  // shown.more: the search's parameters and next offset when it found more than one page.
+  let shown = { list: BEST, title: t('best_sellers'), more: null };
+  function renderTiles(list, title, more) {
+    shown = { list, title, more: more || null };
     el.tilesTitle.textContent = title;
     if (!list.length) {
       const p = document.createElement('p');
@@ -522,10 +523,47 @@
       p.textContent = t('no_results');
       el.tiles.replaceChildren(p);
     } else {
-      el.tiles.replaceChildren.apply(el.tiles, list.map((p) => tileFor(products.get(p.id) || p)));
+      const tiles = list.map((p) => tileFor(products.get(p.id) || p));
+      if (shown.more) {
+        const b = document.createElement('button');
+        b.type = 'button';
+        b.className = 'more-tile';
+        b.id = 'more-results';
+        b.textContent = t('more_results');
+        tiles.push(b);
+      }
+      el.tiles.replaceChildren.apply(el.tiles, tiles);
+    }
+  }
+  function searchTitle(q, n, more) {
+    const count = more ? n + '+' : n;
+    if (q) return t('results', { n: count });
+    const chip = $('.producers .chip.on');
+    return t('producer_products', { name: chip ? chip.textContent.trim() : '', n: count });
+  }
+  async function showMore(button) {
+    const more = shown.more;
+    if (!more) return;
+    button.disabled = true;
+    const seq = searchSeq;
+    const params = new URLSearchParams(more.params);
+    params.set('offset', more.offset);
+    try {
+      const res = await api('GET', '/products?' + params.toString());
+      if (seq !== searchSeq) return; // a new search was typed meanwhile: its answer wins
+      const page = res.data.products || [];
+      page.forEach(remember);
+      const list = shown.list.concat(page);
+      const next = res.data.has_more ? { params: more.params, offset: res.data.next_offset } : null;
+      renderTiles(list, searchTitle(params.get('q'), list.length, next), next);
+    } catch (err) {
+      button.disabled = false;
+      loud(err.message);
     }
   }
   el.tiles.addEventListener('click', (e) => {
+    const more = e.target.closest('.more-tile');
+    if (more) { showMore(more); return; }
     const b = e.target.closest('.tile');
     if (!b) return;
     const p = products.get(parseInt(b.dataset.id, 10));
@@ -555,8 +593,8 @@
       if (seq !== searchSeq) return null;
       const list = res.data.products || [];
       list.forEach(remember);
-      const chip = $('.producers .chip.on');
-      renderTiles(list, q ? t('results', { n: list.length }) : t('producer_products', { name: chip.textContent.trim(), n: list.length }));
+      const more = res.data.has_more ? { params: params.toString(), offset: res.data.next_offset } : null;
+      renderTiles(list, searchTitle(q, list.length, more), more);
       return list;
     } catch (err) {
       if (seq === searchSeq) { el.tilesTitle.textContent = shown.title; loud(err.message); }
@@ -952,7 +990,7 @@
     if (el.pinDlg.open) el.pinDlg.close();
     if (el.payDlg.open) el.payDlg.close();
     renderCart();
-    renderTiles(shown.list, shown.title);
+    renderTiles(shown.list, shown.title, shown.more);
     showLastSale();
     const url = CFG.sale_url.replace('987654321', String(sale.id));
     $('#done-receipt').textContent = sale.receipt_no;
@@ -1374,7 +1412,7 @@
         if (line) line.on_hand = n;
       });
       renderCart();
-      if (tilesChanged) renderTiles(shown.list, shown.title);
+      if (tilesChanged) renderTiles(shown.list, shown.title, shown.more);
       if (short.length) loud(t('stock_now_short', { name: short[0].name, n: fmtNum(Math.max(short[0].n, 0)) }));
     } catch (e) {
       /* offline for a moment: the checkout still checks stock itself */

@@ -140,3 +140,24 @@ def test_a_search_through_the_api_pages_the_same_way_with_the_index(client, app,
         shown += [p["name"] for p in page["products"]]
         offset = page["next_offset"]
     assert shown == expected(held, query) and shown
+
+
+def test_the_catalogue_page_shows_a_page_at_a_time_with_a_link_to_the_rest(client, app):
+    import re
+
+    World(app).user("manager", username="quanly")
+    held = build(app, n=130)
+    from tests.conftest import login
+
+    login(client, "quanly")
+    shown, url, pages = [], "/products?q=ha", 0
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        rows = re.findall(r'<tr class="[^"]*"><td>([^<]+)</td>', html)
+        assert len(rows) <= 50
+        shown += rows
+        pages += 1
+        more = re.search(r'id="more-products" href="([^"]+)"', html)
+        url = more.group(1).replace("&amp;", "&") if more else None
+    every = expected(held, "ha", active_only=False)
+    assert len(every) > 50 and shown == every and pages == (len(every) + 49) // 50

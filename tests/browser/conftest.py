@@ -1,6 +1,7 @@
 """A real Chromium (Debian's, never a downloaded one) against the demo booth served by waitress."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -27,9 +28,16 @@ def _free_port() -> int:
 def live_demo(tmp_path, demo_template):
     """`pos demo` in its own instance folder (a copy of the demo built once per test process),
     served on a free loopback port; yields its base URL."""
-    port = _free_port()
     copy_demo(demo_template, tmp_path / "instance")
-    env = dict(os.environ, POS_INSTANCE_PATH=str(tmp_path / "instance"))
+    with serve_demo(tmp_path / "instance") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serve_demo(instance):
+    """Serve the demo database already in `instance` with `pos demo` on a free loopback port."""
+    port = _free_port()
+    env = dict(os.environ, POS_INSTANCE_PATH=str(instance))
     proc = subprocess.Popen([sys.executable, "-m", "pos.cli", "demo", "--host", "127.0.0.1", "--port", str(port)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 120
@@ -44,12 +52,14 @@ def live_demo(tmp_path, demo_template):
     else:
         proc.kill()
         pytest.fail("pos demo did not start listening within 120 s")
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 @pytest.fixture(scope="session")
