@@ -9,13 +9,14 @@ the catalogue is written in bulk with the same derived columns save_product() gi
 (search_key from catalogue._product_key, sort_key from text.sort_column_key), under 40
 producers, each product with one EAN-13 barcode and some with a traceability stamp and stock.
 A logged-in cashier then asks GET /api/v1/products?q=... for queries a cashier types (one
-letter, two words, a producer's name, a word nothing matches) and GET /api/v1/products/by-code
+letter, two words, a producer's name, rare words far down the order, a word nothing matches) and GET /api/v1/products/by-code
 for a barcode and a stamp URL, through Flask's test client (the whole app, no socket). Each
 query runs twice untimed, then --runs times.
 
 Prints readable figures, then, as the LAST line, one JSON object: per size, each query's p50
-and p95 in ms and the number of products it returned, the barcode lookup's p95, and
-within_3x_barcode (every search's p95 at most three times the barcode lookup's p95), plus
+and p95 in ms (wall clock, and the process's CPU time, steadier on a shared machine) and the number of products it returned, the barcode lookup's p95, and
+within_3x_barcode (every search's p95 at most three times the barcode lookup's p95; _cpu: the same
+in CPU time), plus
 "all_within_3x". The aim is reported, not fatal: the exit status is non-zero only when a
 request failed or a page held more than 50 products.
 """
@@ -37,6 +38,7 @@ QUERIES = {
     "two_words_mat_ong": "mat ong",
     "three_words": "mien dong binh",
     "producer_name": "tue lam",
+    "rare_words": "mut gung uong bi",
     "no_match": "xyzzy",
 }
 _GOODS = ["Mật ong rừng", "Miến dong", "Trà hoa vàng", "Dầu sở", "Măng khô", "Ba kích tím", "Nấm lim xanh",
@@ -114,11 +116,12 @@ def build(tmp: Path, n: int):
 
 
 def timed(client, url, runs, params=None):
-    times, count = [], None
+    times, cpu, count = [], [], None
     for i in range(runs + 2):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         response = client.get(url, query_string=params)
         elapsed = (time.perf_counter() - started) * 1000
+        elapsed_cpu = (time.process_time() - started_cpu) * 1000
         if response.status_code != 200:
             raise SystemExit(f"GET {url} {params}: HTTP {response.status_code} {response.data[:300]!r}")
         data = response.get_json()
@@ -127,7 +130,11 @@ def timed(client, url, runs, params=None):
             raise SystemExit(f"GET {url} {params}: {count} products in one page")
         if i >= 2:
             times.append(elapsed)
-    return dict(p50_ms=round(statistics.median(times), 2), p95_ms=round(percentile(times, 95), 2), returned=count)
+            cpu.append(elapsed_cpu)
+    # cpu_*: the process's CPU time for the request, which other programs on a shared machine disturb
+    # far less than the wall clock (waiting for a core is not counted).
+    return dict(p50_ms=round(statistics.median(times), 2), p95_ms=round(percentile(times, 95), 2),
+                cpu_p50_ms=round(statistics.median(cpu), 2), cpu_p95_ms=round(percentile(cpu, 95), 2), returned=count)
 
 
 def run_size(n: int, runs: int) -> dict:
@@ -145,7 +152,8 @@ def run_size(n: int, runs: int) -> dict:
     limit = 3 * barcode_t["p95_ms"]
     worst = max(searches.values(), key=lambda r: r["p95_ms"])
     return dict(products=n, built_s=round(built_s, 1), barcode=barcode_t, stamp_url=stamp_t, searches=searches,
-                within_3x_barcode=worst["p95_ms"] <= limit and stamp_t["p95_ms"] <= limit)
+                within_3x_barcode=worst["p95_ms"] <= limit and stamp_t["p95_ms"] <= limit,
+                within_3x_barcode_cpu=max(r["cpu_p95_ms"] for r in searches.values()) <= 3 * barcode_t["cpu_p95_ms"])
 
 
 def main(argv=None) -> int:
@@ -160,12 +168,13 @@ def main(argv=None) -> int:
     for n in sizes:
         r = run_size(n, runs)
         results[str(n)] = r
-        print(f"{n} products (built in {r['built_s']} s): barcode p95 {r['barcode']['p95_ms']} ms, "
-              f"stamp URL p95 {r['stamp_url']['p95_ms']} ms")
+        print(f"{n} products (built in {r['built_s']} s): barcode p95 {r['barcode']['p95_ms']} ms "
+              f"(cpu {r['barcode']['cpu_p95_ms']} ms), stamp URL p95 {r['stamp_url']['p95_ms']} ms")
         for name, t in r["searches"].items():
             print(f"  q={QUERIES[name]!r:20} p50 {t['p50_ms']:7.2f} ms  p95 {t['p95_ms']:7.2f} ms  "
-                  f"({t['returned']} shown)")
-        print(f"  every search within 3x the barcode lookup's p95: {r['within_3x_barcode']}")
+                  f"cpu p50 {t['cpu_p50_ms']:6.2f} p95 {t['cpu_p95_ms']:6.2f} ms  ({t['returned']} shown)")
+        print(f"  every search within 3x the barcode lookup's p95: {r['within_3x_barcode']} "
+              f"(in CPU time: {r['within_3x_barcode_cpu']})")
     results["all_within_3x"] = all(r["within_3x_barcode"] for k, r in results.items() if k != "all_within_3x")
     print(json.dumps(results, ensure_ascii=False))
     return 0
