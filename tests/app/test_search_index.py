@@ -161,3 +161,10 @@ def test_the_catalogue_page_shows_a_page_at_a_time_with_a_link_to_the_rest(clien
         url = more.group(1).replace("&amp;", "&") if more else None
     every = expected(held, "ha", active_only=False)
     assert len(every) > 50 and shown == every and pages == (len(every) + 49) // 50
+    # A page past the end (an old link) says nothing is there and links back; a page that is no
+    # number is the first.
+    past = client.get("/products?q=ha&page=999")
+    assert past.status_code == 200 and "Không tìm thấy sản phẩm nào." in past.get_data(as_text=True)
+    assert "page=998" in past.get_data(as_text=True)
+    first = re.findall(r'<tr class="[^"]*"><td>([^<]+)</td>', client.get("/products?q=ha&page=x").get_data(as_text=True))
+    assert first == every[:50]
