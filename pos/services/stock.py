@@ -41,9 +41,16 @@ class ProducerStock:
 
 def on_hand(session, booth_id: int, product_ids=None) -> dict[int, int]:
     """On hand per product at a booth: the sum of its movements (missing = 0)."""
+    booth_column = StockMovement.booth_id
+    if product_ids is not None and session.get_bind().dialect.name == "sqlite":
+        # A booth's database holds (nearly) only its own movements: the few products asked for are
+        # found by the product_id index. SQLite, without statistics, chose the booth_id index and read
+        # every movement of the booth (1.1 ms for a page of 50 over 10,000 movements, growing with
+        # the fair; 0.04 ms this way). "+ 0" keeps it off that index.
+        booth_column = booth_column + 0
     stmt = (
         select(StockMovement.product_id, func.coalesce(func.sum(StockMovement.qty), 0))
-        .where(StockMovement.booth_id == booth_id)
+        .where(booth_column == booth_id)
         .group_by(StockMovement.product_id)
     )
     if product_ids is not None:
