@@ -95,6 +95,8 @@ def test_the_statement_prints_on_a4_from_a_phone_with_its_sum_and_signatures(pho
     log_in(phone, live_demo, "tuelam")
     phone.goto(f"{live_demo}/portal")
     phone.locator("#portal-statements a.btn").first.click()
+    # The statement, not the page being left: a PDF taken mid-navigation is a blank sheet.
+    expect(phone.locator("#statement-summary td.payable")).to_be_visible()
     pdf = phone.pdf(format="A4")
     assert pdf[:4] == b"%PDF" and len(pdf) > 10_000
     phone.emulate_media(media="print")
