@@ -142,13 +142,38 @@ def _write_turn(session):
         queue.release()
 
 
+def _end_read_snapshot(session) -> None:
+    """Commit the read transaction (nothing is pending) so the write one can begin IMMEDIATE.
+
+    Every row read so far is expired, to be read again inside the write lock, except the ones the
+    request keeps (its user, booth and this database's identity): they were read by this request a
+    moment ago and the checks made on them (log-in, role, session version) were made on those values.
+    """
+    rows = request_rows(session)
+    kept = {id(row) for name, row in (rows or {}).items() if name != "session"}
+    if not kept:
+        session.commit()
+        return
+    expire_on_commit = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire_on_commit
+    for row in list(session.identity_map.values()):
+        if id(row) not in kept:
+            session.expire(row)
+
+
 @contextmanager
-def unit_of_work(session):
+def unit_of_work(session, *, keep_written: bool = False):
     """Run one write use case in one transaction: commit at the end, roll back on any error.
 
     A read transaction left open by loading the user is ended first, so that
     the write transaction can begin IMMEDIATE on SQLite. Raises DatabaseBusy
     when SQLite stays locked or cannot write (disk full), with nothing written.
+    keep_written: the rows loaded and written stay as they were committed (no re-read for the
+    answer); safe because the write lock was held from their reading to the commit.
     """
     from sqlalchemy.exc import OperationalError
     from sqlalchemy.orm import scoped_session
@@ -158,13 +183,21 @@ def unit_of_work(session):
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("unit_of_work() started with unsaved changes in the session")
     if session.in_transaction():
-        session.commit()  # nothing pending: only ends the read snapshot
+        _end_read_snapshot(session)
     with _write_turn(session):
         try:
             # Inside the try: a BEGIN IMMEDIATE that times out on another process's lock is DatabaseBusy too.
             session.connection(execution_options={_IMMEDIATE: True})
             yield session
-            session.commit()
+            if keep_written:
+                expire_on_commit = session.expire_on_commit
+                session.expire_on_commit = False
+                try:
+                    session.commit()
+                finally:
+                    session.expire_on_commit = expire_on_commit
+            else:
+                session.commit()
         except OperationalError as exc:
             session.rollback()
             text = str(exc.orig) if exc.orig else str(exc)
@@ -201,13 +234,57 @@ def new_uuid() -> str:
     return str(uuid.uuid4())
 
 
+def request_rows(session) -> dict | None:
+    """The rows this request has read once and keeps (this database's identity, the booth, the user),
+    or None outside a request (CLI, workers, unit tests), where nothing is kept.
+
+    Held on flask.g, so they live as long as the request and never pass to another one: a checkout
+    reads its user and booth once, not once for the session checks, again for the view and again
+    inside the write lock.
+    """
+    from flask import g, has_request_context
+    from sqlalchemy.orm import scoped_session
+
+    if not has_request_context():
+        return None
+    if isinstance(session, scoped_session):
+        session = session()
+    rows = g.get("_pos_rows")
+    if rows is None or rows["session"] is not session:
+        rows = g._pos_rows = {"session": session}
+    return rows
+
+
+def kept_row(rows: dict | None, name: str):
+    """A row request_rows() holds under `name`, if it is still a row of that session; else None."""
+    from sqlalchemy import inspect as sa_inspect
+
+    row = rows.get(name) if rows is not None else None
+    if row is None:
+        return None
+    state = sa_inspect(row)
+    return row if state.persistent and state.session is rows["session"] else None
+
+
+def keep_for_request(session, name: str, row) -> None:
+    """Keep a row read by this request for the rest of it (see request_rows)."""
+    rows = request_rows(session)
+    if rows is not None and row is not None:
+        rows[name] = row
+
+
 def identity(session):
-    """This database's identity row (created by init_database)."""
+    """This database's identity row (created by init_database); read once per request."""
     from .models import DbIdentity
 
+    rows = request_rows(session)
+    if (row := kept_row(rows, "identity")) is not None:
+        return row
     row = session.scalars(select(DbIdentity)).first()
     if row is None:
         raise RuntimeError("the database has no identity: run `pos init` or `pos demo`")
+    if rows is not None:
+        rows["identity"] = row
     return row
 
 

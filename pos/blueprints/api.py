@@ -172,19 +172,23 @@ def sale_json(sale) -> dict:
           headers=[("Idempotency-Key", True, "one per checkout; a retry sends the same key and content")])
 def create_sale(body: sc.NewSale):
     booth = _booth()
-    with unit_of_work(db.session) as s:
+    # Read before the write lock, in the snapshot that checked the log-in: the lock is held for the sale only.
+    settings = print_queue.printer_settings(db.session, booth, current_app.config)
+    # keep_written: the answer is made from the sale just written, not read back after the commit.
+    with unit_of_work(db.session, keep_written=True) as s:
         result = sales.record_sale(s, booth, current_user, body.typed(), request.headers.get("Idempotency-Key"))
         sale_id = result.sale.id
     # Printed only after the commit: a paper jam must never undo a sale the customer already paid for.
-    out = sale_json(db.session.get(Sale, sale_id))
-    out["print_job"] = None if result.is_replay else queue_receipt(booth, sale_id)
+    out = sale_json(result.sale)
+    out["print_job"] = None if result.is_replay else queue_receipt(booth, sale_id, settings=settings)
     # A replay answers 200 with the sale already made, so a retrying client never fails the cashier.
     return jsonify(out), 200 if result.is_replay else 201
 
 
-def queue_receipt(booth, sale_id: int, *, reprint=False) -> dict:
+def queue_receipt(booth, sale_id: int, *, reprint=False, settings=None) -> dict:
     """Record the print job of a committed sale; its outcome is read from /print-jobs/<id>."""
-    settings = print_queue.printer_settings(db.session, booth, current_app.config)
+    if settings is None:
+        settings = print_queue.printer_settings(db.session, booth, current_app.config)
     if settings.target.kind == "none":
         return {"id": None, "status": "off"}  # no printer: no second write transaction per sale
     try:

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from ..access import PUBLIC, roles, session_is_current, start_session
-from ..db import unit_of_work
+from ..db import keep_for_request, unit_of_work
 from ..extensions import db, login_manager
 from ..models import User
 from ..services import security, users
@@ -27,6 +27,7 @@ def load_user(user_id):
     # A session from before the user's last logout, password or role change is refused here.
     if user is None or not user.is_active or not session_is_current(user):
         return None
+    keep_for_request(db.session, "user", user)  # checked here; not read again inside the write lock
     return user
 
 

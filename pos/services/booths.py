@@ -5,7 +5,7 @@ import re
 
 from sqlalchemy import select
 
-from ..db import get_row, identity, new_uuid
+from ..db import get_row, identity, keep_for_request, kept_row, new_uuid, request_rows
 from ..errors import Duplicate, InvalidInput, NotFound
 from ..models import Booth, DbIdentity, Fair, Till
 from ..timeutil import parse_date
@@ -41,11 +41,22 @@ def _audit_settings(session, action, target, before: dict, after: dict, actor, a
 
 
 def current_booth(session) -> Booth | None:
-    """The booth this database serves, or None before set-up (or on a hub)."""
-    ident = session.scalars(select(DbIdentity)).first()
-    if ident is None or ident.booth_id is None:
-        return None
-    return session.get(Booth, ident.booth_id)
+    """The booth this database serves, or None before set-up (or on a hub). Read once per request,
+    with this database's identity in the same statement."""
+    rows = request_rows(session)
+    ident = kept_row(rows, "identity")
+    booth = kept_row(rows, "booth")
+    if ident is not None and booth is not None and ident.booth_id == booth.id:
+        return booth
+    if ident is not None:
+        booth = session.get(Booth, ident.booth_id) if ident.booth_id is not None else None
+    else:
+        found = session.execute(select(DbIdentity, Booth).outerjoin(Booth, Booth.id == DbIdentity.booth_id)
+                                .limit(1)).first()
+        ident, booth = found if found is not None else (None, None)
+        keep_for_request(session, "identity", ident)
+    keep_for_request(session, "booth", booth)
+    return booth
 
 
 def _code(data, field):
