@@ -13,7 +13,7 @@ from sqlalchemy import inspect as sa_inspect
 
 from .. import vietqr
 from ..db import MAX_ID, get_row, reserve_ids, stamp
-from ..errors import (DiscountOverLimit, IdempotencyConflict, InvalidInput, NotFound, OutOfStock, Underpaid,
+from ..errors import (DiscountOverLimit, IdempotencyConflict, InvalidInput, NoOpenShift, NotFound, OutOfStock, Underpaid,
                       UnknownProduct)
 from ..models import Booth, ParkedCart, Payment, Product, Sale, SaleLine, StockMovement, Till
 from ..money import MAX_VND, allocate
@@ -196,11 +196,12 @@ def record_sale(session, booth: Booth, cashier, checkout: Checkout, idempotency_
     if (sale := _existing(session, key, digest)) is not None:
         return CheckoutResult(sale, True)
 
-    till = session.get(Till, whole(checkout.till_id, "till_id", minimum=1, maximum=MAX_ID), with_for_update=True)
+    till, shift = shifts.till_and_open_shift(session, whole(checkout.till_id, "till_id", minimum=1, maximum=MAX_ID))
     if till is None or till.booth_id != booth.id or not till.is_active:
         raise NotFound("Không tìm thấy quầy bán hàng", field="till_id")
     # Every sale belongs to its till's open cash shift, so the shift's count can be checked against it.
-    shift = shifts.require_open_shift(session, till)
+    if shift is None:
+        raise NoOpenShift(till=till.code)
     lines = _check_lines(checkout.lines)
     payments = _check_payments(checkout.payments)
 

@@ -106,6 +106,19 @@ def current_shift(session, till: Till) -> Shift | None:
     ).first()
 
 
+def till_and_open_shift(session, till_id: int) -> tuple[Till | None, Shift | None]:
+    """A till, row-locked where the database has row locks, and its open shift, in one statement."""
+    row = session.execute(
+        select(Till, Shift)
+        .outerjoin(Shift, (Shift.till_id == Till.id) & Shift.closed_at.is_(None))
+        .where(Till.id == till_id)
+        .order_by(Shift.id.desc())
+        .limit(1)
+        .with_for_update(of=Till)
+    ).first()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
 def require_open_shift(session, till: Till) -> Shift:
     """The till's open shift. Raises NoOpenShift."""
     shift = current_shift(session, till)
