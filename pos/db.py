@@ -142,14 +142,17 @@ def _write_turn(session):
         queue.release()
 
 
-def _end_read_snapshot(session) -> None:
+def _end_read_snapshot(session, keep_request_rows: bool) -> None:
     """Commit the read transaction (nothing is pending) so the write one can begin IMMEDIATE.
 
-    Every row read so far is expired, to be read again inside the write lock, except the ones the
-    request keeps (its user, booth and this database's identity): they were read by this request a
-    moment ago and the checks made on them (log-in, role, session version) were made on those values.
+    Every row read so far is expired, to be read again inside the write lock, except, when asked,
+    the ones the request keeps (its user, booth and this database's identity): they were read by
+    this request a moment ago and the checks made on them (log-in, role, session version) were made
+    on those values. Only for use cases that do not change those rows (a checkout): one that
+    changes them (a password, a booth setting) reads them again under the lock, so two such
+    changes at once cannot overwrite each other with a value read before.
     """
-    rows = request_rows(session)
+    rows = request_rows(session) if keep_request_rows else None
     kept = {id(row) for name, row in (rows or {}).items() if name != "session"}
     if not kept:
         session.commit()
@@ -166,14 +169,16 @@ def _end_read_snapshot(session) -> None:
 
 
 @contextmanager
-def unit_of_work(session, *, keep_written: bool = False):
+def unit_of_work(session, *, keep_request_rows: bool = False, keep_written: bool = False):
     """Run one write use case in one transaction: commit at the end, roll back on any error.
 
     A read transaction left open by loading the user is ended first, so that
     the write transaction can begin IMMEDIATE on SQLite. Raises DatabaseBusy
     when SQLite stays locked or cannot write (disk full), with nothing written.
-    keep_written: the rows loaded and written stay as they were committed (no re-read for the
-    answer); safe because the write lock was held from their reading to the commit.
+    keep_request_rows: the request's user, booth and identity are not read again inside the write
+    lock (see _end_read_snapshot). keep_written: the rows loaded and written stay as they were
+    committed (no re-read for the answer); safe because the write lock was held from their
+    reading to the commit.
     """
     from sqlalchemy.exc import OperationalError
     from sqlalchemy.orm import scoped_session
@@ -183,7 +188,7 @@ def unit_of_work(session, *, keep_written: bool = False):
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("unit_of_work() started with unsaved changes in the session")
     if session.in_transaction():
-        _end_read_snapshot(session)
+        _end_read_snapshot(session, keep_request_rows)
     with _write_turn(session):
         try:
             # Inside the try: a BEGIN IMMEDIATE that times out on another process's lock is DatabaseBusy too.

@@ -174,8 +174,9 @@ def create_sale(body: sc.NewSale):
     booth = _booth()
     # Read before the write lock, in the snapshot that checked the log-in: the lock is held for the sale only.
     settings = print_queue.printer_settings(db.session, booth, current_app.config)
-    # keep_written: the answer is made from the sale just written, not read back after the commit.
-    with unit_of_work(db.session, keep_written=True) as s:
+    # The cashier and booth checked by this request are not read again inside the write lock (a sale
+    # changes neither), and the answer is made from the sale just written, not read back.
+    with unit_of_work(db.session, keep_request_rows=True, keep_written=True) as s:
         result = sales.record_sale(s, booth, current_user, body.typed(), request.headers.get("Idempotency-Key"))
         sale_id = result.sale.id
     # Printed only after the commit: a paper jam must never undo a sale the customer already paid for.
