@@ -56,3 +56,23 @@ def test_a_checkout_writes_its_lines_and_movements_in_one_statement_each(app, cl
     assert five.count(["INSERT", "INTO", "sale_line"]) == 1
     assert five.count(["INSERT", "INTO", "stock_movement"]) == 1
     assert len(five) <= len(one) + 1, (five, one)  # +1: one sale line reserves no keys
+
+
+def test_the_booth_read_once_per_request_is_read_again_by_the_next_request(app, client, till, world):
+    """What a request keeps (its user, booth, identity) is never carried to the next request:
+    a manager who allows selling below zero between two checkouts changes the second one."""
+    from pos.db import unit_of_work
+    from pos.models import Booth
+
+    till_id, pids = till
+    login(client, "thungan")
+    body = dict(till_id=till_id, lines=[dict(product_id=pids[0], qty=25)],
+                payments=[dict(method="cash", tendered_vnd=5_000_000)])
+    refused = client.post("/api/v1/sales", json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert refused.status_code == 409 and refused.json["error"] == "OutOfStock", refused.json
+    with app.app_context(), unit_of_work(db.session) as s:
+        s.get(Booth, world.booth_id).allow_negative_stock = True
+    sold = client.post("/api/v1/sales", json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert sold.status_code == 201, sold.json
+    assert sold.json["went_below_zero"] is True
+    assert world.on_hand(pids[0]) == -5
