@@ -57,10 +57,12 @@ def test_a_scan_into_the_transfer_dialog_redraws_the_qr_and_never_says_the_money
     expect(dialog.locator("#qr-amount")).to_have_text("95.000 ₫")
     expect(dialog.locator("#transfer-wait")).to_contain_text("Đang chờ tiền về")
     # Whatever has the focus, a scan must not press «Đã nhận tiền»: try it on the button itself too.
-    for focus in ("#transfer-amount", "#transfer-ok"):
+    # Each scan as a customer hands over one more pack: the next comes once the screen showed the last.
+    for focus, total in (("#transfer-amount", "155.000 ₫"), ("#transfer-ok", "215.000 ₫")):
         page.locator(focus).focus()
         scan(page, MIEN_DONG)
-    expect(dialog.locator("#pay-total")).to_have_text("215.000 ₫")
+        expect(dialog.locator("#pay-total")).to_have_text(total)
+        expect(dialog.locator("#qr-amount")).to_have_text(total)
     expect(dialog.locator("#qr-amount")).to_have_text("215.000 ₫")  # the QR asks for the new amount
     expect(dialog.locator("#transfer-amount")).to_have_value("215.000")
     expect(dialog.locator("#pay-list")).to_be_empty()  # no transfer recorded as received
@@ -96,6 +98,8 @@ def test_a_scan_into_the_card_dialog_and_the_pin_dialog_records_no_sale(page, li
     page.locator("#order-disc").fill("20")
     page.keyboard.press("Enter")
     page.keyboard.press("F2")
+    # As a cashier would: confirm once the dialog is open (its keys are only heard inside it).
+    expect(page.locator("#tendered")).to_be_focused()
     page.keyboard.press("Control+Enter")
     pin = page.locator("#pin-dialog")
     expect(pin).to_be_visible()

@@ -281,6 +281,7 @@ def test_a_discount_over_the_cashier_limit_needs_the_manager_pin(page, live_demo
     pay_dialog = page.locator("#pay-dialog")
     page.keyboard.press("F2")
     expect(pay_dialog).to_be_visible()
+    expect(page.locator("#tendered")).to_be_focused()
     page.keyboard.press("Control+Enter")
     pin = page.locator("#pin-dialog")
     expect(pin.locator("#pin-msg")).to_contain_text("PIN")
