@@ -142,6 +142,16 @@ def _write_turn(session):
         queue.release()
 
 
+def _commit_keeping_rows(session) -> None:
+    """Commit without expiring the loaded rows (the caller says which, if any, to read again)."""
+    expire_on_commit = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire_on_commit
+
+
 def _end_read_snapshot(session, keep_request_rows: bool) -> None:
     """Commit the read transaction (nothing is pending) so the write one can begin IMMEDIATE.
 
@@ -157,12 +167,7 @@ def _end_read_snapshot(session, keep_request_rows: bool) -> None:
     if not kept:
         session.commit()
         return
-    expire_on_commit = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = expire_on_commit
+    _commit_keeping_rows(session)
     for row in list(session.identity_map.values()):
         if id(row) not in kept:
             session.expire(row)
@@ -195,12 +200,7 @@ def unit_of_work(session, *, keep_request_rows: bool = False, keep_written: bool
             session.connection(execution_options={_IMMEDIATE: True})
             yield session
             if keep_written:
-                expire_on_commit = session.expire_on_commit
-                session.expire_on_commit = False
-                try:
-                    session.commit()
-                finally:
-                    session.expire_on_commit = expire_on_commit
+                _commit_keeping_rows(session)
             else:
                 session.commit()
         except OperationalError as exc:
