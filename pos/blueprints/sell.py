@@ -6,7 +6,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, jsonify, make
 from flask_babel import gettext as _
 
 from ..access import ALL_STAFF, roles
-from ..db import unit_of_work
+from ..db import MAX_ID, unit_of_work
 from ..errors import DomainError
 from ..extensions import db
 from ..printing import build_receipt, preview_png, preview_text
@@ -77,7 +77,9 @@ def screen():
 def on_hand():
     """What is on hand now for the products the sell screen shows (?ids=1,2,3), polled every few seconds."""
     booth = _booth()
-    ids = sorted({int(x) for x in request.args.get("ids", "").split(",") if x.strip().isascii() and x.strip().isdigit()})[:200]
+    # Ids no row can have (not digits, or past the database's range) are left out, not sent to it.
+    ids = sorted({int(x) for x in (x.strip() for x in request.args.get("ids", "").split(","))
+                  if x.isascii() and x.isdigit() and len(x) <= 19 and 0 < int(x) <= MAX_ID})[:200]
     levels = stock.on_hand(db.session, booth.id, ids) if ids else {}
     return jsonify(on_hand={str(pid): levels.get(pid, 0) for pid in ids})
 

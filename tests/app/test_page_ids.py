@@ -50,3 +50,12 @@ def test_a_page_without_the_filter_still_opens(client, staffed):
 def test_a_huge_page_number_shows_the_first_page(client, staffed):
     login(client, "btc")
     assert client.get(f"/reports/dashboard/sales?page={HUGE}").status_code == 200
+
+
+def test_the_sell_screens_stock_poll_skips_ids_no_row_can_have(client, world):
+    world.user("cashier", username="thungan")
+    que = world.product(stock=2)
+    login(client, "thungan")
+    response = client.get(f"/sell/on-hand?ids={que},{HUGE},x,-1")
+    assert response.status_code == 200
+    assert response.json["on_hand"] == {str(que): 2}
