@@ -17,7 +17,7 @@ from ..access import ALL_STAFF, PUBLIC, roles
 from ..db import unit_of_work
 from ..errors import DomainError, NotFound
 from ..extensions import db
-from ..services import booths
+from ..services import booths, security
 from ..services import display as displays
 from .apispec import endpoint
 from .schemas import Str, Strict, Vnd
@@ -90,15 +90,21 @@ def pairing(till) -> dict:
 @roles(PUBLIC)
 def pair():
     """The display device's first page: type the till's 6-digit code (or scan the QR on the till)."""
-    error = None
+    error, status = None, 200
     if request.method == "POST":
+        address = request.remote_addr or ""
         try:
+            security.check_pair_allowed(db.session, address)
             till = displays.till_for_code(db.session, _booth(), _secret(), request.form.get("code", ""))
+        except security.TooManyAttempts as err:
+            error, status = err.text, 429
         except DomainError as err:
-            error = err.text
+            error, status = err.text, 422
+            with unit_of_work(db.session) as s:
+                security.record_pair_failure(s, address)
         else:
             return redirect(url_for("display.screen", token=displays.display_token(_secret(), till)))
-    return render_template("display/pair.html", error=error), 422 if error else 200
+    return render_template("display/pair.html", error=error), status
 
 
 @bp.get("/<token>")

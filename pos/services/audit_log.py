@@ -25,6 +25,7 @@ ACTIONS = {
     "auth.login_failed": N_("Đăng nhập sai mật khẩu"),
     "auth.pin_ok": N_("Dùng mã PIN của quản lý"),
     "auth.pin_failed": N_("Nhập sai mã PIN của quản lý"),
+    "display.pair_failed": N_("Nhập sai mã ghép nối màn hình khách"),
     "auth.unlock": N_("Xóa thời gian chờ của tài khoản"),
     "auth.unlock_address": N_("Xóa thời gian chờ của địa chỉ"),
     "sale.void": N_("Hủy đơn"),

@@ -46,6 +46,9 @@ WINDOW = timedelta(minutes=15)
 TRUSTED_DAYS = 30
 
 LOGIN_FAILED, LOGIN_OK = "auth.login_failed", "auth.login"
+# A wrong customer-display pairing code: six digits are a million guesses, so a device that keeps
+# guessing waits as it would for a password (a display that pairs does not clear it: it is no person).
+PAIR_FAILED = "display.pair_failed"
 PIN_FAILED, PIN_OK = "auth.pin_failed", "auth.pin_ok"
 UNLOCK, UNLOCK_ADDRESS = "auth.unlock", "auth.unlock_address"
 
@@ -176,6 +179,24 @@ def record_login_failure(session, username: str, address: str) -> None:
 def record_login(session, user, address: str) -> None:
     """Write the login (audit auth.login): it clears the account's and the address's failures."""
     audit.record(session, user, LOGIN_OK, _key(user.username), address=address)
+
+
+def pair_wait_seconds(session, address: str, *, now: datetime | None = None) -> int:
+    """Seconds this device must wait before typing another display pairing code (a manager's unlock clears it)."""
+    now = now or utcnow()
+    return _count(session, PAIR_FAILED, (UNLOCK_ADDRESS,), address=address or "", now=now).wait_s(now)
+
+
+def check_pair_allowed(session, address: str, *, now: datetime | None = None) -> None:
+    """Raises TooManyAttempts while this device must wait before trying another pairing code."""
+    wait = pair_wait_seconds(session, address, now=now)
+    if wait:
+        raise TooManyAttempts(seconds=wait)
+
+
+def record_pair_failure(session, address: str) -> None:
+    """Write a wrong pairing code (audit display.pair_failed) for the device that typed it."""
+    audit.record(session, None, PAIR_FAILED, "display", address=address or "")
 
 
 def pin_wait_seconds(session, actor_username: str, address: str, *, now: datetime | None = None) -> int:

@@ -86,3 +86,16 @@ def test_only_staff_write_a_display_state(app, two_tills):
     anonymous = app.test_client()
     response = anonymous.post(f"/api/v1/display/tills/{two_tills['T1']}/state", json={"phase": "idle"})
     assert response.status_code == 401
+
+
+def test_guessing_pairing_codes_from_one_device_is_slowed_and_the_right_code_waits_too(app, client, two_tills):
+    code, _token = _pairing(app, two_tills["T1"])
+    wrong = "000000" if code != "000000" else "111111"
+    guesser = app.test_client()
+    answers = [guesser.post("/display", data={"code": wrong}).status_code for _ in range(5)]
+    assert answers[:3] == [422, 422, 422]  # a typo or two costs nothing
+    assert 429 in answers[3:]  # then the device waits, as for a password
+    waiting = guesser.post("/display", data={"code": code})
+    assert waiting.status_code == 429 and "chờ" in waiting.get_data(as_text=True)  # not paired while waiting
+    other = app.test_client()  # the booth's tablet, another device
+    assert other.post("/display", data={"code": code}, environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 302
