@@ -59,9 +59,6 @@ def Str(max_len: int, description: str = ""):  # noqa: N802 - reads as a type
     return Annotated[str, Field(max_length=max_len, description=description)]
 
 
-text = Str  # its first name, kept for code written against it
-
-
 # ---- selling -------------------------------------------------------------------------------
 
 class SaleLineIn(Strict):
