@@ -68,11 +68,11 @@ def run_migrations_offline():
 
 
 def _include_name(name, type_, parent_names):
-    # The SQLite search index (an FTS5 table and its shadow tables) is made by its own migration,
-    # not from a model: autogenerate must not offer to drop it.
-    from pos.models.product import is_search_table
+    # The SQLite search index (an FTS5 table and its shadow tables) and the PostgreSQL trigram index
+    # are made by their own migrations, not from a model: autogenerate must not offer to drop them.
+    from pos.models.product import is_search_index, is_search_table
 
-    return not (type_ == "table" and is_search_table(name))
+    return not ((type_ == "table" and is_search_table(name)) or (type_ == "index" and is_search_index(name)))
 
 
 def run_migrations_online():

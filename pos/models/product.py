@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import HasUuid
+
+log = logging.getLogger(__name__)
 
 UNITS = ("chai", "hũ", "gói", "hộp", "lọ", "túi", "kg", "cái", "bó", "thùng")
 
@@ -122,9 +126,52 @@ def has_search_index(connection) -> bool:
     return found == len(names)
 
 
+# --- The PostgreSQL search index (a hub) ---------------------------------------------------------
+# On PostgreSQL the search is the same LIKE '%word%' on product.search_key, one per word. A GIN index
+# of the key's trigrams (pg_trgm's gin_trgm_ops) answers it for any word of 3+ letters: PostgreSQL
+# takes the pattern's trigrams, reads the few products holding them all, and rechecks the LIKE. The
+# key is folded in Python (pos.text.fold), so no `unaccent` is needed. pg_trgm is a trusted extension
+# (PostgreSQL >= 13: the database owner, or anyone with CREATE on it, may add it); where it cannot be
+# created the index is left out, the upgrade goes on, and the search walks ix_product_sort_search as
+# before. Not a model Index: it cannot exist without the extension (env.py and the schema test leave
+# it out of the comparison with the models, as the SQLite FTS5 table).
+TRIGRAM_INDEX = "ix_product_search_trgm"
+TRIGRAM_INDEX_DDL = f"CREATE INDEX IF NOT EXISTS {TRIGRAM_INDEX} ON product USING gin (search_key gin_trgm_ops)"
+
+
+def is_search_index(name: str) -> bool:
+    """The PostgreSQL trigram index: made by install_trigram_index(), not from a model."""
+    return name == TRIGRAM_INDEX
+
+
+def install_trigram_index(connection) -> bool:
+    """On PostgreSQL, add pg_trgm (if it is not there) and the GIN trigram index of product.search_key.
+    Returns False, changing nothing and logging why, on SQLite or where the extension cannot be had."""
+    if connection.dialect.name != "postgresql":
+        return False
+    try:
+        with connection.begin_nested():  # a refusal must not abort the caller's transaction (a migration's)
+            connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    except Exception as exc:  # noqa: BLE001 - no rights or no contrib package: search works without it
+        log.warning("pg_trgm is not available (%s: %s): product search on PostgreSQL goes without its "
+                    "trigram index", type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+        return False
+    connection.exec_driver_sql(TRIGRAM_INDEX_DDL)
+    return True
+
+
+def has_trigram_index(connection) -> bool:
+    if connection.dialect.name != "postgresql":
+        return False
+    return connection.exec_driver_sql(
+        "SELECT count(*) FROM pg_indexes WHERE tablename = 'product' AND indexname = %(name)s",
+        {"name": TRIGRAM_INDEX}).scalar() == 1
+
+
 @event.listens_for(Product.__table__, "after_create")
 def _index_new_product_table(table, connection, **kw):
     install_search_index(connection)
+    install_trigram_index(connection)
 
 
 @event.listens_for(Product.__table__, "before_drop")

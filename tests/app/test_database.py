@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, inspect, text
 from pos import MIGRATIONS_DIR, create_app
 from pos.config import TestConfig
 from pos.extensions import db
-from pos.models.product import has_search_index, is_search_table
+from pos.models.product import has_search_index, has_trigram_index, is_search_index, is_search_table
 
 
 def test_upgrading_an_empty_database_gives_exactly_the_models_schema(db_url, tmp_path):
@@ -16,17 +16,22 @@ def test_upgrading_an_empty_database_gives_exactly_the_models_schema(db_url, tmp
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
         with db.engine.connect() as conn:
-            # The SQLite search index (FTS5 table and shadow tables) has no model, as env.py says.
+            # The SQLite search index (FTS5 table and shadow tables) and the PostgreSQL trigram index
+            # have no model, as env.py says.
             opts = {"compare_type": True,
-                    "include_name": lambda name, type_, parent: not (type_ == "table" and is_search_table(name))}
+                    "include_name": lambda name, type_, parent: not ((type_ == "table" and is_search_table(name))
+                                                                     or (type_ == "index" and is_search_index(name)))}
             diff = compare_metadata(MigrationContext.configure(conn, opts=opts), db.metadata)
             search_index = has_search_index(conn)
+            trigram_index = has_trigram_index(conn)
         tables = set(inspect(db.engine).get_table_names())
         db.engine.dispose()
     assert diff == []
     # On SQLite the trigram index and the triggers that keep it in step survive every later migration
     # (one that rebuilds the product table must install them again).
     assert search_index == db_url.startswith("sqlite")
+    # On PostgreSQL (a hub) the GIN trigram index of product.search_key instead (pg_trgm is here).
+    assert trigram_index == db_url.startswith("postgresql")
     assert {"sale", "stock_movement", "product", "barcode", "db_identity"} <= tables
 
 
