@@ -10,8 +10,10 @@ from alembic import context
 config = context.config
 
 # Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# This line sets up loggers basically. It must not silence the loggers the app made already: the
+# server upgrades its schema in-process before it serves (pos/cli.py), and pos.db's "disk full" or a
+# migration's own warning (pos.models.product: no pg_trgm at a hub) would be lost.
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 

@@ -233,3 +233,60 @@ def test_a_hub_on_postgresql_finds_words_through_the_trigram_index(pg_url, tmp_p
         db.session.remove()
         db.engine.dispose()
     assert TRIGRAM_INDEX in plan, plan
+
+
+def test_a_hub_without_rights_to_add_pg_trgm_is_upgraded_and_searches_without_the_index(
+        pg_admin_engine, pg_url, tmp_path):
+    """A hub's database user that may make tables but not extensions (no CREATE on the database): the
+    upgrade does not fail, it says why there is no trigram index, and the search still works."""
+    import logging
+    import uuid
+
+    from flask_migrate import upgrade
+    from sqlalchemy import create_engine, make_url, text
+
+    from pos import MIGRATIONS_DIR, create_app
+    from pos.config import TestConfig
+    from pos.models.product import has_trigram_index
+    from pos.services import catalogue
+
+    role = f"pos_test_role_{uuid.uuid4().hex[:10]}"
+    database = make_url(pg_url).database
+    with pg_admin_engine.connect() as conn:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD 'matkhau'"))
+    owner = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    try:
+        with owner.connect() as conn:
+            conn.execute(text(f'REVOKE CREATE ON DATABASE "{database}" FROM PUBLIC'))
+            conn.execute(text(f"GRANT USAGE, CREATE ON SCHEMA public TO {role}"))
+        url = make_url(pg_url).set(username=role, password="matkhau").render_as_string(hide_password=False)
+        app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": url})
+        app.instance_path = str(tmp_path / "instance")
+        with app.app_context():
+            # Alembic's env.py reconfigures logging (the root's handlers, so pytest's caplog), not this logger.
+            warnings = []
+            handler = logging.Handler(logging.WARNING)
+            handler.emit = lambda record: warnings.append(record.getMessage())
+            logging.getLogger("pos.models.product").addHandler(handler)
+            try:
+                upgrade(directory=MIGRATIONS_DIR)
+            finally:
+                logging.getLogger("pos.models.product").removeHandler(handler)
+            with db.engine.connect() as conn:
+                assert not has_trigram_index(conn)
+            with unit_of_work(db.session) as s:
+                producer = catalogue.save_producer(s, dict(name="HTX Thảo mộc Tuệ Lâm", kind="htx"))
+                catalogue.save_product(s, dict(producer_id=producer.id, name="Miến dong", unit="gói", price_vnd=45_000))
+                catalogue.save_product(s, dict(producer_id=producer.id, name="Mật ong rừng", unit="hũ",
+                                               price_vnd=150_000))
+            assert [p.name for p in catalogue.search_products(db.session, "mien dong")] == ["Miến dong"]
+            assert [p.name for p in catalogue.search_products(db.session, "mat ong")] == ["Mật ong rừng"]
+            db.session.remove()
+            db.engine.dispose()
+        assert any("pg_trgm is not available" in w and "permission denied" in w for w in warnings), warnings
+    finally:
+        with owner.connect() as conn:
+            conn.execute(text(f"DROP OWNED BY {role}"))
+        owner.dispose()
+        with pg_admin_engine.connect() as conn:
+            conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
