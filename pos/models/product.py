@@ -150,8 +150,11 @@ def install_trigram_index(connection) -> bool:
     if connection.dialect.name != "postgresql":
         return False
     try:
-        with connection.begin_nested():  # a refusal must not abort the caller's transaction (a migration's)
+        if getattr(connection.connection.driver_connection, "autocommit", False):
             connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        else:
+            with connection.begin_nested():  # a refusal must not abort the caller's transaction (a migration's)
+                connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     except Exception as exc:  # noqa: BLE001 - no rights or no contrib package: search works without it
         log.warning("pg_trgm is not available (%s: %s): product search on PostgreSQL goes without its "
                     "trigram index", type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
