@@ -18,7 +18,7 @@ import uuid
 from collections import deque
 from contextlib import contextmanager
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.engine import Engine
 
 from .errors import DomainError, N_
@@ -293,29 +293,17 @@ def identity(session):
     return row
 
 
-def reserve_ids(session, counts: dict) -> dict | None:
-    """On SQLite, inside the write transaction: the next primary keys of each model's table,
-    {model: [ids]}, read in one statement.
-
-    With its keys known the ORM writes a sale's lines (or movements) as one executemany
-    instead of one INSERT ... RETURNING each (SQLite cannot return the keys of a many-row
-    insert in order). Safe because BEGIN IMMEDIATE keeps every other writer out until commit.
-    None elsewhere: PostgreSQL returns many keys from one statement and owns its sequences.
-    """
-    from sqlalchemy import func
-
-    if session.get_bind().dialect.name != "sqlite" or max(counts.values(), default=0) <= 1:
-        return None
-    models = list(counts)
-    lasts = session.execute(select(*(select(func.max(m.id)).scalar_subquery() for m in models))).one()
-    return {m: list(range((last or 0) + 1, (last or 0) + 1 + counts[m])) for m, last in zip(models, lasts)}
-
-
-def stamp(session, *records):
+def stamp(session, *records, assign_keys=()):
     """Give travelling records this database's id, booth and the next sequence numbers.
 
     The sequence is gap-free per database, so a hub that holds 1..n and then n+2
     knows one record is missing. Must run inside the write transaction.
+
+    assign_keys: models whose records among `records` get their primary keys here too, on SQLite,
+    read in the same statement. With its keys known the ORM writes a sale's lines (or movements)
+    as one executemany instead of one INSERT ... RETURNING each (SQLite cannot return the keys of
+    a many-row insert in order). Safe because BEGIN IMMEDIATE keeps every other writer out until
+    commit. PostgreSQL returns many keys from one statement and owns its sequences: nothing assigned.
     """
     from sqlalchemy.orm.attributes import set_committed_value
 
@@ -323,14 +311,20 @@ def stamp(session, *records):
 
     ident = identity(session)
     count = len(records)
-    last = session.execute(
+    keyed = {}
+    if assign_keys and session.get_bind().dialect.name == "sqlite":
+        keyed = {model: [r for r in records if type(r) is model] for model in assign_keys}
+    last, *tops = session.execute(
         update(DbIdentity)
         .where(DbIdentity.id == ident.id)
         .values(last_seq=DbIdentity.last_seq + count)
-        .returning(DbIdentity.last_seq)
+        .returning(DbIdentity.last_seq, *(select(func.max(m.id)).scalar_subquery() for m in keyed))
         .execution_options(synchronize_session=False)  # no re-read of the row: its new value is `last`
-    ).scalar_one()
+    ).one()
     set_committed_value(ident, "last_seq", last)
+    for keyed_records, top in zip(keyed.values(), tops):
+        for key, record in enumerate(keyed_records, start=(top or 0) + 1):
+            record.id = key
     first = last - count + 1
     for offset, record in enumerate(records):
         record.origin_db = ident.id

@@ -64,6 +64,8 @@ class Booth(HasUuid, db.Model):
 
     fair: Mapped[Fair] = relationship(back_populates="booths")
     tills: Mapped[list["Till"]] = relationship(back_populates="booth", order_by="Till.code")
+    # Read with the booth once per request (booths.current_booth): a checkout needs it to queue its slip.
+    printer_setting: Mapped["PrinterSetting | None"] = relationship(uselist=False)
     __table_args__ = (
         UniqueConstraint("fair_id", "code"),
         CheckConstraint("cashier_discount_limit_bp BETWEEN 0 AND 10000", name="discount_limit_range"),

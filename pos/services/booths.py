@@ -4,10 +4,11 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from ..db import get_row, identity, keep_for_request, kept_row, new_uuid, request_rows
 from ..errors import Duplicate, InvalidInput, NotFound
-from ..models import Booth, DbIdentity, Fair, Till
+from ..models import Booth, DbIdentity, Fair, PrinterSetting, Till
 from ..timeutil import parse_date
 from . import validate as v
 
@@ -42,17 +43,20 @@ def _audit_settings(session, action, target, before: dict, after: dict, actor, a
 
 def current_booth(session) -> Booth | None:
     """The booth this database serves, or None before set-up (or on a hub). Read once per request,
-    with this database's identity in the same statement."""
+    with this database's identity and the booth's printer setting in the same statement."""
     rows = request_rows(session)
     ident = kept_row(rows, "identity")
     booth = kept_row(rows, "booth")
     if ident is not None and booth is not None and ident.booth_id == booth.id:
         return booth
+    # The booth's printer setting comes with it: a checkout reads it before the write lock to queue its slip.
     if ident is not None:
-        booth = session.get(Booth, ident.booth_id) if ident.booth_id is not None else None
+        booth = session.get(Booth, ident.booth_id, options=[joinedload(Booth.printer_setting)]) \
+            if ident.booth_id is not None else None
     else:
         found = session.execute(select(DbIdentity, Booth).outerjoin(Booth, Booth.id == DbIdentity.booth_id)
-                                .limit(1)).first()
+                                .outerjoin(PrinterSetting, PrinterSetting.booth_id == Booth.id)
+                                .options(contains_eager(Booth.printer_setting)).limit(1)).first()
         ident, booth = found if found is not None else (None, None)
         keep_for_request(session, "identity", ident)
     keep_for_request(session, "booth", booth)

@@ -29,7 +29,7 @@ INTERRUPTED = "Chưa in xong thì máy chủ dừng (mất điện hoặc tắt 
 def printer_settings(session, booth, config) -> PrinterSettings:
     """The printer settings in force: PRINTER_* from the config, overridden by the manager's page."""
     base = {k: v for k, v in config.items() if k.startswith("PRINTER_")}
-    row = session.scalars(select(PrinterSetting).where(PrinterSetting.booth_id == booth.id)).first() if booth else None
+    row = booth.printer_setting if booth is not None else None  # usually read with the booth
     saved = json.loads(row.values) if row else {}
     merged = {**{k[len("PRINTER_"):].lower(): v for k, v in base.items()}, **saved}
     try:
@@ -50,8 +50,8 @@ def save_printer_settings(session, booth, data: dict) -> PrinterSettings:
         raise InvalidInput(getattr(err, "setting", None) or "url", str(err)) from None
     if settings.paper_mm not in (58, 80):
         raise InvalidInput("paper_mm", "Khổ giấy là 58 hoặc 80 mm")
-    row = session.scalars(select(PrinterSetting).where(PrinterSetting.booth_id == booth.id)).first()
-    row = row or PrinterSetting(booth_id=booth.id)
+    row = booth.printer_setting or PrinterSetting(booth_id=booth.id)
+    booth.printer_setting = row
     row.values = json.dumps({f.name: getattr(settings, f.name) for f in fields(settings)
                              if f.name in _SETTING_FIELDS}, ensure_ascii=False)
     row.updated_at = utcnow()

@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
 
 from .. import vietqr
-from ..db import MAX_ID, get_row, reserve_ids, stamp
+from ..db import MAX_ID, get_row, stamp
 from ..errors import (DiscountOverLimit, IdempotencyConflict, InvalidInput, NoOpenShift, NotFound, OutOfStock, Underpaid,
                       UnknownProduct)
-from ..models import Booth, ParkedCart, Payment, Product, Sale, SaleLine, StockMovement, Till
-from ..money import MAX_VND, allocate
+from ..models import Booth, Fair, ParkedCart, Payment, Product, Sale, SaleLine, Shift, StockMovement, Till
+from ..money import MAX_VND, allocate, format_percent_bp, format_vnd
 from ..timeutil import local_day_bounds
 from . import audit, closing, numbering, sales_summary, shifts, stock, users
 from .typed import text as checked_text, whole
@@ -188,30 +188,77 @@ def record_sale(session, booth: Booth, cashier, checkout: Checkout, idempotency_
     click or a retry never makes two sales); the same key with other content is
     refused. A discount above the cashier's limit needs a manager's PIN.
     Raises InvalidInput, UnknownProduct, OutOfStock, Underpaid, DiscountOverLimit,
-    WrongPin, IdempotencyConflict, NotFound, NoOpenShift (the till has no open shift).
+    WrongPin, IdempotencyConflict, NotFound, NoOpenShift (the till has no open shift), FairClosed.
     """
-    closing.ensure_open(booth)
-    key = _key(idempotency_key)
-    digest = _digest(checkout)
-    if (sale := _existing(session, key, digest)) is not None:
-        return CheckoutResult(sale, True)
+    key, digest = _key(idempotency_key), _digest(checkout)
+    till, shift, replay = _till_for_checkout(session, booth, checkout.till_id, key, digest)
+    if replay is not None:
+        return CheckoutResult(replay, True)
+    lines = _check_lines(checkout.lines)
+    payments = _check_payments(checkout.payments)
+    cart = price_cart(session, checkout, on_hand_at=booth.id)
+    approver = _approve_discount(session, booth, cashier, cart.subtotal_vnd,
+                                 cart.line_discount_vnd + cart.order_discount_vnd, checkout.manager_pin)
+    cash_due = _cash_due(cart.total_vnd, payments)
+    went_below_zero = _check_stock(session, booth, lines, cart)
 
-    till, shift = shifts.till_and_open_shift(session, whole(checkout.till_id, "till_id", minimum=1, maximum=MAX_ID))
+    number, series, receipt_no = numbering.next_receipt(session, booth, till)
+    cashier_id = sa_inspect(cashier).identity[0]  # no re-read of the user the request already loaded
+    sale = Sale(
+        booth_id=booth.id, till=till, shift_id=shift.id, number=number, series=series, receipt_no=receipt_no,
+        cashier_id=cashier_id, subtotal_vnd=cart.subtotal_vnd, line_discount_vnd=cart.line_discount_vnd,
+        order_discount_vnd=cart.order_discount_vnd, total_vnd=cart.total_vnd, idempotency_key=key,
+        request_digest=digest, discount_approved_by_id=approver.id if approver else None,
+        buyer_name=checked_text(checkout.buyer_name, "buyer_name", max_len=200),
+        buyer_tax_code=_tax_code(checkout.buyer_tax_code), note=checked_text(checkout.note, "note", max_len=500),
+        went_below_zero=went_below_zero,
+    )
+    _add_lines_and_movements(sale, cart, cashier_id)
+    _add_payments(sale, booth, till, key, payments, cash_due)
+    # Stamped before they enter the session, so no autoflush writes a record without its sequence number.
+    records = [sale, *(r for pair in zip(sale.lines, sale.movements) for r in pair), *sale.payments]
+    stamp(session, *records, assign_keys=(SaleLine, StockMovement))
+    session.add(sale)
+    session.flush()
+    sales_summary.add_new_sale(session, sale, {pid: p.producer_id for pid, p in cart.products.items()})
+    if approver is not None and approver.id != cashier.id:
+        audit.record(session, cashier, "discount.over_limit", sale.receipt_no, approver=approver.username,
+                     discount_vnd=cart.line_discount_vnd + cart.order_discount_vnd, subtotal_vnd=cart.subtotal_vnd)
+    return CheckoutResult(sale, False)
+
+
+def _till_for_checkout(session, booth: Booth, till_id, key: str, digest: str):
+    """(till, its open shift, None), or (None, None, the sale already made with this key) for a retry.
+
+    Read in one statement inside the write lock: the till (row-locked where rows lock), its open
+    shift, the id of a sale made with this key, and the booth's fair, read again so that a fair
+    closed a moment ago refuses the sale. Raises FairClosed, IdempotencyConflict, NotFound, NoOpenShift.
+    """
+    till_id = whole(till_id, "till_id", minimum=1, maximum=MAX_ID)
+    made_with_key = select(Sale.id).where(Sale.idempotency_key == key).scalar_subquery()
+    row = session.execute(
+        select(Till, Shift, Fair, made_with_key)
+        .join(Booth, Booth.id == Till.booth_id).join(Fair, Fair.id == Booth.fair_id)
+        .outerjoin(Shift, (Shift.till_id == Till.id) & Shift.closed_at.is_(None))
+        .where(Till.id == till_id)
+        .order_by(Shift.id.desc())
+        .limit(1)
+        .with_for_update(of=Till)
+    ).first()
+    closing.ensure_open(booth)
+    till, shift, _fair, made_id = row if row is not None else (None, None, None, None)
+    if (row is None or made_id is not None) and (sale := _existing(session, key, digest)) is not None:
+        return None, None, sale
     if till is None or till.booth_id != booth.id or not till.is_active:
         raise NotFound("Không tìm thấy quầy bán hàng", field="till_id")
     # Every sale belongs to its till's open cash shift, so the shift's count can be checked against it.
     if shift is None:
         raise NoOpenShift(till=till.code)
-    lines = _check_lines(checkout.lines)
-    payments = _check_payments(checkout.payments)
+    return till, shift, None
 
-    cart = price_cart(session, checkout)
-    products, subtotal, line_discount = cart.products, cart.subtotal_vnd, cart.line_discount_vnd
-    order_discount, total = cart.order_discount_vnd, cart.total_vnd
 
-    approver = _approve_discount(session, booth, cashier, subtotal, line_discount + order_discount,
-                                 checkout.manager_pin)
-
+def _cash_due(total: int, payments: list[Tender]) -> int:
+    """What the customer pays in cash: the total less transfers and cards. Raises InvalidInput, Underpaid."""
     paid_other = sum(p.amount_vnd for p in payments if p.method != "cash")
     cash = next((p for p in payments if p.method == "cash"), None)
     if paid_other > total:
@@ -219,55 +266,50 @@ def record_sale(session, booth: Booth, cashier, checkout: Checkout, idempotency_
     cash_due = total - paid_other
     if cash_due > 0 and (cash is None or cash.tendered_vnd < cash_due):
         paid = paid_other + (cash.tendered_vnd if cash else 0)
-        from ..money import format_vnd
-
         raise Underpaid(paid=format_vnd(paid), missing=format_vnd(total - paid))
     if cash is not None and cash_due == 0:
         raise InvalidInput("payments", "Đơn đã được trả đủ, không cần tiền mặt")
+    return cash_due
 
-    # Stock: the write lock is already held (BEGIN IMMEDIATE / FOR UPDATE), so this check holds until commit.
+
+def _check_stock(session, booth: Booth, lines: list[CartLine], cart: PricedCart) -> bool:
+    """Whether the sale takes a product below zero, which only a booth that allows it accepts.
+
+    The write lock is already held (BEGIN IMMEDIATE / FOR UPDATE), so the levels hold until commit.
+    Raises OutOfStock.
+    """
     wanted: dict[int, int] = {}
     for line in lines:
         wanted[line.product_id] = wanted.get(line.product_id, 0) + line.qty
-    levels = stock.on_hand(session, booth.id, list(wanted))
+    levels = cart.on_hand if cart.on_hand is not None else stock.on_hand(session, booth.id, list(wanted))
     went_below_zero = False
     for pid, qty in wanted.items():
         if qty > levels.get(pid, 0):
             if not booth.allow_negative_stock:
-                raise OutOfStock(product=products[pid].name, on_hand=levels.get(pid, 0), qty=qty)
+                raise OutOfStock(product=cart.products[pid].name, on_hand=levels.get(pid, 0), qty=qty)
             went_below_zero = True
+    return went_below_zero
 
-    number, series, receipt_no = numbering.next_receipt(session, booth, till)
-    cashier_id = sa_inspect(cashier).identity[0]  # no re-read of the user the request already loaded
-    sale = Sale(
-        booth_id=booth.id, till=till, shift_id=shift.id, number=number, series=series, receipt_no=receipt_no,
-        cashier_id=cashier_id, subtotal_vnd=subtotal, line_discount_vnd=line_discount,
-        order_discount_vnd=order_discount, total_vnd=total, idempotency_key=key, request_digest=digest,
-        discount_approved_by_id=approver.id if approver else None,
-        buyer_name=checked_text(checkout.buyer_name, "buyer_name", max_len=200),
-        buyer_tax_code=_tax_code(checkout.buyer_tax_code), note=checked_text(checkout.note, "note", max_len=500),
-        went_below_zero=went_below_zero,
-    )
+
+def _add_lines_and_movements(sale: Sale, cart: PricedCart, cashier_id: int) -> None:
+    """A sale line and a 'sale' stock movement per cart line, at the catalogue's prices."""
     # The order discount is shared over the lines to the đồng, so each producer's net sales add up.
-    shares = allocate(order_discount, [line.qty * products[line.product_id].price_vnd - line.discount_vnd
-                                       for line in lines])
-    records: list = [sale]
-    ids = reserve_ids(session, {SaleLine: len(lines), StockMovement: len(lines)}) or {}
-    line_ids = ids.get(SaleLine) or [None] * len(lines)
-    movement_ids = ids.get(StockMovement) or [None] * len(lines)
-    for line, share, line_id, movement_id in zip(lines, shares, line_ids, movement_ids):
-        product = products[line.product_id]
+    shares = allocate(cart.order_discount_vnd, [line.qty * cart.products[line.product_id].price_vnd
+                                                - line.discount_vnd for line in cart.lines])
+    for line, share in zip(cart.lines, shares):
+        product = cart.products[line.product_id]
         gross = line.qty * product.price_vnd
-        sale_line = SaleLine(
-            id=line_id, booth_id=booth.id, product_id=product.id, product_name=product.name, qty=line.qty,
+        sale.lines.append(SaleLine(
+            booth_id=sale.booth_id, product_id=product.id, product_name=product.name, qty=line.qty,
             unit_price_vnd=product.price_vnd, line_discount_vnd=line.discount_vnd, order_discount_vnd=share,
             net_vnd=gross - line.discount_vnd - share, stamp_code=(line.stamp_code or "").strip() or None,
-        )
-        sale.lines.append(sale_line)
-        movement = StockMovement(id=movement_id, booth_id=booth.id, product_id=product.id, kind="sale",
-                                 qty=-line.qty, reason=sale.receipt_no, created_by_id=cashier_id)
-        sale.movements.append(movement)
-        records += [sale_line, movement]
+        ))
+        sale.movements.append(StockMovement(booth_id=sale.booth_id, product_id=product.id, kind="sale",
+                                            qty=-line.qty, reason=sale.receipt_no, created_by_id=cashier_id))
+
+
+def _add_payments(sale: Sale, booth: Booth, till: Till, key: str, payments: list[Tender], cash_due: int) -> None:
+    """The sale's payments; a transfer carries the reference and VietQR the customer was shown."""
     for p in payments:
         if p.method == "cash":
             payment = Payment(booth_id=booth.id, method="cash", amount_vnd=cash_due, tendered_vnd=p.tendered_vnd,
@@ -282,16 +324,6 @@ def record_sale(session, booth: Booth, cashier, checkout: Checkout, idempotency_
         else:
             payment = Payment(booth_id=booth.id, method="card", amount_vnd=p.amount_vnd)
         sale.payments.append(payment)
-        records.append(payment)
-    # Stamped before they enter the session, so no autoflush writes a record without its sequence number.
-    stamp(session, *records)
-    session.add(sale)
-    session.flush()
-    sales_summary.add_new_sale(session, sale, {pid: p.producer_id for pid, p in products.items()})
-    if approver is not None and approver.id != cashier.id:
-        audit.record(session, cashier, "discount.over_limit", sale.receipt_no, approver=approver.username,
-                     discount_vnd=line_discount + order_discount, subtotal_vnd=subtotal)
-    return CheckoutResult(sale, False)
 
 
 @dataclass
@@ -302,19 +334,29 @@ class PricedCart:
     line_discount_vnd: int
     order_discount_vnd: int
     total_vnd: int
+    on_hand: dict[int, int] | None = None  # {product id: on hand}, when read with the products
 
 
-def price_cart(session, cart: Cart | Checkout) -> PricedCart:
+def price_cart(session, cart: Cart | Checkout, *, on_hand_at: int | None = None) -> PricedCart:
     """Price a cart from the catalogue (never from the client), with its discounts, writing nothing.
 
+    on_hand_at: a booth whose stock of the cart's products is read in the same statement, on SQLite
+    only. There the write lock is held from BEGIN IMMEDIATE on; on PostgreSQL the stock must be read
+    by a statement of its own after the row locks below are granted, since a statement's snapshot
+    is taken before it waits for a lock.
     Raises InvalidInput, UnknownProduct.
     """
     lines = _check_lines(cart.lines)
     wanted_ids = sorted({line.product_id for line in lines})
     # One query for all the cart's products. FOR UPDATE: on PostgreSQL two writers on one product
     # queue here (SQLite's BEGIN IMMEDIATE already serialises them); sorted ids avoid deadlocks.
-    products = {p.id: p for p in session.scalars(
-        select(Product).where(Product.id.in_(wanted_ids)).order_by(Product.id).with_for_update())}
+    stmt = select(Product).where(Product.id.in_(wanted_ids)).order_by(Product.id).with_for_update()
+    with_stock = on_hand_at is not None and session.get_bind().dialect.name == "sqlite"
+    if with_stock:
+        stmt = stmt.add_columns(stock.on_hand_column(on_hand_at))
+    rows = session.execute(stmt).all()
+    products = {row[0].id: row[0] for row in rows}
+    on_hand = {row[0].id: int(row[1]) for row in rows} if with_stock else None
     for pid in wanted_ids:
         if pid not in products or not products[pid].is_active:
             raise UnknownProduct(code=pid)
@@ -330,7 +372,8 @@ def price_cart(session, cart: Cart | Checkout) -> PricedCart:
     order_discount = whole(cart.order_discount_vnd, "order_discount_vnd", minimum=0, maximum=MAX_VND)
     if order_discount > subtotal - line_discount:
         raise InvalidInput("order_discount_vnd", "Giảm giá lớn hơn tiền hàng")
-    return PricedCart(products, lines, subtotal, line_discount, order_discount, subtotal - line_discount - order_discount)
+    return PricedCart(products, lines, subtotal, line_discount, order_discount,
+                      subtotal - line_discount - order_discount, on_hand)
 
 
 def _tax_code(value) -> str:
@@ -354,8 +397,6 @@ def _approve_discount(session, booth: Booth, cashier, subtotal: int, discount: i
         return cashier
     pin = str(manager_pin or "")
     if not pin:
-        from ..money import format_percent_bp
-
         raise DiscountOverLimit(limit=format_percent_bp(booth.cashier_discount_limit_bp) + " %")
     return users.verify_manager_pin(session, pin)
 

@@ -58,6 +58,13 @@ def on_hand(session, booth_id: int, product_ids=None) -> dict[int, int]:
     return {pid: int(qty) for pid, qty in session.execute(stmt)}
 
 
+def on_hand_column(booth_id: int):
+    """A product's on hand at a booth, as a column of a query over Product (one correlated subquery)."""
+    return (select(func.coalesce(func.sum(StockMovement.qty), 0))
+            .where(StockMovement.product_id == Product.id, StockMovement.booth_id + 0 == booth_id)  # see on_hand
+            .correlate(Product).scalar_subquery())
+
+
 def stock_by_producer(session, booth: Booth, *, producer_id=None) -> list[ProducerStock]:
     """On hand of every product, grouped by producer in Vietnamese order, low stock flagged."""
     levels = on_hand(session, booth.id)
