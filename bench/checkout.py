@@ -30,8 +30,9 @@ app/bare is what those cost.
 Prints readable figures, then, as the LAST line, one JSON object: app_sales_per_s,
 app_p50_ms, app_p95_ms, bare_sales_per_s, bare_p50_ms, bare_p95_ms, ratio_app_to_bare,
 start_s, rss_mb, sales, clients, failures and whether each aim is met: p95_under_50ms,
-ratio_at_least_25pct, ready_under_2s, rss_under_150mb. Aims: p95 under 50 ms, at least
-25 % of the bare app's rate, ready in under 2 s, under 150 MB. An aim not met is
+p95_within_2x_bare, ratio_at_least_35pct, ready_under_2s, rss_under_150mb. Aims (issue 14): p95
+under 50 ms and within twice the bare app's p95, at least 35 % of the bare app's rate, ready in
+under 2 s, under 150 MB. An aim not met is
 reported, not fatal; the exit status is non-zero only when a request failed (or a
 server did not start, or the stock does not add up).
 """
@@ -66,7 +67,7 @@ SERVER_THREADS = 8  # what pos.cli.serve_app gives waitress
 HTTP_TIMEOUT_S = 30.0
 READY_TIMEOUT_S = 60.0
 AIM_P95_MS = 50.0
-AIM_RATIO = 0.25
+AIM_RATIO = 0.35
 AIM_READY_S = 2.0
 AIM_RSS_MB = 150.0
 
@@ -687,7 +688,8 @@ def main(argv=None) -> int:
     }
     aims = {
         "p95_under_50ms": bool(a.latencies) and a.pct_ms(95) < AIM_P95_MS,
-        "ratio_at_least_25pct": ratio >= AIM_RATIO,
+        "p95_within_2x_bare": bool(a.latencies) and a.pct_ms(95) <= 2 * b.pct_ms(95),
+        "ratio_at_least_35pct": ratio >= AIM_RATIO,
         "ready_under_2s": app["start_s"] < AIM_READY_S,
         "rss_under_150mb": 0 < app["rss_mb"] < AIM_RSS_MB,
     }
@@ -704,7 +706,8 @@ def main(argv=None) -> int:
     print(f"  app/bare {ratio * 100:5.1f} % of the bare rate")
     print(f"  booth server ready in {app['start_s']:.2f} s (spawn to first GET /login 200); resident memory "
           f"{app['rss_ready_mb']:.1f} MB when ready, {app['rss_mb']:.1f} MB after the run (peak {app['hwm_mb']:.1f} MB)")
-    labels = {"p95_under_50ms": f"p95 < {AIM_P95_MS:.0f} ms", "ratio_at_least_25pct": f">= {AIM_RATIO:.0%} of bare",
+    labels = {"p95_under_50ms": f"p95 < {AIM_P95_MS:.0f} ms", "p95_within_2x_bare": "p95 <= 2x bare's",
+              "ratio_at_least_35pct": f">= {AIM_RATIO:.0%} of bare",
               "ready_under_2s": f"ready < {AIM_READY_S:.0f} s", "rss_under_150mb": f"RSS < {AIM_RSS_MB:.0f} MB"}
     print("  aims: " + ", ".join(f"{labels[k]} {'OK' if ok else 'NOT MET'}" for k, ok in aims.items()))
     for name, load in (("app", a), ("bare", b)):
