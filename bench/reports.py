@@ -18,7 +18,7 @@ the ledger (sales_summary.rebuild, INSERT … SELECT), timed as summary_rebuild_
 run rebuilds them only when they are empty (a database loaded before they existed).
 
 Timed (best of 3, after one warm-up run, the database's cache warm):
-- dashboard: pos.services.reports.dashboard(session, fair), every figure and breakdown;
+- dashboard: pos.services.reporting.reports.dashboard(session, fair), every figure and breakdown;
 - raw GROUP BY: the same lines summed in one hand-written SQL statement,
   SELECT booth, product, hour, SUM(qty), SUM(net) FROM sale_line JOIN sale GROUP BY …,
   run through the DB-API with no ORM, no voids or refunds, no Python folding;
@@ -55,7 +55,8 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from pos.extensions import db  # noqa: E402
 from pos.models import Fair, Product, User  # noqa: E402
-from pos.services import booths, catalogue, reports, sales_summary, settlement, stock, users  # noqa: E402
+from pos.services import booths, catalogue, sales_summary, stock, users
+from pos.services.reporting import reports, settlement  # noqa: E402
 
 DISTRICTS = ["Bình Liêu", "Tiên Yên", "Ba Chẽ", "Đầm Hà", "Hải Hà", "Vân Đồn"]
 CATEGORIES = ["Tinh dầu", "Đặc sản khô", "Mật ong", "Dầu ăn", "Trà", "Rượu"]

@@ -14,7 +14,7 @@ sales of 1 to 5 lines (qty 1 to 3) until the booth has its number of lines, each
 with its lines, its payment and one stock movement per line; packed into batches of at
 most --batch records in sequence order, a sale never split, every batch with its shift
 as context and its till, cashier and products as refs (the wire form of
-pos.services.sync_wire, all columns). Generation and json.dumps are not timed.
+pos.services.sync.wire, all columns). Generation and json.dumps are not timed.
 
 Timed, the hub's side for every batch, booth after booth: json.loads of the body, the
 token check, and sync_hub.ingest_batch in one transaction (validation of every record,
@@ -75,7 +75,8 @@ class Catalogue:
 
     def __init__(self, session, n_booths: int):
         from pos.models import Booth, Fair, Producer, Product, Till, User
-        from pos.services import booths, sync_hub, sync_wire
+        from pos.services import booths
+        from pos.services.sync import hub as sync_hub, wire as sync_wire
 
         rng = random.Random(7)
         booths.init_database(session)
@@ -134,7 +135,7 @@ class BoothData:
     """One booth's records, generated from its seed: the same seed gives the same records."""
 
     def __init__(self, cat: Catalogue, index: int, lines: int, batch_records: int):
-        from pos.services import sync_wire
+        from pos.services.sync import wire as sync_wire
 
         self.cat, self.index, self.lines, self.batch_records = cat, index, lines, batch_records
         self.booth = cat.booths[index]
@@ -286,7 +287,7 @@ def _run(url: str, n_booths: int, n_lines: int, batch_records: int) -> int:
     from pos.extensions import db
     from pos.models import SaleLine
     from pos.models.sync import IngestState
-    from pos.services import sync_hub, sync_wire
+    from pos.services.sync import hub as sync_hub, wire as sync_wire
 
     instance = tempfile.mkdtemp(prefix="pos-bench-sync-")
     app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": url})

@@ -73,8 +73,8 @@ def create_app(config_class=Config, overrides=None):
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, default_translation_directories=str(Path(__file__).parent / "translations"))
 
-    from . import access, templating
-    from .blueprints import AREAS, api, apispec
+    from .web import access, templating
+    from .web import AREAS, api, apispec
 
     apispec.init_app(app)  # before the routes: <int:...> in their URLs is bounded by the database's ids
     for area in AREAS:
@@ -85,7 +85,7 @@ def create_app(config_class=Config, overrides=None):
     app.before_request(access.check_access)
     templating.init_app(app)
 
-    from . import security_headers
+    from .web import security_headers
 
     # CSP and the other security headers, Secure cookies over HTTPS, failed PINs kept after a rollback.
     security_headers.init_app(app)

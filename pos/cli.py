@@ -66,7 +66,7 @@ def serve_app(app, host: str, port: int, threads: int = 8) -> None:
     if interrupted:
         click.echo(f"{interrupted} phiếu chưa in xong khi máy dừng: xem Bán hàng → Lệnh in để in lại hoặc bỏ qua.")
     start_print_worker(app)
-    from .blueprints.sync import start_push_worker
+    from .web.sync import start_push_worker
 
     start_push_worker(app)  # a provisioned booth pushes to its hub whenever it is reachable
     if backups.start_periodic_backups(app):
@@ -86,7 +86,7 @@ def _fail(err: DomainError):
 
 
 def init_app(app):
-    from .blueprints import AREAS
+    from .web import AREAS
 
     for area in AREAS:
         if hasattr(area, "init_cli"):

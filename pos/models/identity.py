@@ -27,6 +27,6 @@ class DbIdentity(db.Model):
     # numbers the lost database printed after the backup are known to nobody, so they can only be
     # avoided by never writing into their series again.
     number_series: Mapped[str] = mapped_column(String(8), nullable=False, default="")
-    # A restored database: when it took in what the hub holds of its lost self (services/sync_booth
+    # A restored database: when it took in what the hub holds of its lost self (services/sync/booth
     # fetch_lost); None until then, and the staff pages say so.
     caught_up_at: Mapped[datetime | None]

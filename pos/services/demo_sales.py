@@ -28,7 +28,8 @@ from sqlalchemy import select
 from ..errors import DomainError
 from ..models import Booth, Fair, Product, Producer, Sale, StockDocument, StockMovement, User
 from ..timeutil import VN
-from . import booths, closing, returns, sales, shifts, stock
+from . import booths, returns, sales, shifts, stock
+from .reporting import closing
 
 DEMO_PIN = "1234"
 

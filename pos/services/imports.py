@@ -26,7 +26,7 @@ from ..models import PRODUCER_KINDS, Barcode, Product, Producer
 from ..money import parse_vnd
 from ..text import fold
 from . import catalogue, uploads
-from .exports import Column, Table, to_xlsx
+from .reporting.exports import Column, Table, to_xlsx
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000

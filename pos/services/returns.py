@@ -30,7 +30,8 @@ from ..models import Refund, RefundLine, Sale, SaleLine, Shift, StockMovement, V
 from ..printing import Slip
 from ..printing.receipt import amount, format_slip_time
 from ..timeutil import to_local
-from . import audit, booths, closing, sales_summary, shifts, users
+from . import audit, booths, sales_summary, shifts, users
+from .reporting import closing
 from .typed import text, whole
 
 METHODS = ("cash", "transfer", "card")
@@ -38,7 +39,7 @@ MAX_REFUND_QTY = 100_000
 
 
 # The typed values a void and a refund are asked with. The JSON API builds them from its checked
-# schemas (blueprints/schemas.py VoidIn, RefundIn), the pages from their form, the demo and the
+# schemas (web/schemas.py VoidIn, RefundIn), the pages from their form, the demo and the
 # tests directly; the services still check every number is a true int (typed.whole) and every
 # flag a true bool, so a float or a bool from any caller is refused instead of being stored.
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from ..errors import (DiscountOverLimit, IdempotencyConflict, InvalidInput, NoOp
 from ..models import Booth, Fair, ParkedCart, Payment, Product, Sale, SaleLine, Shift, StockMovement, Till
 from ..money import MAX_VND, allocate, format_percent_bp, format_vnd
 from ..timeutil import local_day_bounds
-from . import audit, closing, numbering, sales_summary, shifts, stock, users
+from . import audit, numbering, sales_summary, shifts, stock, users
+from .reporting import closing
 from .typed import text as checked_text, whole
 
 MAX_LINES = 200
@@ -27,7 +28,7 @@ PAYMENT_METHODS = ("cash", "transfer", "card")
 
 
 # The typed values a checkout is made of. The JSON API builds them from its checked schemas
-# (blueprints/schemas.py), the demo and the tests build them directly; the service never sees a
+# (web/schemas.py), the demo and the tests build them directly; the service never sees a
 # request. They hold Python ints, and the service still checks each is a true int in range
 # (whole()), so a float from any caller is refused instead of being stored.
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ from ..money import MAX_VND, format_vnd
 from ..printing import Slip
 from ..printing.receipt import amount, format_slip_time
 from ..timeutil import to_local, utcnow
-from . import audit, closing, numbering
+from . import audit, numbering
+from .reporting import closing
 from .typed import text, whole
 
 # The Vietnamese notes a drawer holds (coins are no longer used in practice).
@@ -51,7 +52,7 @@ class CashOutOverLimit(Forbidden):
 
 
 # The typed values the shift services take. The JSON API builds them from its checked schemas
-# (blueprints/schemas.py), the pages from their form (typed amounts read by validate.money), the
+# (web/schemas.py), the pages from their form (typed amounts read by validate.money), the
 # demo and the tests directly; each service still checks every number is a true int in range
 # (typed.whole), so a float or a bool from any caller is refused instead of being stored.
 @dataclass(frozen=True)

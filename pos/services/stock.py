@@ -10,7 +10,8 @@ from ..db import MAX_ID, get_row, stamp
 from ..errors import InvalidInput, NotFound, OutOfStock, UnknownProduct
 from ..models import DOCUMENT_PREFIX, Booth, Product, Producer, StockDocument, StockMovement
 from ..text import vi_sorted
-from . import closing, numbering
+from .reporting import closing
+from . import numbering
 from .typed import text, whole
 
 # A single line above this is a typo (an extra digit), not a delivery to a fair booth.

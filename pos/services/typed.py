@@ -1,6 +1,6 @@
 """Checks on the typed values services receive (a Checkout, a NewDocument ...).
 
-The JSON API's schemas (blueprints/schemas.py) refuse bad input before a service runs; these
+The JSON API's schemas (web/schemas.py) refuse bad input before a service runs; these
 checks are the services' own guard for every other caller (pages, CLI, demo, tests), so a float
 or a bool can never be stored as a count or an amount whoever built the value.
 """

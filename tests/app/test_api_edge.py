@@ -166,7 +166,7 @@ def test_malformed_json_is_refused_naming_the_body(client, shop):
 
 
 def test_a_refusal_that_says_when_to_try_again_sets_retry_after(app):
-    from pos.api_errors import domain_error_response
+    from pos.web.api_errors import domain_error_response
     from pos.errors import DomainError
 
     class Delayed(DomainError):
@@ -236,8 +236,9 @@ def test_the_shift_return_and_closing_bodies_declare_exactly_the_fields_their_se
     # only would be refused by the schema or never reach the service.
     from dataclasses import fields
 
-    from pos.blueprints import schemas as sc
-    from pos.services import closing, returns, shifts
+    from pos.web import schemas as sc
+    from pos.services.reporting import closing
+    from pos.services import returns, shifts
 
     for model, typed in ((sc.OpenShiftIn, shifts.NewShift), (sc.CashMovementIn, shifts.CashMove),
                          (sc.CloseShiftIn, shifts.CashCount), (sc.VoidIn, returns.NewVoid),

@@ -63,7 +63,7 @@ def two(app, world, fair):  # noqa: F811 - the fixture imported above
 
 
 def _pct(a, b) -> str:
-    from pos.services.reports import change_bp
+    from pos.services.reporting.reports import change_bp
     from pos.money import format_percent_bp
 
     c = change_bp(a, b)

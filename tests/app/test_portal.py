@@ -174,7 +174,7 @@ def _fill(rule, values: dict) -> str:
 def _payments(app, market) -> tuple[int, int]:
     """A payment to each producer at the shared booth: (own, other's)."""
     from pos.models import Booth, User
-    from pos.services import producer_payments
+    from pos.services.reporting import producer_payments
 
     with app.app_context(), unit_of_work(db.session) as s:
         booth = s.query(Booth).filter_by(code="B07").one()

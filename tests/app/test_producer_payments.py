@@ -22,7 +22,8 @@ from tests.conftest import login
 
 
 def _statement(app, producer_id):
-    from pos.services import booths, settlement
+    from pos.services import booths
+    from pos.services.reporting import settlement
 
     with app.app_context():
         st = settlement.statement(db.session, booths.current_booth(db.session), producer_id)
@@ -193,7 +194,7 @@ def test_exports_carry_the_payments(app, client, fair):
 
 def test_a_payment_recorded_at_the_booth_reaches_the_hub_and_the_hubs_statement_counts_it(db_url, tmp_path):
     from pos.models import Booth, Producer, User
-    from pos.services import producer_payments, settlement
+    from pos.services.reporting import producer_payments, settlement
     from tests.app.test_sync_support import dispose, hub_and_booth
 
     hub, booth, booth_id, token, _key = hub_and_booth(db_url, tmp_path)

@@ -165,7 +165,8 @@ def test_the_statement_prints_for_signature_and_the_closing_page_remembers_it(cl
 def test_closing_is_refused_until_the_steps_are_done_then_the_booth_is_read_only(app, client, world, fair):
     from pos.errors import FairClosed
     from pos.models import Booth, Fair, Shift, User
-    from pos.services import closing, shifts, stock
+    from pos.services.reporting import closing
+    from pos.services import shifts, stock
 
     login(client, "quanly")
     early = client.post("/reports/closing/close", data={"confirm": "1"})

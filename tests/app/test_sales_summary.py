@@ -18,7 +18,8 @@ from pos.config import TestConfig
 from pos.db import unit_of_work
 from pos.extensions import db
 from pos.models import Booth, Fair, Sale, Till, User
-from pos.services import booths, reports, returns, sales, sales_summary, shifts
+from pos.services import booths, returns, sales, sales_summary, shifts
+from pos.services.reporting import reports
 from pos.timeutil import VN
 from tests.app.test_sync_support import dispose, hub_and_booth
 from tests.conftest import World
@@ -310,7 +311,7 @@ def test_a_sale_its_refund_and_its_void_stored_apart_or_together_sum_to_the_ledg
 
 def test_a_hub_ingesting_a_push_keeps_its_tables_equal_to_its_ledger_and_counts_a_batch_sent_twice_once(
         db_url, tmp_path):
-    from pos.services import sync_booth
+    from pos.services.sync import booth as sync_booth
 
     hub, booth, booth_id, token, _key = hub_and_booth(db_url, tmp_path, products=(
         ("Tinh dầu quế 10ml", 95_000), ("Miến dong Bình Liêu 500g", 60_000)))

@@ -161,7 +161,7 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 def test_every_inline_handler_in_the_templates_is_one_the_csp_allows():
     """A new onclick="..." would be blocked by the browser: move it to static/js, or allow it here."""
-    from pos.security_headers import ALLOWED_INLINE_HANDLERS
+    from pos.web.security_headers import ALLOWED_INLINE_HANDLERS
 
     found = {}
     for path in TEMPLATES.rglob("*.html"):

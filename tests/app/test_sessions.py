@@ -27,7 +27,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch):
     clock = Clock()
-    for module in ("pos.access", "pos.services.security", "pos.services.audit"):
+    for module in ("pos.web.access", "pos.services.security", "pos.services.audit"):
         monkeypatch.setattr(f"{module}.utcnow", clock)
     return clock
 

@@ -32,7 +32,7 @@ def two_fairs(app, fair):  # noqa: F811 - the fixture imported above
         s.flush()
         fair["old_fair"] = old.id
     from pos.models import Booth, User
-    from pos.services import producer_payments
+    from pos.services.reporting import producer_payments
     with app.app_context(), unit_of_work(db.session) as s:  # a payment, so the statements carry one
         producer_payments.record_payment(s, s.query(Booth).one(), s.query(User).filter_by(username="quanly").one(),
                                          fair["tl"], dict(method="cash", amount_vnd="50.000"))

@@ -13,7 +13,8 @@ from tests.conftest import login
 
 
 def _statement(app, producer_id):
-    from pos.services import booths, settlement
+    from pos.services import booths
+    from pos.services.reporting import settlement
 
     with app.app_context():
         return settlement.statement(db.session, booths.current_booth(db.session), producer_id)

@@ -9,7 +9,7 @@ import pytest
 from pos.db import unit_of_work
 from pos.extensions import db
 from pos.models import Payment, Sale, SaleLine, StockMovement, User
-from pos.services import sync_booth, sync_hub
+from pos.services.sync import booth as sync_booth, hub as sync_hub
 from tests.app.test_sync_support import dispose, hub_and_booth
 
 QUE = "Tinh dầu quế 10ml"

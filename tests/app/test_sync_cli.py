@@ -151,7 +151,7 @@ def test_a_hub_process_and_booths_on_the_pos_command_agree_record_for_record(db_
         assert hub.totals(b07) == booth1.totals()
         assert hub.totals(b08) == booth2.totals()
         from pos.extensions import db
-        from pos.services import sync_hub
+        from pos.services.sync import hub as sync_hub
 
         with hub.app.app_context():
             fair_records = sync_hub.fair_totals(db.session, hub_fair_id(hub))

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from pos.db import unit_of_work
 from pos.extensions import db
 from pos.models import Booth, Product, Sale, User
-from pos.services import signing, stock, sync_booth, sync_hub
+from pos.services.sync import signing, booth as sync_booth, hub as sync_hub
+from pos.services import stock
 from tests.app.test_sync_support import BoothSide, Hub, dispose, hub_and_booth, make_app
 
 QUE, MIEN = "Tinh dầu quế 10ml", "Miến dong Bình Liêu 500g"

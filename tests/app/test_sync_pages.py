@@ -107,7 +107,7 @@ def test_the_hub_pages_show_each_booth_and_import_an_uploaded_file(pair):
 
 def test_the_hub_status_page_shows_gaps_mismatches_and_a_clock_warning(pair):
     hub, booth, booth_id, token, key = pair
-    from pos.services import sync_booth
+    from pos.services.sync import booth as sync_booth
 
     for _ in range(4):
         booth.sell({hub.products[QUE]: 1})
@@ -118,7 +118,7 @@ def test_the_hub_status_page_shows_gaps_mismatches_and_a_clock_warning(pair):
     hub.transport(token)("POST", sync_booth.BATCHES_PATH, last)
     # The booth compares totals: the hub holds only the last sale of four.
     with booth.app.app_context():
-        from pos.services import sync_hub
+        from pos.services.sync import hub as sync_hub
 
         mine = sync_booth.local_totals(db.session)
     mine["records"] = booth.totals()["records"]

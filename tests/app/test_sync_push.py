@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from pos.db import unit_of_work
 from pos.extensions import db
 from pos.models import Sale, SaleLine
-from pos.services import sync_booth
+from pos.services.sync import booth as sync_booth
 from tests.app.test_sync_support import BoothSide, client_transport, dispose, hub_and_booth, make_app
 
 QUE, MIEN = "Tinh dầu quế 10ml", "Miến dong Bình Liêu 500g"

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from pos.db import unit_of_work
 from pos.extensions import db
 from pos.models import Sale
-from pos.services import backups, sync_booth
+from pos.services import backups
+from pos.services.sync import booth as sync_booth
 from tests.conftest import login
 from tests.app.test_sync_support import BoothSide, client_transport, dispose, hub_and_booth, make_app
 

@@ -13,7 +13,7 @@ from pos import create_app
 from pos.config import TestConfig
 from pos.db import unit_of_work
 from pos.extensions import db
-from pos.services import sync_booth
+from pos.services.sync import booth as sync_booth
 
 _keys = itertools.count(1)
 
@@ -38,7 +38,8 @@ class Hub:
     def __init__(self, app):
         self.app = app
         with app.app_context(), unit_of_work(db.session) as s:
-            from pos.services import booths, sync_hub, users
+            from pos.services import booths, users
+            from pos.services.sync import hub as sync_hub
 
             booths.init_database(s)
             sync_hub.make_hub(s, "Sở Công Thương Quảng Ninh")
@@ -89,7 +90,7 @@ class Hub:
 
     def credentials(self, booth_id, new_key=False):
         from pos.models import Booth
-        from pos.services import sync_hub
+        from pos.services.sync import hub as sync_hub
 
         with self.app.app_context(), unit_of_work(db.session) as s:
             creds = sync_hub.issue_token(s, s.get(Booth, booth_id), new_key=new_key)
@@ -99,7 +100,7 @@ class Hub:
         return client_transport(self.app, token)
 
     def totals(self, booth_id):
-        from pos.services import sync_hub
+        from pos.services.sync import hub as sync_hub
 
         with self.app.app_context():
             return sync_hub.booth_totals(db.session, booth_id)
@@ -119,7 +120,7 @@ class Hub:
 
     def status(self, booth_id):
         from pos.models import Booth
-        from pos.services import sync_hub
+        from pos.services.sync import hub as sync_hub
 
         with self.app.app_context():
             s = sync_hub.booth_status(db.session, db.session.get(Booth, booth_id))
@@ -277,7 +278,7 @@ class BoothSide:
 
     def totals(self):
         """All of this booth's records (not only what the hub acknowledged)."""
-        from pos.services import sync_hub
+        from pos.services.sync import hub as sync_hub
 
         with self.app.app_context():
             booth_id = sync_booth.current_booth_id(db.session)

@@ -9,8 +9,9 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from pos.services import charts, exports, labels, reports, settlement
-from pos.services.exports import Column, Table
+from pos.services.reporting import charts, exports, reports, settlement
+from pos.services import labels
+from pos.services.reporting.exports import Column, Table
 from tests.unit.test_settlement import Fairground
 
 DANGEROUS = ["=1+2", "=HYPERLINK(\"http://evil\",\"x\")", "+84 912 345 678", "-5 chai", "@SUM(A1:A2)", "\tTab", "\rCR"]

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from pos.errors import InvalidInput
-from pos.services import reports, settlement
+from pos.services.reporting import reports, settlement
 from tests.unit.test_settlement import Fairground, any_session  # noqa: F401  (fixture)
 
 

@@ -16,7 +16,8 @@ from pos.db import stamp
 from pos.extensions import db
 from pos.models import Refund, Sale, StockMovement, Void
 from pos.money import percent_of
-from pos.services import booths, catalogue, returns, sales, settlement, shifts, stock, users
+from pos.services import booths, catalogue, returns, sales, shifts, stock, users
+from pos.services.reporting import settlement
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from pos.services import signing
+from pos.services.sync import signing
 
 BOOTH = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 OTHER = "9c1e2b6a-0d1f-4c55-8f0e-6b7a1d2c3e4f"

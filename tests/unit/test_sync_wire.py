@@ -7,8 +7,9 @@ from sqlalchemy import select
 from pos.extensions import db
 from pos.models import Sale, SaleLine, StockMovement
 from pos.models.base import HasUuid, Travelling
-from pos.services import booths, catalogue, sales, shifts, stock, sync_booth, sync_hub, users
-from pos.services import sync_wire as wire
+from pos.services import booths, catalogue, sales, shifts, stock, users
+from pos.services.sync import booth as sync_booth, hub as sync_hub
+from pos.services.sync import wire
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 from pos.db import unit_of_work
 from pos.errors import InvalidInput
 from pos.models import AuditEntry, CashMovement, Refund, Shift, StockMovement, Void
-from pos.services import closing, returns, shifts
+from pos.services.reporting import closing
+from pos.services import returns, shifts
 from tests.unit.test_shifts import PIN, open_, sell, shop  # noqa: F401  (shop is a fixture)
 
 NOT_INTS = (1.0, 2.5, True, "1")

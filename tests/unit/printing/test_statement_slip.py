@@ -14,7 +14,8 @@ from pos.money import percent_of
 from pos.printing import PrinterSettings, slip_to_bytes
 from pos.printing.charsets import display_width
 from pos.printing.layout import slip_from_json, slip_to_json
-from pos.services import catalogue, settlement, stock
+from pos.services import catalogue, stock
+from pos.services.reporting import settlement
 from tests.unit.test_settlement import Fairground, _independent
 
 from .support import raster_rows, read_stream
@@ -162,7 +163,7 @@ def test_the_slip_survives_the_print_queues_json_and_prints_as_an_image(ground):
 
 
 def test_receipt_printer_statements_are_recorded_as_printed_for_signature(ground):
-    from pos.services import closing
+    from pos.services.reporting import closing
 
     config = PrinterSettings(mode="codepage", url="tcp://127.0.0.1:9100")
     jobs = settlement.queue_statement_slips(ground.s, ground.b07, ground.manager,

@@ -1,0 +1,121 @@
+"""Who may open which page: every view declares its roles, and a view that declares
+none is refused. A new route therefore cannot slip through unguarded.
+
+Sessions: the browser's session carries the user's session_version from login (checked by
+the user loader: a logout, a password or role change or a disabled account bumps it and
+so ends every session of that person) and the time of its last request (a session idle
+for longer than the booth's session_idle_minutes ends at its next request).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from functools import wraps
+
+from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext
+from flask_login import current_user, logout_user
+
+from . import api_errors
+from ..timeutil import utcnow
+
+PUBLIC = "public"
+ALL_STAFF = ("organiser", "manager", "cashier")
+MANAGERS = ("organiser", "manager")
+
+
+def roles(*allowed: str):
+    """Declare which roles may use a view (or PUBLIC for the login page)."""
+
+    def decorate(view):
+        view.allowed_roles = frozenset(allowed)
+        return view
+
+    return decorate
+
+
+def allowed_roles(endpoint: str) -> frozenset | None:
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "allowed_roles", None)
+
+
+SESSION_VERSION, LAST_SEEN = "_pos_sv", "_pos_seen"
+# The last-seen time is rewritten at most once a minute, not into every response's cookie.
+SEEN_RESOLUTION_S = 60
+DEFAULT_IDLE_MINUTES = 480  # a database with no booth (the hub) ends idle sessions after 8 hours too
+_EPOCH = datetime(1970, 1, 1)
+
+
+def _now_s() -> int:
+    return int((utcnow() - _EPOCH).total_seconds())
+
+
+def start_session(user) -> None:
+    """Stamp the browser's session at login (or after its own password change): version and time."""
+    session[SESSION_VERSION] = user.session_version
+    session[LAST_SEEN] = _now_s()
+
+
+def session_is_current(user) -> bool:
+    """Does this browser's session still belong to the user's current session version?"""
+    return session.get(SESSION_VERSION) == user.session_version
+
+
+def _idle_limit_s() -> int:
+    from ..extensions import db
+    from ..services import booths
+
+    booth = booths.current_booth(db.session)
+    return 60 * (booth.session_idle_minutes if booth is not None else DEFAULT_IDLE_MINUTES)
+
+
+def _end_idle_session() -> bool:
+    """Log out a session idle for longer than the booth allows; otherwise note this request. True if ended."""
+    if "_user_id" not in session:
+        return False
+    seen, now = session.get(LAST_SEEN), _now_s()
+    if type(seen) is not int or now - seen > _idle_limit_s():
+        logout_user()
+        session.clear()
+        return True
+    if now - seen >= SEEN_RESOLUTION_S:
+        session[LAST_SEEN] = now
+    return False
+
+
+def _wants_json() -> bool:
+    return api_errors.is_api_request()
+
+
+def check_access():
+    """before_request hook: log-in and role check for every endpoint."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint == "static":
+        return None
+    ended = _end_idle_session()
+    allowed = allowed_roles(endpoint)
+    if allowed is None:
+        current_app.logger.error("endpoint %s declares no roles: refused", endpoint)
+        abort(403)
+    if PUBLIC in allowed:
+        return None
+    if not current_user.is_authenticated:
+        if _wants_json():
+            return api_errors.error_response("Unauthorized", gettext("Cần đăng nhập"), 401)
+        if ended:
+            flash(gettext("Phiên đăng nhập đã hết hạn vì lâu không dùng. Vui lòng đăng nhập lại."), "info")
+        return redirect(url_for("auth.login", next=request.full_path))
+    if current_user.role not in allowed:
+        if _wants_json():
+            return api_errors.error_response("Forbidden", gettext("Bạn không có quyền làm việc này"), 403)
+        abort(403)
+    return None
+
+
+def require_producer_scope(producer_id: int):
+    """A producer user may only read its own producer's data."""
+    if current_user.role == "producer" and current_user.producer_id != producer_id:
+        abort(404)
+
+
+def wraps_view(f):
+    return wraps(f)
