@@ -18,7 +18,7 @@ class Travelling(HasUuid):
 
     origin_db and origin_seq say which database wrote it and in what order, so a
     hub can merge many booths, see gaps, and tell a restored laptop from a
-    duplicate. stamp() in pos.db fills them inside the write transaction.
+    duplicate. stamp() in pos.models.identity fills them inside the write transaction.
     """
 
     origin_db: Mapped[str] = mapped_column(String(36), nullable=False)

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..errors import FairClosed
 from ..extensions import db
 from .base import HasUuid
 
@@ -90,3 +91,9 @@ class Till(HasUuid, db.Model):
 
     booth: Mapped[Booth] = relationship(back_populates="tills")
     __table_args__ = (UniqueConstraint("booth_id", "code"),)
+
+
+def ensure_open(booth: Booth | None) -> None:
+    """Raise FairClosed when the booth's fair is closed: called first by every write use case at a booth."""
+    if booth is not None and booth.fair is not None and booth.fair.closed_at is not None:
+        raise FairClosed()

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
+from ..db import kept_row, request_rows
 from ..extensions import db
 from ..timeutil import utcnow
 
@@ -30,3 +32,53 @@ class DbIdentity(db.Model):
     # A restored database: when it took in what the hub holds of its lost self (services/sync/booth
     # fetch_lost); None until then, and the staff pages say so.
     caught_up_at: Mapped[datetime | None]
+
+
+def identity(session):
+    """This database's identity row (created by init_database); read once per request."""
+    rows = request_rows(session)
+    if (row := kept_row(rows, "identity")) is not None:
+        return row
+    row = session.scalars(select(DbIdentity)).first()
+    if row is None:
+        raise RuntimeError("the database has no identity: run `pos init` or `pos demo`")
+    if rows is not None:
+        rows["identity"] = row
+    return row
+
+
+def stamp(session, *records, assign_keys=()):
+    """Give travelling records this database's id, booth and the next sequence numbers.
+
+    The sequence is gap-free per database, so a hub that holds 1..n and then n+2
+    knows one record is missing. Must run inside the write transaction.
+
+    assign_keys: models whose records among `records` get their primary keys here too, on SQLite,
+    read in the same statement. With its keys known the ORM writes a sale's lines (or movements)
+    as one executemany instead of one INSERT ... RETURNING each (SQLite cannot return the keys of
+    a many-row insert in order). Safe because BEGIN IMMEDIATE keeps every other writer out until
+    commit. PostgreSQL returns many keys from one statement and owns its sequences: nothing assigned.
+    """
+    ident = identity(session)
+    count = len(records)
+    keyed = {}
+    if assign_keys and session.get_bind().dialect.name == "sqlite":
+        keyed = {model: [r for r in records if type(r) is model] for model in assign_keys}
+    last, *tops = session.execute(
+        update(DbIdentity)
+        .where(DbIdentity.id == ident.id)
+        .values(last_seq=DbIdentity.last_seq + count)
+        .returning(DbIdentity.last_seq, *(select(func.max(m.id)).scalar_subquery() for m in keyed))
+        .execution_options(synchronize_session=False)  # no re-read of the row: its new value is `last`
+    ).one()
+    set_committed_value(ident, "last_seq", last)
+    for keyed_records, top in zip(keyed.values(), tops):
+        for key, record in enumerate(keyed_records, start=(top or 0) + 1):
+            record.id = key
+    first = last - count + 1
+    for offset, record in enumerate(records):
+        record.origin_db = ident.id
+        record.origin_seq = first + offset
+        if getattr(record, "booth_id", None) is None and hasattr(record, "booth_id"):
+            record.booth_id = ident.booth_id
+    return records

@@ -353,7 +353,8 @@ def assign_new_identity(session, *, backup_name: str, note: str = "") -> tuple[s
     """
     from sqlalchemy import inspect, update
 
-    from ..db import identity, new_uuid
+    from ..db import new_uuid
+    from ..models.identity import identity
     from ..models import DbIdentity
     from ..models.security import DbRestore
     from . import audit

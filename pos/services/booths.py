@@ -6,9 +6,10 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from ..db import get_row, identity, keep_for_request, kept_row, new_uuid, request_rows
+from ..db import get_row, keep_for_request, kept_row, new_uuid, request_rows
 from ..errors import Duplicate, InvalidInput, NotFound
 from ..models import Booth, DbIdentity, Fair, PrinterSetting, Till
+from ..models.identity import identity
 from ..timeutil import parse_date
 from . import validate as v
 

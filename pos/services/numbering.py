@@ -28,8 +28,8 @@ import re
 
 from sqlalchemy import func, select
 
-from ..db import identity
 from ..models import Booth, BoothSyncState, Sale, Shift, StockDocument, Till
+from ..models.identity import identity
 from ..models.stock import DOCUMENT_PREFIX
 
 _SERIES = re.compile(r"^R[0-9A-F]{4}$")

@@ -24,14 +24,15 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from ..db import MAX_ID, get_row, stamp
+from ..db import MAX_ID, get_row
 from ..errors import DomainError, InvalidInput, N_, NoOpenShift, NotFound
 from ..models import Refund, RefundLine, Sale, SaleLine, Shift, StockMovement, Void
+from ..models.fair import ensure_open
+from ..models.identity import stamp
 from ..printing import Slip
 from ..printing.receipt import amount, format_slip_time
 from ..timeutil import to_local
 from . import audit, booths, sales_summary, shifts, users
-from .reporting import closing
 from .typed import text, whole
 
 METHODS = ("cash", "transfer", "card")
@@ -144,7 +145,7 @@ def void_sale(session, booth, user, sale_id, request: NewVoid, *, address: str =
 
     Raises InvalidInput, NotFound, AlreadyVoided, VoidAfterRefund, VoidAfterClose, WrongPin.
     """
-    closing.ensure_open(booth)
+    ensure_open(booth)
     if not isinstance(request, NewVoid):
         raise InvalidInput("reason", "Không hợp lệ")
     sale = _sale_for_update(session, booth, sale_id)
@@ -206,7 +207,7 @@ def refund_sale(session, booth, user, sale_id, request: NewRefund, *, address: s
     Numbered <receipt_no>-HT1, -HT2 … per sale.
     Raises InvalidInput, NotFound, RefundOfVoided, RefundTooMuch, NoOpenShift, WrongPin.
     """
-    closing.ensure_open(booth)
+    ensure_open(booth)
     if not isinstance(request, NewRefund):
         raise InvalidInput("lines", "Chọn ít nhất một dòng hàng và số lượng hoàn")
     sale = _sale_for_update(session, booth, sale_id)

@@ -12,14 +12,15 @@ from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
 
 from .. import vietqr
-from ..db import MAX_ID, get_row, stamp
+from ..db import MAX_ID, get_row
 from ..errors import (DiscountOverLimit, IdempotencyConflict, InvalidInput, NoOpenShift, NotFound, OutOfStock, Underpaid,
                       UnknownProduct)
 from ..models import Booth, Fair, ParkedCart, Payment, Product, Sale, SaleLine, Shift, StockMovement, Till
+from ..models.fair import ensure_open
+from ..models.identity import stamp
 from ..money import MAX_VND, allocate, format_percent_bp, format_vnd
 from ..timeutil import local_day_bounds
-from . import audit, numbering, sales_summary, shifts, stock, users
-from .reporting import closing
+from . import audit, numbering, sales_summary, stock, users
 from .typed import text as checked_text, whole
 
 MAX_LINES = 200
@@ -246,7 +247,7 @@ def _till_for_checkout(session, booth: Booth, till_id, key: str, digest: str):
         .limit(1)
         .with_for_update(of=Till)
     ).first()
-    closing.ensure_open(booth)
+    ensure_open(booth)
     till, shift, _fair, made_id = row if row is not None else (None, None, None, None)
     if (row is None or made_id is not None) and (sale := _existing(session, key, digest)) is not None:
         return None, None, sale
@@ -474,7 +475,7 @@ def park_cart(session, till: Till, cashier, label: str, content: Mapping) -> Par
     content is the till's own picture of the cart (a JSON object), kept as sent and given back on resume.
     Raises InvalidInput.
     """
-    closing.ensure_open(till.booth)
+    ensure_open(till.booth)
     if not isinstance(content, Mapping):
         raise InvalidInput("content", "Giỏ hàng không hợp lệ")
     text = json.dumps(content, ensure_ascii=False)
@@ -493,7 +494,7 @@ def parked_carts(session, till: Till) -> list[ParkedCart]:
 
 def resume_cart(session, booth: Booth, cart_id) -> dict:
     """Take a parked cart back, at any till of the booth (it leaves the parked list). Raises NotFound."""
-    closing.ensure_open(booth)
+    ensure_open(booth)
     cart = get_row(session, ParkedCart, cart_id)
     if cart is None or session.get(Till, cart.till_id).booth_id != booth.id:
         raise NotFound("Không tìm thấy giỏ hàng đã tạm giữ")

@@ -17,15 +17,16 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from ..db import MAX_ID, get_row, stamp
+from ..db import MAX_ID, get_row
 from ..errors import DomainError, Forbidden, InvalidInput, N_, NoOpenShift, NotFound
 from ..models import CashMovement, Payment, Refund, Sale, Shift, Till, Void
+from ..models.fair import ensure_open
+from ..models.identity import stamp
 from ..money import MAX_VND, format_vnd
 from ..printing import Slip
 from ..printing.receipt import amount, format_slip_time
 from ..timeutil import to_local, utcnow
 from . import audit, numbering
-from .reporting import closing
 from .typed import text, whole
 
 # The Vietnamese notes a drawer holds (coins are no longer used in practice).
@@ -107,19 +108,6 @@ def current_shift(session, till: Till) -> Shift | None:
     ).first()
 
 
-def till_and_open_shift(session, till_id: int) -> tuple[Till | None, Shift | None]:
-    """A till, row-locked where the database has row locks, and its open shift, in one statement."""
-    row = session.execute(
-        select(Till, Shift)
-        .outerjoin(Shift, (Shift.till_id == Till.id) & Shift.closed_at.is_(None))
-        .where(Till.id == till_id)
-        .order_by(Shift.id.desc())
-        .limit(1)
-        .with_for_update(of=Till)
-    ).first()
-    return (row[0], row[1]) if row is not None else (None, None)
-
-
 def require_open_shift(session, till: Till) -> Shift:
     """The till's open shift. Raises NoOpenShift."""
     shift = current_shift(session, till)
@@ -149,7 +137,7 @@ def open_shift(session, booth, user, new: NewShift, *, address: str = "") -> Shi
 
     Raises InvalidInput, NotFound (till), ShiftAlreadyOpen.
     """
-    closing.ensure_open(booth)
+    ensure_open(booth)
     if not isinstance(new, NewShift):
         raise InvalidInput("till_id", "Không hợp lệ")
     till_id = whole(new.till_id, "till_id", minimum=1, maximum=MAX_ID)
@@ -201,7 +189,7 @@ def record_cash_movement(session, booth, user, shift_id, move: CashMove, *, addr
     """
     from . import users
 
-    closing.ensure_open(booth)
+    ensure_open(booth)
     shift = _open_shift_for_update(session, booth, shift_id)
     if not isinstance(move, CashMove):
         raise InvalidInput("kind", "Chọn nộp tiền vào hay rút tiền ra")

@@ -6,11 +6,12 @@ from typing import Iterable
 
 from sqlalchemy import func, select
 
-from ..db import MAX_ID, get_row, stamp
+from ..db import MAX_ID, get_row
 from ..errors import InvalidInput, NotFound, OutOfStock, UnknownProduct
-from ..models import DOCUMENT_PREFIX, Booth, Product, Producer, StockDocument, StockMovement
+from ..models import Booth, Product, Producer, StockDocument, StockMovement
+from ..models.fair import ensure_open
+from ..models.identity import stamp
 from ..text import vi_sorted
-from .reporting import closing
 from . import numbering
 from .typed import text, whole
 
@@ -163,7 +164,7 @@ def record_document(session, booth: Booth, user, document: NewDocument) -> Stock
     kind = document.kind
     if kind == "count":
         return record_count(session, booth, user, document)
-    closing.ensure_open(booth)
+    ensure_open(booth)
     if kind not in ("receive", "return", "sample", "damage"):
         raise InvalidInput("kind", "Loại phiếu không hợp lệ")
     producer = None
@@ -216,7 +217,7 @@ def record_count(session, booth: Booth, user, count: NewDocument) -> StockDocume
 
     Raises InvalidInput (a negative count, a count above MAX_LINE_QTY), UnknownProduct.
     """
-    closing.ensure_open(booth)
+    ensure_open(booth)
     lines = _lines(count, allow_zero=True)
     reason = _reason(count, required=False)
     doc = StockDocument(booth_id=booth.id, kind="count", number=_next_number(session, booth, "count"),

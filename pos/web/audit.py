@@ -172,7 +172,7 @@ def init_cli(app) -> None:
         """
         from .. import create_app
         from ..cli import upgrade_schema
-        from ..db import identity
+        from ..models.identity import identity
 
         try:
             info = backups.check_backup_file(Path(backup_file))

@@ -46,7 +46,7 @@ def _upload():
 
 def _page(status=200, error=None, problems=()):
     booth = _booth()
-    from ..db import identity
+    from ..models.identity import identity
 
     return render_template("bank/reconciliation.html", rec=bank.reconciliation(db.session, booth),
                            is_demo=identity(db.session).is_demo,
@@ -89,7 +89,7 @@ def import_statement():
 @roles(*MANAGERS)
 def sample_statement():
     """A made-up statement for the demo booth's transfers (the demo database only)."""
-    from ..db import identity
+    from ..models.identity import identity
 
     booth = _booth()
     if not identity(db.session).is_demo:

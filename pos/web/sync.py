@@ -508,7 +508,7 @@ def _fail(err: DomainError):
 
 
 def _needs_identity() -> None:
-    from ..db import identity
+    from ..models.identity import identity
 
     try:
         identity(db.session)

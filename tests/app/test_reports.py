@@ -165,7 +165,7 @@ def test_the_statement_prints_for_signature_and_the_closing_page_remembers_it(cl
 def test_closing_is_refused_until_the_steps_are_done_then_the_booth_is_read_only(app, client, world, fair):
     from pos.errors import FairClosed
     from pos.models import Booth, Fair, Shift, User
-    from pos.services.reporting import closing
+    from pos.models.fair import ensure_open
     from pos.services import shifts, stock
 
     login(client, "quanly")
@@ -193,7 +193,7 @@ def test_closing_is_refused_until_the_steps_are_done_then_the_booth_is_read_only
         booth = db.session.get(Booth, world.booth_id)
         assert db.session.get(Fair, booth.fair_id).closed_at is not None
         with pytest.raises(FairClosed):
-            closing.ensure_open(booth)
+            ensure_open(booth)
     again = client.post(f"/reports/closing/return/{fair['tl']}")
     assert again.status_code == 409 and "Hội chợ đã đóng" in again.get_data(as_text=True)
     # An organiser may reopen it, with a reason.

@@ -269,7 +269,7 @@ def test_check_and_rebuild_from_the_command_line(any_app):
 def test_a_sale_its_refund_and_its_void_stored_apart_or_together_sum_to_the_ledger(any_app):
     """A hub may get a sale, refunds of it and a void of it in one batch or in several (a booth
     refuses that pair; a tampered or odd database might not): the sum still equals the ledger."""
-    from pos.db import stamp
+    from pos.models.identity import stamp
     from pos.models import RefundLine, SaleLine, Void
 
     h = _history(any_app)

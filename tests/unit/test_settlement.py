@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
-from pos.db import stamp
 from pos.extensions import db
 from pos.models import Refund, Sale, StockMovement, Void
+from pos.models.identity import stamp
 from pos.money import percent_of
 from pos.services import booths, catalogue, returns, sales, shifts, stock, users
 from pos.services.reporting import settlement

@@ -12,7 +12,7 @@ The steps, in the order the booth does them:
 5. everything pushed to the hub (the sync area says how much is left; closing with
    records unpushed needs an explicit "push later");
 6. close: Fair.closed_at is set, and from then on the write services refuse with
-   FairClosed (ensure_open below). An organiser may reopen, with a reason.
+   FairClosed (models.fair.ensure_open). An organiser may reopen, with a reason.
 
 On a booth laptop the Fair row is the booth's own copy, so closing it closes the fair
 for this booth only; the hub's copy is the organiser's to close.
@@ -28,8 +28,9 @@ from flask_babel import gettext
 from sqlalchemy import func, select
 
 from ...db import get_row
-from ...errors import DomainError, FairClosed, Forbidden, InvalidInput, N_, NotFound
+from ...errors import DomainError, Forbidden, InvalidInput, N_, NotFound
 from ...models import AuditEntry, Booth, Producer, Product, Shift, StockDocument, StockMovement
+from ...models.fair import ensure_open
 from ...text import vi_sorted
 from ...timeutil import utcnow
 from .. import audit, stock
@@ -60,16 +61,6 @@ class CloseFair:
 
     confirm: bool
     allow_unpushed: bool = False
-
-
-def ensure_open(booth: Booth) -> None:
-    """Raise FairClosed when the booth's fair is closed: called first by every write use case at a booth."""
-    if booth is not None and booth.fair is not None and booth.fair.closed_at is not None:
-        raise FairClosed()
-
-
-def is_closed(booth: Booth | None) -> bool:
-    return booth is not None and booth.fair.closed_at is not None
 
 
 @dataclass

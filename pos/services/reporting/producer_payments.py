@@ -14,9 +14,10 @@ from datetime import date, datetime
 from flask_babel import gettext
 from sqlalchemy import select
 
-from ...db import get_row, stamp
+from ...db import get_row
 from ...errors import Forbidden, InvalidInput, NotFound
 from ...models import PAYOUT_METHODS, Booth, ProducerPayment
+from ...models.identity import stamp
 from ...printing import PrinterSettings, Slip
 from ...printing.receipt import amount, format_slip_time
 from ...timeutil import format_date, local_today, parse_date, to_local, utcnow

@@ -27,9 +27,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import delete, func, insert, select, update
 
-from ...db import identity, unit_of_work
+from ...db import unit_of_work
 from ...errors import DomainError, InvalidInput, N_
 from ...models import Barcode, Booth, DbIdentity
+from ...models.identity import identity
 from ...models.sync import BoothSyncState, SyncCursor
 from ...timeutil import utcnow
 from .. import numbering, sales_summary

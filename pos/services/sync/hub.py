@@ -31,9 +31,9 @@ from datetime import datetime
 from sqlalchemy import and_, false, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
-from ...db import identity
 from ...errors import DomainError, Forbidden, InvalidInput, N_, NotFound
 from ...models import Booth, Fair, Product, RefundLine, SaleLine, Till, User, Void
+from ...models.identity import identity
 from ...models.sync import HubBooth, IngestState, SyncConflict, SyncHub
 from ...timeutil import utcnow
 from .. import numbering
