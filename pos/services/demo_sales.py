@@ -7,8 +7,9 @@ the time they run; a fair's history happened on its own days, so each record's
 time is then set to the moment chosen for it, in the same transaction, before
 anything is committed:
 
-- Sale.created_at and its stock movements' created_at (receipt numbers still
-  follow the order of the times, since the sales are recorded in that order);
+- Sale.created_at, through sales_summary.redate_sale (its figures on the dashboard move
+  along), and its stock movements' created_at (receipt numbers still follow the order
+  of the times, since the sales are recorded in that order);
 - the stock documents (receipts, samples, damage, counts, returns) and their movements;
 - voids and refunds;
 - Hè 2019's shift and its closing.
@@ -28,7 +29,7 @@ from sqlalchemy import select
 from ..errors import DomainError
 from ..models import Booth, Fair, Product, Producer, Sale, StockDocument, StockMovement, User
 from ..timeutil import VN
-from . import booths, returns, sales, shifts, stock
+from . import booths, returns, sales, sales_summary, shifts, stock
 from .reporting import closing
 
 DEMO_PIN = "1234"
@@ -127,7 +128,7 @@ class _Seller:
         till = self.rng.choice(self.tills)
         checkout = sales.Checkout.of(till_id=till.id, lines=lines, order_discount_vnd=order_discount, payments=payments)
         sale = sales.record_sale(self.s, self.booth, self.cashier, checkout, f"demo-{self.booth.receipt_prefix}-{self.n}").sale
-        sale.created_at = at
+        sales_summary.redate_sale(self.s, sale, at)
         _set_time(sale.movements, at)
         self.sales.append(sale)
         return sale

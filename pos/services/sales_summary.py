@@ -25,17 +25,16 @@ Order when records arrive together (a hub batch may hold a sale, its refund and 
 sales first, then refunds (a refund counts unless its sale was voided by an earlier
 batch), then voids (which take off everything of their sale held by then).
 
-A sale's time never changes in the app. The demo's history and the tests' record a sale and
-then set its created_at to the moment chosen for it: a mapper event (before_update on Sale)
-moves that sale's figures to its new hour in the same flush.
+A sale's time never changes in the app. The demo's history and the tests record a sale and
+then date it to the moment chosen for it with redate_sale(), which moves that sale's figures to
+its new hour.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import (BigInteger, and_, case, cast, delete, event, exists, func, inspect, literal, or_, select, true,
-                        union_all)
+from sqlalchemy import BigInteger, and_, case, cast, delete, exists, func, literal, or_, select, true, union_all
 
 from ..models import Product, RefundLine, Sale, SaleLine, Void
 from ..models.summary import HourlyProducerSaleCount, HourlySaleCount, HourlySales
@@ -64,10 +63,8 @@ def _chunks(ids) -> list[list[int]]:
     return [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
 
 
-def _dialect(db) -> str:
-    """db: a Session, or the Connection a flush event gets."""
-    dialect = getattr(db, "dialect", None) or db.get_bind().dialect
-    return dialect.name
+def _dialect(session) -> str:
+    return session.get_bind().dialect.name
 
 
 @dataclass
@@ -273,14 +270,14 @@ def add_void(session, void: Void) -> None:
 
 # --- a sale re-dated after it was recorded ---
 
-def _move_sale(db, sale_id: int, booth_id: int, old_at: datetime, new_at: datetime) -> None:
+def _move_sale(session, sale_id: int, booth_id: int, old_at: datetime, new_at: datetime) -> None:
     """Move a sale's whole share of the summary (lines, refunds, counts) from its old hour to its new one."""
-    voided = bool(db.execute(select(func.count()).select_from(Void).where(Void.sale_id == sale_id)).scalar())
-    lines = db.execute(
+    voided = bool(session.execute(select(func.count()).select_from(Void).where(Void.sale_id == sale_id)).scalar())
+    lines = session.execute(
         select(SaleLine.booth_id, SaleLine.product_id, Product.producer_id, SaleLine.qty, line_gross(),
                SaleLine.line_discount_vnd + SaleLine.order_discount_vnd, SaleLine.net_vnd)
         .join(Product, Product.id == SaleLine.product_id).where(SaleLine.sale_id == sale_id)).all()
-    refunds = db.execute(
+    refunds = session.execute(
         select(SaleLine.booth_id, SaleLine.product_id, RefundLine.qty, RefundLine.amount_vnd)
         .join(SaleLine, SaleLine.id == RefundLine.sale_line_id).where(SaleLine.sale_id == sale_id)).all()
     d = _Deltas.empty()
@@ -295,20 +292,19 @@ def _move_sale(db, sale_id: int, booth_id: int, old_at: datetime, new_at: dateti
             d.add(d.sales, (line_booth, product_id, hour), (sign * qty, sign * gross, sign * discount, sign * net, 0, 0))
         for line_booth, product_id, qty, amount in refunds:
             d.add(d.sales, (line_booth, product_id, hour), (0, 0, 0, 0, sign * qty, sign * amount))
-    _apply(db, d)
+    _apply(session, d)
 
 
-@event.listens_for(Sale, "before_update")
-def _sale_redated(_mapper, connection, sale: Sale) -> None:
-    # The app never changes a sale's time; the demo's history and the tests' do, right after
-    # recording a sale "at" a chosen moment. Its figures follow it, in the same flush.
-    history = inspect(sale).attrs.created_at.history
-    if not history.deleted or not history.added:
-        return
-    old_at, new_at = history.deleted[0], history.added[0]
-    if old_at is None or new_at is None or _hour(old_at) == _hour(new_at):
-        return
-    _move_sale(connection, sale.id, sale.booth_id, old_at, new_at)
+def redate_sale(session, sale: Sale, at: datetime) -> None:
+    """Set the time of a sale already recorded, moving its figures (lines, refunds, counts) to the new hour.
+
+    The app never changes a sale's time; the demo's history and the tests do, right after
+    recording a sale "at" a chosen moment (its stock movements are theirs to date).
+    """
+    old_at = sale.created_at
+    sale.created_at = at
+    if _hour(old_at) != _hour(at):
+        _move_sale(session, sale.id, sale.booth_id, old_at, at)
 
 
 # --- from the ledger ---

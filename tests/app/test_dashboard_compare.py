@@ -18,7 +18,7 @@ from tests.conftest import login
 
 def _sell_at(app, booth_id, lines, at, key):
     from pos.models import Booth, Till, User
-    from pos.services import sales
+    from pos.services import sales, sales_summary
 
     with app.app_context(), unit_of_work(db.session) as s:
         booth = s.get(Booth, booth_id)
@@ -28,7 +28,7 @@ def _sell_at(app, booth_id, lines, at, key):
         total = sales.price_cart(s, sales.Cart.of(lines=items)).total_vnd
         sale = sales.record_sale(s, booth, cashier, sales.Checkout.of(
             till_id=till.id, lines=items, payments=[dict(method="cash", tendered_vnd=total)]), key).sale
-        sale.created_at = at
+        sales_summary.redate_sale(s, sale, at)
         for m in sale.movements:
             m.created_at = at
         return total

@@ -17,7 +17,7 @@ from tests.conftest import login
 def sell(app, lines, at: datetime, key: str, method="cash", order_discount=0):
     """A sale at the booth's till T1, made at a given UTC time. Returns (sale id, total)."""
     from pos.models import Till, User
-    from pos.services import booths, sales
+    from pos.services import booths, sales, sales_summary
 
     with app.app_context(), unit_of_work(db.session) as s:
         booth = booths.current_booth(s)
@@ -28,7 +28,7 @@ def sell(app, lines, at: datetime, key: str, method="cash", order_discount=0):
         pay = [dict(method="cash", tendered_vnd=total)] if method == "cash" else [dict(method=method, amount_vnd=total)]
         sale = sales.record_sale(s, booth, cashier, sales.Checkout.of(till_id=till.id, lines=items, payments=pay,
                                                          order_discount_vnd=order_discount), key).sale
-        sale.created_at = at
+        sales_summary.redate_sale(s, sale, at)
         for m in sale.movements:
             m.created_at = at
         return sale.id, sale.total_vnd

@@ -16,7 +16,7 @@ from pos.extensions import db
 from pos.models import Refund, Sale, StockMovement, Void
 from pos.models.identity import stamp
 from pos.money import percent_of
-from pos.services import booths, catalogue, returns, sales, shifts, stock, users
+from pos.services import booths, catalogue, returns, sales, sales_summary, shifts, stock, users
 from pos.services.reporting import settlement
 
 
@@ -99,7 +99,7 @@ class Fairground:
             till_id=self.tills[booth.id].id, lines=items, order_discount_vnd=order_discount, payments=payments),
             f"k{self._n}").sale
         # The sale happened at a fair day and hour: its time and its movements' time are set as recorded.
-        sale.created_at = at
+        sales_summary.redate_sale(self.s, sale, at)
         for m in sale.movements:
             m.created_at = at
         self.s.flush()
