@@ -7,6 +7,12 @@ check digit, the serial going on from the highest one already used.
 
 The barcode is drawn here as SVG (rectangles for the bars, the digits under
 them), so the label sheet needs no library and prints sharp at any size.
+Hand-written on purpose: python-barcode (0.16, installed with python-escpos)
+writes a standalone SVG document (XML prolog, DOCTYPE, fixed millimetre width
+and height, no viewBox) with a style="fill:…" on every bar, which the page's
+Content-Security-Policy (style-src 'self') blocks and the label sheet's
+stylesheet cannot size; making it fit would take more code than the 95-module
+drawing below.
 """
 from __future__ import annotations
 
