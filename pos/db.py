@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from .errors import DomainError, N_
+from .errors import DomainError, N_, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +224,7 @@ def unit_of_work(session, *, keep_request_rows: bool = False, keep_written: bool
 MAX_ID = 2**63 - 1
 
 
-def get_row(session, model, row_id):
+def get_row(session, model, row_id, *, with_for_update: bool = False):
     """The row with this primary key, or None for an unknown or malformed id (URLs, forms, cookies)."""
     try:
         row_id = int(row_id)
@@ -232,7 +232,25 @@ def get_row(session, model, row_id):
         return None
     if not 0 < row_id <= MAX_ID:
         return None
-    return session.get(model, row_id)
+    return session.get(model, row_id, with_for_update=with_for_update)
+
+
+def booth_row(session, model, booth, row_id, message: str, *, field: str | None = None, check=None,
+              with_for_update: bool = False):
+    """The row of this booth with this primary key (see of_booth). Raises NotFound(message, field)."""
+    return of_booth(get_row(session, model, row_id, with_for_update=with_for_update), booth, message,
+                    field=field, check=check)
+
+
+def of_booth(row, booth, message: str, *, field: str | None = None, check=None):
+    """row, if it is a row of this booth and passes check(row) when one is given.
+
+    Raises NotFound(message, field) otherwise: a missing row, another booth's row and a row
+    check() refuses look the same, so an id tried from elsewhere tells nothing about that booth.
+    """
+    if row is None or row.booth_id != booth.id or (check is not None and not check(row)):
+        raise NotFound(message, field=field)
+    return row
 
 
 def new_uuid() -> str:

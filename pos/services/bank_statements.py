@@ -25,9 +25,9 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from ..db import get_row
 from .. import vietqr
-from ..errors import N_, DomainError, InvalidInput, NotFound
+from ..db import booth_row
+from ..errors import N_, DomainError, InvalidInput
 from ..models import Payment, Sale
 from ..models.bank import BankCredit, BankStatement
 from ..money import MAX_VND
@@ -595,17 +595,11 @@ def reconciliation(session, booth, *, matched_limit: int = 200) -> Reconciliatio
 
 
 def get_statement(session, booth, statement_id) -> BankStatement:
-    statement = get_row(session, BankStatement, statement_id)
-    if statement is None or statement.booth_id != booth.id:
-        raise NotFound("Không tìm thấy sao kê")
-    return statement
+    return booth_row(session, BankStatement, booth, statement_id, N_("Không tìm thấy sao kê"))
 
 
 def _credit(session, booth, credit_id) -> BankCredit:
-    credit = get_row(session, BankCredit, credit_id)
-    if credit is None or credit.booth_id != booth.id:
-        raise NotFound("Không tìm thấy khoản tiền vào")
-    return credit
+    return booth_row(session, BankCredit, booth, credit_id, N_("Không tìm thấy khoản tiền vào"))
 
 
 def match_by_hand(session, booth, user, credit_id, payment_id, note: str, *, address: str = "") -> BankCredit:
@@ -617,9 +611,8 @@ def match_by_hand(session, booth, user, credit_id, payment_id, note: str, *, add
     note = (note or "").strip()
     if not note:
         raise InvalidInput("note", "Ghi lý do khớp bằng tay (ví dụ: khách ghi sai nội dung)")
-    payment = get_row(session, Payment, payment_id)
-    if payment is None or payment.booth_id != booth.id or payment.method != "transfer":
-        raise NotFound("Không tìm thấy khoản chuyển khoản của đơn", field="payment_id")
+    payment = booth_row(session, Payment, booth, payment_id, N_("Không tìm thấy khoản chuyển khoản của đơn"),
+                        field="payment_id", check=lambda p: p.method == "transfer")
     if session.scalar(select(func.count()).select_from(BankCredit).where(BankCredit.payment_id == payment.id)):
         raise InvalidInput("payment_id", "Đơn này đã khớp với một khoản tiền khác")
     credit.payment_id, credit.matched_at = payment.id, utcnow()

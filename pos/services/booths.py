@@ -6,8 +6,8 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from ..db import get_row, keep_for_request, kept_row, new_uuid, request_rows
-from ..errors import Duplicate, InvalidInput, NotFound
+from ..db import booth_row, keep_for_request, kept_row, new_uuid, request_rows
+from ..errors import N_, Duplicate, InvalidInput, NotFound
 from ..models import Booth, DbIdentity, Fair, PrinterSetting, Till
 from ..models.identity import identity
 from ..timeutil import parse_date
@@ -203,7 +203,4 @@ def active_tills(session, booth: Booth) -> list[Till]:
 
 def get_till(session, booth: Booth, till_id) -> Till:
     """A till of this booth (the id may come from a cookie or a form). Raises NotFound."""
-    till = get_row(session, Till, till_id)
-    if till is None or till.booth_id != booth.id:
-        raise NotFound("Không tìm thấy quầy bán hàng", field="till_id")
-    return till
+    return booth_row(session, Till, booth, till_id, N_("Không tìm thấy quầy bán hàng"), field="till_id")

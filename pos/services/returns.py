@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from ..db import MAX_ID, get_row
+from ..db import MAX_ID, booth_row
 from ..errors import DomainError, InvalidInput, N_, NoOpenShift, NotFound
 from ..models import Refund, RefundLine, Sale, SaleLine, Shift, StockMovement, Void
 from ..models.fair import ensure_open
@@ -272,17 +272,11 @@ def refund_sale(session, booth, user, sale_id, request: NewRefund, *, address: s
 
 
 def get_void(session, booth, void_id) -> Void:
-    void = get_row(session, Void, void_id)
-    if void is None or void.booth_id != booth.id:
-        raise NotFound("Không tìm thấy phiếu hủy đơn")
-    return void
+    return booth_row(session, Void, booth, void_id, N_("Không tìm thấy phiếu hủy đơn"))
 
 
 def get_refund(session, booth, refund_id) -> Refund:
-    refund = get_row(session, Refund, refund_id)
-    if refund is None or refund.booth_id != booth.id:
-        raise NotFound("Không tìm thấy phiếu hoàn tiền")
-    return refund
+    return booth_row(session, Refund, booth, refund_id, N_("Không tìm thấy phiếu hoàn tiền"))
 
 
 def sale_returns(session, sale: Sale) -> dict:

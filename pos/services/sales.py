@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
 
 from .. import vietqr
-from ..db import MAX_ID, get_row
-from ..errors import (DiscountOverLimit, IdempotencyConflict, InvalidInput, NoOpenShift, NotFound, OutOfStock, Underpaid,
+from ..db import MAX_ID, booth_row, get_row, of_booth
+from ..errors import (N_, DiscountOverLimit, IdempotencyConflict, InvalidInput, NoOpenShift, OutOfStock, Underpaid,
                       UnknownProduct)
 from ..models import Booth, Fair, ParkedCart, Payment, Product, Sale, SaleLine, Shift, StockMovement, Till
 from ..models.fair import ensure_open
@@ -251,8 +251,7 @@ def _till_for_checkout(session, booth: Booth, till_id, key: str, digest: str):
     till, shift, _fair, made_id = row if row is not None else (None, None, None, None)
     if (row is None or made_id is not None) and (sale := _existing(session, key, digest)) is not None:
         return None, None, sale
-    if till is None or till.booth_id != booth.id or not till.is_active:
-        raise NotFound("Không tìm thấy quầy bán hàng", field="till_id")
+    of_booth(till, booth, N_("Không tìm thấy quầy bán hàng"), field="till_id", check=lambda t: t.is_active)
     # Every sale belongs to its till's open cash shift, so the shift's count can be checked against it.
     if shift is None:
         raise NoOpenShift(till=till.code)
@@ -428,10 +427,7 @@ def prebill(session, booth: Booth, till: Till, cashier, cart: Cart, idempotency_
 
 
 def get_sale(session, booth: Booth, sale_id) -> Sale:
-    sale = get_row(session, Sale, sale_id)
-    if sale is None or sale.booth_id != booth.id:
-        raise NotFound("Không tìm thấy đơn hàng")
-    return sale
+    return booth_row(session, Sale, booth, sale_id, N_("Không tìm thấy đơn hàng"))
 
 
 def list_sales(session, booth: Booth, *, till_id=None, day: date | None = None, limit=500) -> list[Sale]:
@@ -496,8 +492,8 @@ def resume_cart(session, booth: Booth, cart_id) -> dict:
     """Take a parked cart back, at any till of the booth (it leaves the parked list). Raises NotFound."""
     ensure_open(booth)
     cart = get_row(session, ParkedCart, cart_id)
-    if cart is None or session.get(Till, cart.till_id).booth_id != booth.id:
-        raise NotFound("Không tìm thấy giỏ hàng đã tạm giữ")
+    # A parked cart belongs to a till: the till says whose it is.
+    of_booth(cart and session.get(Till, cart.till_id), booth, N_("Không tìm thấy giỏ hàng đã tạm giữ"))
     content = json.loads(cart.content)
     session.delete(cart)
     session.flush()

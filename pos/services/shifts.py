@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from ..db import MAX_ID, get_row
+from ..db import MAX_ID, booth_row
 from ..errors import DomainError, Forbidden, InvalidInput, N_, NoOpenShift, NotFound
 from ..models import CashMovement, Payment, Refund, Sale, Shift, Till, Void
 from ..models.fair import ensure_open
@@ -118,10 +118,7 @@ def require_open_shift(session, till: Till) -> Shift:
 
 def get_shift(session, booth, shift_id) -> Shift:
     """A shift of this booth. Raises NotFound."""
-    shift = get_row(session, Shift, shift_id)
-    if shift is None or shift.booth_id != booth.id:
-        raise NotFound("Không tìm thấy ca bán hàng")
-    return shift
+    return booth_row(session, Shift, booth, shift_id, N_("Không tìm thấy ca bán hàng"))
 
 
 def list_shifts(session, booth, *, till_id=None, limit=200) -> list[Shift]:
@@ -143,9 +140,8 @@ def open_shift(session, booth, user, new: NewShift, *, address: str = "") -> Shi
     till_id = whole(new.till_id, "till_id", minimum=1, maximum=MAX_ID)
     # FOR UPDATE on the till: on PostgreSQL two devices opening the same till queue here
     # (SQLite's BEGIN IMMEDIATE already serialises writers), so a till never has two open shifts.
-    till = session.get(Till, till_id, with_for_update=True)
-    if till is None or till.booth_id != booth.id or not till.is_active:
-        raise NotFound("Không tìm thấy quầy bán hàng", field="till_id")
+    till = booth_row(session, Till, booth, till_id, N_("Không tìm thấy quầy bán hàng"), field="till_id",
+                     check=lambda t: t.is_active, with_for_update=True)
     float_vnd = whole(new.opening_float_vnd, "opening_float_vnd", minimum=0, maximum=MAX_VND)
     note = text(new.note, "note", max_len=500)
     if (open_one := current_shift(session, till)) is not None:

@@ -6,8 +6,8 @@ from typing import Iterable
 
 from sqlalchemy import func, select
 
-from ..db import MAX_ID, get_row
-from ..errors import InvalidInput, NotFound, OutOfStock, UnknownProduct
+from ..db import MAX_ID, booth_row
+from ..errors import N_, InvalidInput, NotFound, OutOfStock, UnknownProduct
 from ..models import Booth, Product, Producer, StockDocument, StockMovement
 from ..models.fair import ensure_open
 from ..models.identity import stamp
@@ -241,10 +241,7 @@ def record_count(session, booth: Booth, user, count: NewDocument) -> StockDocume
 
 
 def get_document(session, booth: Booth, document_id) -> StockDocument:
-    doc = get_row(session, StockDocument, document_id)
-    if doc is None or doc.booth_id != booth.id:
-        raise NotFound("Không tìm thấy phiếu")
-    return doc
+    return booth_row(session, StockDocument, booth, document_id, N_("Không tìm thấy phiếu"))
 
 
 def list_documents(session, booth: Booth, *, kind=None, limit=200) -> list[StockDocument]:
