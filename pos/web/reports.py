@@ -213,7 +213,7 @@ def _print_statements(booth: Booth, producer_ids: list[int] | None, done_message
               "error")
         return
     with unit_of_work(db.session) as s:
-        jobs = settlement.queue_statement_slips(s, s.get(Booth, booth.id), current_user, producer_ids, settings)
+        jobs = closing.queue_statement_slips(s, s.get(Booth, booth.id), current_user, producer_ids, settings)
     if not jobs:
         flash(_("Gian hàng chưa nhận hàng của chủ thể nào."), "warning")
     else:

@@ -31,9 +31,10 @@ from ...db import get_row
 from ...errors import DomainError, Forbidden, InvalidInput, N_, NotFound
 from ...models import AuditEntry, Booth, Producer, Product, Shift, StockDocument, StockMovement
 from ...models.fair import ensure_open
+from ...printing import PrinterSettings
 from ...text import vi_sorted
 from ...timeutil import utcnow
-from .. import audit, stock
+from .. import audit, print_queue, stock
 from . import settlement
 from ..typed import text
 
@@ -246,6 +247,27 @@ def record_statement_printed(session, booth: Booth, user, producer_id) -> settle
                  producer=st.producer.name, figures=_figures(st))
     session.flush()
     return st
+
+
+def queue_statement_slips(session, booth: Booth, user, producer_ids: list[int] | None,
+                          settings: PrinterSettings) -> list:
+    """Queue statements on the receipt printer, each noted as printed for signature.
+
+    producer_ids None: every producer's statement at the booth. Each statement is its own
+    print job (a "report" job carrying the finished slip), so one that fails can be retried
+    alone; each print is recorded with its figures, as the A4 print is, for the closing page.
+    Returns the jobs: none, and nothing recorded, when the booth has no printer.
+    Raises NotFound (an unknown producer).
+    """
+    if settings.target.kind == "none":
+        return []
+    if producer_ids is None:
+        producer_ids = [st.producer.id for st in settlement.booth_statements(session, booth)]
+    jobs = []
+    for producer_id in producer_ids:
+        st = record_statement_printed(session, booth, user, producer_id)
+        jobs.append(print_queue.enqueue_slip(session, settlement.build_statement_slip(st), settings))
+    return jobs
 
 
 def return_all_goods(session, booth: Booth, user, producer_id) -> StockDocument:

@@ -12,8 +12,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import gettext
-from sqlalchemy import select
-
 from ...db import get_row
 from ...errors import Forbidden, InvalidInput, NotFound
 from ...models import PAYOUT_METHODS, Booth, ProducerPayment
@@ -23,7 +21,6 @@ from ...printing.receipt import amount, format_slip_time
 from ...timeutil import format_date, local_today, parse_date, to_local, utcnow
 from .. import audit, print_queue, validate
 from . import settlement
-from .exports import Column, Table
 
 PAYERS = ("organiser", "manager")
 # A payment dated this far back is a typo (a year typed wrong), not a late note.
@@ -153,30 +150,3 @@ def queue_payment_slip(session, payment: ProducerPayment, user, settings: Printe
     audit.record(session, user, "producer.payment_print", payment.number, producer=st.producer.name,
                  amount_vnd=payment.amount_vnd)
     return print_queue.enqueue_slip(session, build_payment_slip(payment, st), settings)
-
-
-# --- exports ---
-
-def payments_table(statements: list[settlement.Statement], heading: list[str] | None = None) -> Table:
-    """Every payment of these statements, one row each (Excel, CSV)."""
-    table = Table(gettext("Chi trả chủ thể"), [
-        Column("number", gettext("Số phiếu")), Column("paid_on", gettext("Ngày trả"), "date"),
-        Column("producer", gettext("Chủ thể")), Column("booth", gettext("Gian hàng")),
-        Column("method", gettext("Hình thức")), Column("reference", gettext("Tham chiếu")),
-        Column("received_by", gettext("Người nhận")), Column("paid_by", gettext("Người chi")),
-        Column("amount", gettext("Số tiền"), "vnd")], heading=heading or [])
-    for st in statements:
-        for p in st.payments:
-            table.add(p.number, p.paid_on, st.producer.name, st.booth.name, gettext(p.method_label), p.reference,
-                      p.received_by, p.created_by.full_name or p.created_by.username, p.amount_vnd)
-    table.footer = [gettext("Cộng"), None, "", "", "", "", "", "", sum(s.paid_vnd for s in statements)]
-    return table
-
-
-def payments_of(session, booth_ids: list[int], producer_id: int | None = None) -> list[ProducerPayment]:
-    """Payments at these booths (one producer's, or all), oldest first."""
-    stmt = (select(ProducerPayment).where(ProducerPayment.booth_id.in_(booth_ids))
-            .order_by(ProducerPayment.paid_on, ProducerPayment.created_at, ProducerPayment.id))
-    if producer_id is not None:
-        stmt = stmt.where(ProducerPayment.producer_id == producer_id)
-    return list(session.scalars(stmt))

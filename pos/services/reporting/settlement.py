@@ -30,12 +30,11 @@ from ...db import get_row
 from ...errors import NotFound
 from ...models import (Booth, Fair, Producer, ProducerPayment, Product, RefundLine, SaleLine, StockDocument,
     StockMovement, Void)
-from ...money import percent_of
-from ...printing import PrinterSettings, Slip
+from ...money import format_percent_bp, percent_of
+from ...printing import Slip
 from ...printing.receipt import amount, format_slip_time
 from ...text import vi_sorted
 from ...timeutil import format_date, to_local, utcnow
-from .. import print_queue
 from .exports import Column, Table
 from ..sale_sql import line_gross
 
@@ -400,10 +399,24 @@ def statement_tables(st: Statement) -> list[Table]:
     summary.add(gettext("Còn phải trả"), st.owed_vnd)
     out = [products, summary]
     if st.payments:
-        from .producer_payments import payments_table  # it builds on this module
-
         out.append(payments_table([st], heading=heading))
     return out
+
+
+def payments_table(statements: list[Statement], heading: list[str] | None = None) -> Table:
+    """Every payment of these statements, one row each (Excel, CSV)."""
+    table = Table(gettext("Chi trả chủ thể"), [
+        Column("number", gettext("Số phiếu")), Column("paid_on", gettext("Ngày trả"), "date"),
+        Column("producer", gettext("Chủ thể")), Column("booth", gettext("Gian hàng")),
+        Column("method", gettext("Hình thức")), Column("reference", gettext("Tham chiếu")),
+        Column("received_by", gettext("Người nhận")), Column("paid_by", gettext("Người chi")),
+        Column("amount", gettext("Số tiền"), "vnd")], heading=heading or [])
+    for st in statements:
+        for p in st.payments:
+            table.add(p.number, p.paid_on, st.producer.name, st.booth.name, gettext(p.method_label), p.reference,
+                      p.received_by, p.created_by.full_name or p.created_by.username, p.amount_vnd)
+    table.footer = [gettext("Cộng"), None, "", "", "", "", "", "", sum(s.paid_vnd for s in statements)]
+    return table
 
 
 def booth_summary_table(statements: list[Statement], booth: Booth) -> Table:
@@ -432,8 +445,6 @@ def booth_summary_table(statements: list[Statement], booth: Booth) -> Table:
 
 
 def _rate(bp: int) -> str:
-    from ...money import format_percent_bp
-
     return format_percent_bp(bp)
 
 
@@ -522,25 +533,3 @@ def _slip_money(slip: Slip, ln: StatementLine, indent: str) -> None:
                          (gettext("Trả tiền khách"), ln.refunded_vnd)):
         if value:
             slip.row(indent + label, amount(value))
-
-
-def queue_statement_slips(session, booth: Booth, user, producer_ids: list[int] | None,
-                          settings: PrinterSettings) -> list:
-    """Queue statements on the receipt printer, each noted as printed for signature.
-
-    producer_ids None: every producer's statement at the booth. Each statement is its own
-    print job (a "report" job carrying the finished slip), so one that fails can be retried
-    alone; each print is recorded with its figures, as the A4 print is, for the closing page. Returns the jobs: none, and nothing recorded,
-    when the booth has no printer. Raises NotFound (an unknown producer).
-    """
-    from . import closing  # closing builds on this module: imported here, not at the top
-
-    if settings.target.kind == "none":
-        return []
-    if producer_ids is None:
-        producer_ids = [st.producer.id for st in booth_statements(session, booth)]
-    jobs = []
-    for producer_id in producer_ids:
-        st = closing.record_statement_printed(session, booth, user, producer_id)
-        jobs.append(print_queue.enqueue_slip(session, build_statement_slip(st), settings))
-    return jobs

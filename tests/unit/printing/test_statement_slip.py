@@ -166,11 +166,11 @@ def test_receipt_printer_statements_are_recorded_as_printed_for_signature(ground
     from pos.services.reporting import closing
 
     config = PrinterSettings(mode="codepage", url="tcp://127.0.0.1:9100")
-    jobs = settlement.queue_statement_slips(ground.s, ground.b07, ground.manager,
-                                            [ground.tuelam.id, ground.miendong.id], config)
+    jobs = closing.queue_statement_slips(ground.s, ground.b07, ground.manager,
+                                         [ground.tuelam.id, ground.miendong.id], config)
     assert [j.kind for j in jobs] == ["report", "report"]
     state = closing.closing_state(ground.s, ground.b07)
     printed_for = {p.statement.producer.id for p in state.statements if p.printed_at}
     assert printed_for == {ground.tuelam.id, ground.miendong.id}
-    assert settlement.queue_statement_slips(ground.s, ground.b07, ground.manager, [ground.dauso.id],
-                                            PrinterSettings()) == []
+    assert closing.queue_statement_slips(ground.s, ground.b07, ground.manager, [ground.dauso.id],
+                                         PrinterSettings()) == []
