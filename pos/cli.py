@@ -1,6 +1,7 @@
 """The `pos` command: init, demo, user create, serve (and Flask's own `db` commands)."""
 from __future__ import annotations
 
+import atexit
 import os
 import socket
 import sys
@@ -55,21 +56,22 @@ def serve_app(app, host: str, port: int, threads: int = 8) -> None:
     """Serve with waitress (runs on Windows booth laptops too), with the print queue in the background."""
     from waitress import serve
 
-    from .print_worker import recover_at_start, start_print_worker
+    from . import workers
     from .services import backups
 
     with app.app_context():
         disk = backups.low_disk_warning(app)
     if disk:
         click.echo(f"⚠ {disk}", err=True)
-    interrupted = recover_at_start(app)
+    interrupted = workers.recover_at_start(app)
     if interrupted:
         click.echo(f"{interrupted} phiếu chưa in xong khi máy dừng: xem Bán hàng → Lệnh in để in lại hoặc bỏ qua.")
-    start_print_worker(app)
-    from .web.sync import start_push_worker
+    workers.start_print_worker(app)
+    workers.start_push_worker(app)  # a provisioned booth pushes to its hub whenever it is reachable
+    from .web.sync import warn_unpushed
 
-    start_push_worker(app)  # a provisioned booth pushes to its hub whenever it is reachable
-    if backups.start_periodic_backups(app):
+    atexit.register(warn_unpushed, app)  # say at shutdown how many records the hub does not have yet
+    if workers.start_periodic_backups(app):
         click.echo(f"Sao lưu tự động {app.config['BACKUP_INTERVAL_MINUTES']:g} phút một lần vào "
                    f"{backups.backup_dir(app.config, app.instance_path)}")
     click.echo(f"Fair POS đang chạy: http://127.0.0.1:{port}/")

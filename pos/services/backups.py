@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import sqlite3
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -444,46 +443,6 @@ def backup_after_shift_close(app) -> BackupResult | None:
     except Exception:  # noqa: BLE001 - logged; the shift is closed whatever happens here
         log.exception("backup after shift close failed")
         return None
-
-
-def _signature(db_path: Path):
-    parts = []
-    for suffix in ("", "-wal"):
-        p = Path(str(db_path) + suffix)
-        st = p.stat() if p.exists() else None
-        parts.append((st.st_size, st.st_mtime_ns) if st else None)
-    return tuple(parts)
-
-
-def start_periodic_backups(app) -> threading.Event | None:
-    """Back up every BACKUP_INTERVAL_MINUTES in a daemon thread (started by `pos serve`), skipping
-    a round when nothing was written since the last copy. Returns the stop event, or None when
-    off (interval 0) or not on SQLite."""
-    minutes = float(app.config.get("BACKUP_INTERVAL_MINUTES") or 0)
-    try:
-        db_path = sqlite_path(app.config["SQLALCHEMY_DATABASE_URI"])
-    except BackupError:
-        return None
-    if minutes <= 0:
-        return None
-    stop = threading.Event()
-    last = {"signature": None}
-
-    def run():
-        while not stop.wait(minutes * 60):
-            try:
-                signature = _signature(db_path)
-                if signature == last["signature"]:
-                    continue
-                result = backup_now(app, label="auto")
-                last["signature"] = signature
-                if result.copy_error:
-                    log.warning("backup %s made, USB copy failed: %s", result.path.name, result.copy_error)
-            except Exception:  # noqa: BLE001 - a full disk must not kill the thread; the next round tries again
-                log.exception("periodic backup failed")
-
-    threading.Thread(target=run, name="backups", daemon=True).start()
-    return stop
 
 
 def problem_at_start(app) -> str | None:

@@ -3,9 +3,7 @@ the hub's token-authenticated JSON API, the `pos provision / sync / hub` command
 background push that `pos serve` starts."""
 from __future__ import annotations
 
-import atexit
 import logging
-import threading
 from pathlib import Path
 
 import click
@@ -436,55 +434,6 @@ def _import(data: bytes, expected: Booth | None):
     # Conflicts are recorded against the booth whose key signed the file (checked inside import_file).
     results = ingest_whole(file_booth.id if file_booth else None, run)
     return db.session.get(Booth, holder["booth_id"]), results
-
-
-# --- background push --------------------------------------------------------------------------
-
-def background_push(app) -> int | None:
-    """Push once if this is a provisioned booth with records waiting; returns how many were sent."""
-    with app.app_context():
-        try:
-            st = sync_booth.state(db.session)
-            if st is None or not st.hub_url or not st.token:
-                return None
-            # A restored booth fetches what it lost as soon as the hub answers, even with nothing to send.
-            if not sync_booth.unpushed_count(db.session) and not sync_booth.needs_catching_up(db.session):
-                return None
-            transport = sync_booth.transport_for(db.session, factory=app.config.get("SYNC_TRANSPORT_FACTORY"),
-                                                 timeout=20)
-            return sync_booth.push(db.session, transport,
-                                   max_records=int(app.config.get("SYNC_BATCH_RECORDS", sync_booth.BATCH_RECORDS))).sent
-        finally:
-            db.session.remove()
-
-
-def start_push_worker(app, interval_s: float | None = None) -> threading.Event:
-    """Push in a daemon thread whenever the hub is reachable; warn at exit while records are unpushed.
-
-    Its reads never block a till (SQLite WAL) and its only writes are the cursor's, one short
-    transaction per batch; the network waits happen outside any transaction.
-    """
-    interval = float(interval_s or app.config.get("SYNC_PUSH_INTERVAL_S", 60))
-    stop = threading.Event()
-
-    def run():
-        delay = 5.0  # a first try soon after start
-        while not stop.wait(delay):
-            try:
-                sent = background_push(app)
-                if sent:
-                    log.info("pushed %s records to the hub", sent)
-                delay = interval
-            except DomainError as err:  # hub unreachable or refusing: already recorded for the booth's page
-                log.info("push to the hub failed: %s", err)
-                delay = min(delay * 2, 15 * 60)
-            except Exception:  # noqa: BLE001 - never let the worker die; the error is logged
-                log.exception("background push error")
-                delay = min(delay * 2, 15 * 60)
-
-    threading.Thread(target=run, name="sync-push", daemon=True).start()
-    atexit.register(warn_unpushed, app)
-    return stop
 
 
 def warn_unpushed(app) -> str | None:

@@ -13,6 +13,7 @@ import pytest
 
 from pos.errors import DomainError
 from pos.extensions import db
+from pos import workers
 from pos.services import backups
 from tests.conftest import login
 
@@ -107,7 +108,7 @@ def test_the_manager_backs_up_from_the_page_and_it_is_audited(app, client, world
 def test_the_periodic_backup_thread_makes_auto_backups_until_stopped(app, world, tmp_path):
     world.booth()
     app.config.update(BACKUP_DIR=str(tmp_path / "auto"), BACKUP_INTERVAL_MINUTES=0.005)  # 0.3 s
-    stop = backups.start_periodic_backups(app)
+    stop = workers.start_periodic_backups(app)
     try:
         deadline = time.monotonic() + 30
         while not list((tmp_path / "auto").glob("*-auto.sqlite")) and time.monotonic() < deadline:
@@ -116,7 +117,7 @@ def test_the_periodic_backup_thread_makes_auto_backups_until_stopped(app, world,
         stop.set()
     assert list((tmp_path / "auto").glob("*-auto.sqlite"))
     app.config["BACKUP_INTERVAL_MINUTES"] = 0
-    assert backups.start_periodic_backups(app) is None
+    assert workers.start_periodic_backups(app) is None
 
 
 # --- the `pos` command ---------------------------------------------------------------

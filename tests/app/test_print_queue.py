@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from pos.print_worker import print_pending, recover_at_start
+from pos.workers import print_pending, recover_at_start
 from tests.conftest import login
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from pos.db import unit_of_work
 from pos.extensions import db
 from pos.models import AuditEntry, ProducerPayment
-from pos.print_worker import print_pending
+from pos.workers import print_pending
 from pos.timeutil import local_today
 from tests.app.test_print_queue import _set_printer, decoded, printer  # noqa: F401 - printer is a fixture
 from tests.app.test_reports import fair  # noqa: F401 - a fixture

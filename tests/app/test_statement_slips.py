@@ -6,7 +6,7 @@ import re
 
 from pos.extensions import db
 from pos.models import PrintJob
-from pos.print_worker import print_pending
+from pos.workers import print_pending
 from tests.app.test_print_queue import _set_printer, decoded, printer  # noqa: F401 - printer is a fixture
 from tests.app.test_reports import fair  # noqa: F401 - a fixture
 from tests.conftest import login
