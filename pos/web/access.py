@@ -9,7 +9,6 @@ for longer than the booth's session_idle_minutes ends at its next request).
 from __future__ import annotations
 
 from datetime import datetime
-from functools import wraps
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext
@@ -110,12 +109,3 @@ def check_access():
         abort(403)
     return None
 
-
-def require_producer_scope(producer_id: int):
-    """A producer user may only read its own producer's data."""
-    if current_user.role == "producer" and current_user.producer_id != producer_id:
-        abort(404)
-
-
-def wraps_view(f):
-    return wraps(f)

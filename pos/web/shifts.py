@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from .access import ALL_STAFF, roles
 from ..db import unit_of_work
-from ..errors import DomainError, NotFound
+from ..errors import DomainError, NotFound, http_status
 from ..extensions import db
 from ..models import PAYMENT_METHODS, Refund, Shift, Void
 from ..printing import lay_out
@@ -93,7 +93,7 @@ def open_shift(till_id):
             shift = shifts.open_shift(s, booth, current_user, _new_shift_form(till), address=_address())
     except DomainError as err:
         flash(err.text, "error")
-        return _till_page(booth, till, status=_status(err), form=form_dict(), error_field=err.field)
+        return _till_page(booth, till, status=http_status(err), form=form_dict(), error_field=err.field)
     flash(_("Đã mở ca %(n)s tại %(till)s.", n=shift.number, till=till.name), "success")
     if _this_till(booth) is not None and _this_till(booth).id == till.id:
         return redirect(url_for("sell.screen"))
@@ -115,12 +115,6 @@ def _cash_form() -> shifts.CashMove:
                            request.form.get("reason", ""), request.form.get("manager_pin", ""))
 
 
-def _status(err: DomainError) -> int:
-    from ..errors import http_status
-
-    return http_status(err)
-
-
 @bp.post("/<int:shift_id>/cash")
 @roles(*ALL_STAFF)
 def cash(shift_id):
@@ -132,7 +126,7 @@ def cash(shift_id):
                                                    address=_address())
     except DomainError as err:
         flash(err.text, "error")
-        return _till_page(booth, shift.till, status=_status(err), form=form_dict(), error_field=err.field)
+        return _till_page(booth, shift.till, status=http_status(err), form=form_dict(), error_field=err.field)
     flash(_("Đã ghi %(kind)s %(amount)s.", kind=_(movement.kind_label).lower(),
             amount=_vnd(movement.amount_vnd)), "success")
     return redirect(url_for("shifts.till_page", till_id=shift.till_id))
