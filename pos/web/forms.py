@@ -1,4 +1,4 @@
-"""What the HTML blueprints share: reading a posted form and showing a refused one."""
+"""What the HTML blueprints share: reading a posted form and showing a refused one (or a refused page)."""
 from __future__ import annotations
 
 from flask import abort, render_template, request
@@ -21,10 +21,15 @@ def form_dict(checkboxes: tuple[str, ...] = ()) -> dict:
     return data
 
 
+def refused(template: str, err: DomainError, **context):
+    """Show a page with the service's refusal: its message flashed, the field it names, its status."""
+    flash_error(err)
+    return render_template(template, error_field=err.field, **context), http_status(err)
+
+
 def rerender(template: str, err: DomainError, **context):
     """Re-show a form with the service's message and the field it names, keeping what was typed."""
-    flash_error(err)
-    return render_template(template, error_field=err.field, form=form_dict(), **context), http_status(err)
+    return refused(template, err, form=form_dict(), **context)
 
 
 def qty_lines(prefix: str = "qty-") -> list[dict]:

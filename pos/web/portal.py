@@ -17,8 +17,8 @@ from ..extensions import db
 from ..services.reporting import charts, producer_payments, reports, settlement
 from . import schemas as sc
 from .apispec import endpoint
-from .forms import arg_id, arg_page
-from .reports import download, pick_tables, statement_json, wanted_format
+from .forms import arg_id, arg_page, refused
+from .reporting import download, pick_tables, statement_json, wanted_format
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 api_bp = Blueprint("portal_api", __name__, url_prefix="/api/v1/portal")
@@ -125,9 +125,7 @@ def sales():
     try:
         board, chart, drill_url = _sales_context(fair, start, end)
     except DomainError as err:
-        from .reports import _bad_request
-
-        return _bad_request("portal/sales.html", err, board=None, chart=None, **context)
+        return refused("portal/sales.html", err, board=None, chart=None, **context)
     if (fmt := wanted_format()):
         tables = reports.dashboard_tables(board)
         tables = {k: tables[k] for k in ("summary", "day", "product")}
@@ -150,9 +148,7 @@ def sales_list():
         found = reports.drill(db.session, fair, filters, start=start, end=end, producer_id=_producer_id(),
                               page=arg_page())
     except DomainError as err:
-        from .reports import _bad_request
-
-        return _bad_request("reports/drill.html", err, fair=fair, found=None, labels=[], back=None, portal=True)
+        return refused("reports/drill.html", err, fair=fair, found=None, labels=[], back=None, portal=True)
     labels = reports.filter_labels(db.session, {k: v for k, v in found.filters.items() if k != "producer_id"})
     if (fmt := wanted_format()):
         return download([reports.drill_table(found, labels, with_sale_totals=False)], fmt, _("Đơn hàng"),

@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from .access import MANAGERS, roles
 from ..db import unit_of_work
-from ..errors import DomainError, NotFound, http_status
+from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..models import Booth
 from ..services import booths, imports, labels, print_queue
@@ -26,7 +26,8 @@ from ..money import format_percent_bp
 from ..timeutil import local_today
 from . import schemas as sc
 from .apispec import endpoint
-from .forms import arg_id, arg_page
+from .forms import arg_id, arg_page, refused
+from .reporting import download, pick_tables, statement_json, wanted_format
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 api_bp = Blueprint("reports_api", __name__, url_prefix="/api/v1/reports")
@@ -35,28 +36,6 @@ ORGANISER = ("organiser",)
 
 
 # --- shared by the pages ---
-
-def download(tables: list[exports.Table], fmt: str, *name_parts: str) -> Response:
-    """The tables as an .xlsx or .csv attachment."""
-    body, mimetype = exports.render(tables, fmt)
-    name = exports.file_name(*name_parts, local_today().isoformat(), ext=fmt)
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
-def wanted_format() -> str | None:
-    fmt = request.args.get("format")
-    return fmt if fmt in ("xlsx", "csv") else None
-
-
-def pick_tables(tables: dict[str, exports.Table]) -> list[exports.Table]:
-    """?table=<name> keeps one table; without it, all (one sheet each in Excel)."""
-    name = request.args.get("table")
-    if name:
-        if name not in tables:
-            abort(404)
-        return [tables[name]]
-    return list(tables.values())
-
 
 def report_booth() -> Booth:
     """The booth a report is about: a manager's own booth; an organiser may name any (?booth_id)."""
@@ -75,11 +54,6 @@ def report_booth() -> Booth:
     return booth
 
 
-def _bad_request(template: str, err: DomainError, **context):
-    flash_error(err)
-    return render_template(template, error_field=err.field, **context), http_status(err)
-
-
 # --- the booth's daily report ---
 
 @bp.route("/daily")
@@ -91,7 +65,7 @@ def daily():
         day = reports.parse_day(request.args.get("day")) or (days[0] if days and local_today() not in days
                                                             else local_today())
     except DomainError as err:
-        return _bad_request("reports/daily.html", err, booth=booth, report=None, days=days,
+        return refused("reports/daily.html", err, booth=booth, report=None, days=days,
                             booths=_booth_choices(), day_text=request.args.get("day", ""))
     report = reports.daily_report(db.session, booth, day)
     if (fmt := wanted_format()):
@@ -152,7 +126,7 @@ def record_payment(producer_id):
             payment_id = payment.id
     except DomainError as err:
         st = settlement.statement(db.session, booth, producer_id)
-        return _bad_request("reports/statement.html", err, st=st, booth=booth, can_record=True, auto_print=False,
+        return refused("reports/statement.html", err, st=st, booth=booth, can_record=True, auto_print=False,
                             form=form, today=local_today(), payment_link=_payment_link)
     flash(_("Đã ghi khoản chi trả cho chủ thể. In phiếu chi để hai bên ký."), "success")
     return redirect(url_for("reports.payment_slip", payment_id=payment_id))
@@ -288,7 +262,7 @@ def _closing_action(action):
         with unit_of_work(db.session) as s:
             result = action(s, s.get(Booth, booth.id))
     except DomainError as err:
-        return _bad_request("reports/closing.html", err, state=closing.closing_state(db.session, booth))
+        return refused("reports/closing.html", err, state=closing.closing_state(db.session, booth))
     return result
 
 
@@ -392,7 +366,7 @@ def dashboard():
     try:
         board = reports.dashboard(db.session, fair, start=args["start"], end=args["end"], booth_id=args["booth_id"])
     except DomainError as err:
-        return _bad_request("reports/dashboard.html", err, board=None, comparison=None, chart=None, **context)
+        return refused("reports/dashboard.html", err, board=None, comparison=None, chart=None, **context)
     compare_id = arg_id("compare")
     comparison = None
     if compare_id and compare_id != fair.id:
@@ -435,7 +409,7 @@ def drill():
         found = reports.drill(db.session, fair, filters, start=start, end=end,
                               page=arg_page())
     except DomainError as err:
-        return _bad_request("reports/drill.html", err, fair=fair, found=None, labels=[], back=None)
+        return refused("reports/drill.html", err, fair=fair, found=None, labels=[], back=None)
     labels_ = reports.filter_labels(db.session, filters)
     if (fmt := wanted_format()):
         return download([reports.drill_table(found, labels_)], fmt, _("Đơn hàng"), fair.code)
@@ -470,7 +444,7 @@ def catalogue_import():
         flash_error(err)
         return render_template("reports/import.html", report=err.report, error_field="file", **context), 422
     except DomainError as err:
-        return _bad_request("reports/import.html", err, report=None, **context)
+        return refused("reports/import.html", err, report=None, **context)
     flash(_("Đã nhập %(n)s dòng.", n=report.imported) + (
         " " + _("Bỏ qua %(n)s dòng lỗi.", n=len(report.bad_rows)) if report.bad_rows else ""), "success")
     return render_template("reports/import.html", report=report, error_field=None, **context)
@@ -536,27 +510,6 @@ def dashboard_json(board: reports.Dashboard) -> dict:
         "average_basket_vnd": board.average_basket_vnd, "producers_count": board.producers_count,
         "products_count": board.products_count, "voided_count": board.voided_count,
         "breakdowns": {name: [_row_json(r) for r in rows] for name, rows in board.breakdowns.items()},
-    }
-
-
-def statement_json(st: settlement.Statement) -> dict:
-    fields = ("received", "sold", "voided", "refunded", "returned", "samples", "damaged", "adjusted", "on_hand",
-              "counted_qty", "expected_at_count", "units_sold", "units_voided", "units_refunded", "units_net",
-              "gross_vnd", "discount_vnd", "voided_vnd", "refunded_vnd", "net_vnd")
-    return {
-        "booth": {"id": st.booth.id, "code": st.booth.code, "name": st.booth.name},
-        "fair": {"id": st.fair.id, "code": st.fair.code, "name": st.fair.name},
-        "producer": {"id": st.producer.id, "name": st.producer.name},
-        "commission_bp": st.commission_bp,
-        "lines": [dict({"product_id": ln.product_id, "name": ln.name, "unit": ln.unit, "price_vnd": ln.price_vnd},
-                       **{f: getattr(ln, f) for f in fields}) for ln in st.lines],
-        "gross_vnd": st.gross_vnd, "discount_vnd": st.discount_vnd, "voided_vnd": st.voided_vnd,
-        "refunded_vnd": st.refunded_vnd, "net_vnd": st.net_vnd, "commission_vnd": st.commission_vnd,
-        "payable_vnd": st.payable_vnd, "paid_vnd": st.paid_vnd, "owed_vnd": st.owed_vnd,
-        "payments": [{"uuid": p.uuid, "number": p.number, "paid_on": p.paid_on.isoformat(), "method": p.method,
-                      "amount_vnd": p.amount_vnd, "reference": p.reference, "received_by": p.received_by}
-                     for p in st.payments],
-        "problems": st.problems,
     }
 
 
