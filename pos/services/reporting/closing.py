@@ -19,7 +19,6 @@ for this booth only; the hub's copy is the organiser's to close.
 """
 from __future__ import annotations
 
-import importlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +34,7 @@ from ...printing import PrinterSettings
 from ...text import vi_sorted
 from ...timeutil import utcnow
 from .. import audit, print_queue, stock
+from ..sync import booth as sync_booth
 from . import settlement
 from ..typed import text
 
@@ -126,18 +126,16 @@ class ClosingState:
         return not self.is_closed and not self.blockers
 
 
-def unpushed_count(session) -> int | None:
+def _unpushed(session) -> int | None:
     """Records written here that the hub has not acknowledged, as the sync area counts them.
 
     None when this booth does not sync (never provisioned from a hub): nothing can be pushed.
+    Read here rather than passed in by the page, the API or the CLI: close_fair's refusal
+    (UnpushedRecords) must rest on the database's count, not on what a caller says.
     """
-    try:
-        sync = importlib.import_module("pos.services.sync.booth")
-    except ImportError:  # a build without the sync area
+    if sync_booth.state(session) is None:
         return None
-    if sync.state(session) is None:
-        return None
-    return sync.unpushed_count(session)
+    return sync_booth.unpushed_count(session)
 
 
 def _final_count(session, booth: Booth) -> StockDocument | None:
@@ -209,7 +207,7 @@ def closing_state(session, booth: Booth) -> ClosingState:
                                                          AuditEntry.target == f"booth:{booth.id}")
                                 .order_by(AuditEntry.id.desc())).first()
         closed_by = entry.username if entry else ""
-    state = ClosingState(booth, open_shifts, final, uncounted, goods, statements, unpushed_count(session),
+    state = ClosingState(booth, open_shifts, final, uncounted, goods, statements, _unpushed(session),
                          booth.fair.closed_at, closed_by)
     state.steps = _steps(state)
     return state
