@@ -429,14 +429,3 @@ def template_workbook(kind: str) -> bytes:
         table.add("HTX Thảo mộc Tuệ Lâm", "Tinh dầu quế Tuệ Lâm 10ml", "lọ", 95000, 4, "Tinh dầu",
                   "8936123450014", "TL-QUE-10")
     return to_xlsx(table)
-
-
-def report_table(report: ImportReport) -> Table:
-    """The per-row report as a table (to download and fix the sheet)."""
-    table = Table(gettext("Kết quả nhập"), [Column("row", gettext("Dòng"), "int"),
-                                            Column("result", gettext("Kết quả")),
-                                            *[Column(s.key, gettext(s.label)) for s in report.columns]])
-    for r in report.rows:
-        result = "; ".join(r.errors) if r.errors else (gettext("Đã nhập") if report.written else gettext("Hợp lệ"))
-        table.add(r.row, result, *[r.values.get(s.key, "") for s in report.columns])
-    return table

@@ -85,11 +85,6 @@ def stock_by_producer(session, booth: Booth, *, producer_id=None) -> list[Produc
     return vi_sorted(groups.values(), key=lambda g: g.producer.name)
 
 
-def low_stock(session, booth: Booth) -> list[StockRow]:
-    """Active products at or below the booth's low-stock level."""
-    return [r for g in stock_by_producer(session, booth) for r in g.rows if r.is_low and r.product.is_active]
-
-
 DOCUMENT_KINDS = ("receive", "return", "sample", "damage", "count")
 
 

@@ -238,7 +238,6 @@ def test_dashboard_and_drill_down_agree_with_the_tables_on_postgresql_too(any_se
         if row.transactions:
             found = reports.drill(any_session, ground.x20, reports.clean_filters({"hour": row.key}))
             assert (found.revenue_vnd, found.sales_count) == (row.revenue_vnd, row.transactions)
-    assert reports.sale_time_span(any_session, ground.x20) == (date(2020, 1, 10), date(2020, 1, 12))
     assert reports.sale_days(any_session, ground.b07)[0] == date(2020, 1, 11)
 
 
@@ -250,4 +249,3 @@ def test_a_fair_with_no_sales_gives_zeros(ground):
     assert (board.revenue_vnd, board.transactions, board.average_basket_vnd) == (0, 0, 0)
     assert all(rows == [] for rows in board.breakdowns.values())
     assert reports.drill(ground.s, empty, {}).sales == []
-    assert reports.sale_time_span(ground.s, empty) == (None, None)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 from flask_babel import gettext
 from sqlalchemy import Integer, cast, exists, func, select, true
@@ -41,7 +41,7 @@ from ...errors import InvalidInput, N_, NotFound
 from ...models import (PAYMENT_METHODS, Booth, Fair, HourlyProducerSaleCount, HourlySaleCount, HourlySales, Payment,
     Producer, Product, Refund, RefundLine, Sale, SaleLine, StockDocument, StockMovement, Void)
 from ...text import vi_sorted
-from ...timeutil import VN, local_day_bounds, parse_date, to_local
+from ...timeutil import VN, local_day_bounds, parse_date
 from . import settlement
 from .exports import Column, Table
 from ..sale_sql import line_gross, not_voided
@@ -520,9 +520,6 @@ def _by_fair_day(fair: Fair, days: list[Row]) -> dict[int, int]:
 
 
 # --- drill-down: from any total to its sales ---
-
-FILTERS = ("booth_id", "producer_id", "product_id", "category", "stars", "district", "commune", "day", "hour")
-
 
 @dataclass
 class DrillLine:
@@ -1038,28 +1035,12 @@ def producer_fairs(session, producer_id: int) -> list[Fair]:
     return sorted(fairs, key=lambda f: (f.starts_on or date.min, f.id), reverse=True)
 
 
-def sale_time_span(session, fair: Fair) -> tuple[date | None, date | None]:
-    """The first and last Vietnam day with sales at the fair's booths."""
-    lo, hi = session.execute(
-        select(func.min(Sale.created_at), func.max(Sale.created_at))
-        .join(Booth, Booth.id == Sale.booth_id).where(Booth.fair_id == fair.id)).one()
-    if lo is None:
-        return None, None
-    if isinstance(lo, str):  # SQLite aggregate results come back as text
-        lo, hi = datetime.fromisoformat(lo), datetime.fromisoformat(hi)
-    return to_local(lo).date(), to_local(hi).date()
-
-
 def default_fair(session, booth: Booth | None) -> Fair | None:
     """The fair a report opens on: this booth's, else the newest fair with a booth."""
     if booth is not None:
         return booth.fair
     fairs = fairs_with_booths(session)
     return fairs[0] if fairs else None
-
-
-def days_between(start: date, end: date) -> list[date]:
-    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
 # --- buyers who asked for a VAT invoice ---
@@ -1084,10 +1065,6 @@ class InvoiceLine:
     net_vnd: int
     refunded_qty: int = 0
     refunded_vnd: int = 0
-
-    @property
-    def qty_kept(self) -> int:
-        return self.qty - self.refunded_qty
 
     @property
     def amount_vnd(self) -> int:

@@ -85,10 +85,6 @@ class StatementLine:
         return (self.received - self.sold + self.voided + self.refunded - self.returned - self.samples
                 - self.damaged + self.adjusted)
 
-    @property
-    def count_difference(self) -> int | None:
-        return None if self.counted_qty is None else self.counted_qty - self.expected_at_count
-
 
 _SUMMED = ("received", "sold", "voided", "refunded", "returned", "samples", "damaged", "adjusted", "on_hand",
            "units_sold", "units_voided", "units_refunded", "gross_vnd", "discount_vnd", "voided_vnd", "refunded_vnd")
