@@ -18,8 +18,12 @@ import uuid
 from collections import deque
 from contextlib import contextmanager
 
+from flask import g, has_request_context
 from sqlalchemy import event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import scoped_session
 
 from .errors import DomainError, N_, NotFound
 
@@ -185,9 +189,6 @@ def unit_of_work(session, *, keep_request_rows: bool = False, keep_written: bool
     committed (no re-read for the answer); safe because the write lock was held from their
     reading to the commit.
     """
-    from sqlalchemy.exc import OperationalError
-    from sqlalchemy.orm import scoped_session
-
     if isinstance(session, scoped_session):
         session = session()
     if session.new or session.dirty or session.deleted:
@@ -265,9 +266,6 @@ def request_rows(session) -> dict | None:
     reads its user and booth once, not once for the session checks, again for the view and again
     inside the write lock.
     """
-    from flask import g, has_request_context
-    from sqlalchemy.orm import scoped_session
-
     if not has_request_context():
         return None
     if isinstance(session, scoped_session):
@@ -280,8 +278,6 @@ def request_rows(session) -> dict | None:
 
 def kept_row(rows: dict | None, name: str):
     """A row request_rows() holds under `name`, if it is still a row of that session; else None."""
-    from sqlalchemy import inspect as sa_inspect
-
     row = rows.get(name) if rows is not None else None
     if row is None:
         return None

@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
+from flask import has_request_context, request
+from flask_login import current_user
 from sqlalchemy import and_, or_, select
 
 from ..errors import N_, InvalidInput
@@ -60,12 +62,8 @@ def actor_and_address(actor=None, address: str | None = None):
     Services take both as arguments; the fallback keeps callers that do not pass them yet
     (views written before the audit log) recording who did it. Outside a request: (actor, "").
     """
-    from flask import has_request_context, request
-
     if has_request_context():
         if actor is None:
-            from flask_login import current_user
-
             if current_user and current_user.is_authenticated:
                 actor = current_user._get_current_object()
         if address is None:

@@ -23,6 +23,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 
 from .. import vietqr
@@ -30,9 +31,9 @@ from ..db import booth_row
 from ..errors import N_, DomainError, InvalidInput
 from ..models import Payment, Sale
 from ..models.bank import BankCredit, BankStatement
-from ..money import MAX_VND
+from ..money import MAX_VND, format_vnd
 from ..text import fold
-from ..timeutil import utcnow
+from ..timeutil import local_today, utcnow
 from . import audit, uploads
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -375,8 +376,6 @@ def parse_table(table: list[list], mapping: ColumnMapping) -> ParsedStatement | 
 
 
 def _problem(rownum: int, message: str, **params) -> str:
-    from flask_babel import gettext
-
     return gettext("Dòng %(row)s:", row=rownum) + " " + gettext(message, **params)
 
 
@@ -389,8 +388,6 @@ def parse_statement(filename: str, data: bytes, mapping: ColumnMapping) -> Parse
         if parsed is not None:
             break
     else:
-        from flask_babel import gettext
-
         _, missing = find_columns(tables[0] if tables else [], mapping)
         raise InvalidInput("bank", "Không tìm thấy dòng tiêu đề có cột %(columns)s. Chọn đúng ngân hàng hoặc khai báo tên cột.",
                            columns=", ".join(gettext(m) for m in missing))
@@ -568,10 +565,6 @@ class Reconciliation:
 
 def reconciliation(session, booth, *, matched_limit: int = 200) -> Reconciliation:
     """What needs following up: credits no sale explains, transfers the bank has not shown; and the matched."""
-    from flask_babel import gettext
-
-    from ..money import format_vnd
-
     payments = _unmatched_payments(session, booth.id)
     by_ref = {vietqr.normalise_reference(p.reference): p for p in payments if p.reference}
     rows = []
@@ -655,9 +648,8 @@ def sample_statement_xlsx(session, booth, *, day: date | None = None) -> bytes:
     lower case), plus money no sale explains and a bank fee, so every part of the follow-up
     shows. Never for a real booth: the page offers it on the demo database only.
     """
-    import openpyxl
+    import openpyxl  # here, not at the top: a quarter of a second to load, for a demo button
 
-    from ..timeutil import local_today
 
     day = day or local_today()
     prefixes = ("MBVCB.{n}.{ref}.CT tu 0351000646393 NGUYEN THI LAN", "IBFT {ref_spaced} thanh toan",

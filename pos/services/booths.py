@@ -11,6 +11,7 @@ from ..errors import N_, Duplicate, InvalidInput, NotFound
 from ..models import Booth, DbIdentity, Fair, PrinterSetting, Till
 from ..models.identity import identity
 from ..timeutil import parse_date
+from . import audit, audit_log
 from . import validate as v
 
 _CODE = re.compile(r"^[A-Z0-9]{1,16}$")
@@ -34,8 +35,6 @@ IDLE_MINUTES_MIN, IDLE_MINUTES_MAX = 5, 10080  # five minutes to a week
 
 def _audit_settings(session, action, target, before: dict, after: dict, actor, address) -> None:
     """Audit a settings change: only the fields that changed, old and new (nothing when nothing changed)."""
-    from . import audit, audit_log
-
     changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
     if changes:
         actor, address = audit_log.actor_and_address(actor, address)

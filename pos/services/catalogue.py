@@ -12,7 +12,7 @@ from ..errors import Duplicate, DuplicateBarcode, InvalidInput, NotFound, Unknow
 from ..models import PRODUCER_KINDS, UNITS, Barcode, Product, Producer
 from ..models.product import has_search_index
 from ..text import fold, sort_column_key, vi_sorted
-from . import labels, sales_summary
+from . import audit, audit_log, labels, sales_summary
 from . import validate as v
 
 # No single OCOP product at a fair costs more than this; a bigger price is a typo.
@@ -119,8 +119,6 @@ def save_product(session, data: dict, product: Product | None = None, *, actor=N
         # The dashboard counts each producer's sales through its products: both producers' counts move.
         sales_summary.rebuild_producer_counts(session, [old_producer_id, producer.id])
     if old_price is not None and old_price != price:
-        from . import audit, audit_log
-
         actor, address = audit_log.actor_and_address(actor, address)
         audit.record(session, actor, "product.price", product.name, address=address, product_id=product.id,
                      old_vnd=old_price, new_vnd=price)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, fields
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select
 
@@ -17,8 +17,9 @@ from ..db import get_row
 from ..errors import InvalidInput, NotFound
 from ..models import PrinterSetting, PrintJob, Sale
 from ..printing import (PrinterConfigError, PrinterSettings, ReceiptData, ReceiptLine,
-                        ReceiptPayment, build_prebill, build_receipt, parse_printer_url, slip_to_bytes)
+                        ReceiptPayment, build_prebill, build_receipt, deliver, parse_printer_url, slip_to_bytes)
 from ..printing.errors import PrintingError
+from ..printing.layout import slip_from_json, slip_to_json
 from ..timeutil import to_local, utcnow
 
 _SETTING_FIELDS = ("url", "paper_mm", "profile", "mode", "codepage", "slot_tcvn3_lower", "slot_tcvn3_upper",
@@ -111,8 +112,6 @@ def enqueue_prebill(session, data: ReceiptData, qr_payload: str, settings: Print
 
 def enqueue_slip(session, slip, settings: PrinterSettings) -> PrintJob | None:
     """Record a job to print a finished slip (a Z report, a void or refund slip); None without a printer."""
-    from ..printing.layout import slip_to_json
-
     if settings.target.kind == "none":
         return None
     job = PrintJob(kind="report", payload=slip_to_json(slip))
@@ -128,12 +127,8 @@ def job_bytes(session, job: PrintJob, settings: PrinterSettings) -> bytes:
 
 def job_slip(job: PrintJob):
     if job.kind == "report":
-        from ..printing.layout import slip_from_json
-
         return slip_from_json(job.payload)
     if job.kind == "prebill":
-        from datetime import datetime
-
         raw = json.loads(job.payload)
         qr = raw.pop("qr_payload")
         raw["created_at"] = datetime.fromisoformat(raw["created_at"])
@@ -215,8 +210,6 @@ def send_job(session, job: PrintJob, settings: PrinterSettings) -> tuple[str | N
     Returns (error, confirmed): the error in plain words, or None; confirmed is True only when the
     printer answered after the job that it is well.
     """
-    from ..printing import deliver
-
     try:
         data = job_bytes(session, job, settings)
         delivery = deliver(data, settings)

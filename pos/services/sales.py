@@ -19,8 +19,10 @@ from ..models import Booth, Fair, ParkedCart, Payment, Product, Sale, SaleLine, 
 from ..models.fair import ensure_open
 from ..models.identity import stamp
 from ..money import MAX_VND, allocate, format_percent_bp, format_vnd
-from ..timeutil import local_day_bounds
+from ..printing import ReceiptData, ReceiptLine
+from ..timeutil import local_day_bounds, to_local, utcnow
 from . import audit, numbering, sales_summary, stock, users
+from .catalogue import search_products
 from .typed import text as checked_text, whole
 
 MAX_LINES = 200
@@ -407,9 +409,6 @@ def prebill(session, booth: Booth, till: Till, cashier, cart: Cart, idempotency_
 
     Returns (ReceiptData, qr dict). Writes nothing. Raises InvalidInput, UnknownProduct.
     """
-    from ..printing import ReceiptData, ReceiptLine
-    from ..timeutil import to_local, utcnow
-
     priced = price_cart(session, cart)
     qr = vietqr_for_checkout(session, booth, till, priced.total_vnd, idempotency_key)
     products = priced.products
@@ -455,8 +454,6 @@ def best_sellers(session, booth: Booth, limit: int = 12) -> list[tuple[Product, 
         if product is not None and product.is_active:
             chosen.append(product)
     if len(chosen) < limit:
-        from .catalogue import search_products
-
         for product in sorted(search_products(session), key=lambda p: -levels.get(p.id, 0)):
             if product not in chosen:
                 chosen.append(product)

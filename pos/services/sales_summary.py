@@ -34,7 +34,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BigInteger, and_, case, cast, delete, exists, func, literal, or_, select, true, union_all
+from sqlalchemy import (BigInteger, and_, case, cast, delete, exists, func, literal, or_, select, text, true,
+                        union_all)
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..models import Product, RefundLine, Sale, SaleLine, Void
 from ..models.summary import HourlyProducerSaleCount, HourlySaleCount, HourlySales
@@ -95,11 +97,7 @@ _UPSERTS: dict = {}  # (dialect, table name) -> the statement, built once: it is
 def _upsert_statement(dialect: str, table, key_cols, value_cols):
     stmt = _UPSERTS.get((dialect, table.name))
     if stmt is None:
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        stmt = insert(table)
+        stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
         stmt = _UPSERTS[(dialect, table.name)] = stmt.on_conflict_do_update(
             index_elements=list(key_cols), set_={c: table.c[c] + stmt.excluded[c] for c in value_cols})
     return stmt
@@ -111,9 +109,6 @@ def _unnest_statement(table, key_cols, value_cols):
     prepared once, and a hub batch's few hundred rows go in one round trip, not one each."""
     stmt = _UPSERTS.get(("postgresql-unnest", table.name))
     if stmt is None:
-        from sqlalchemy import text
-        from sqlalchemy.dialects import postgresql
-
         cols = [*key_cols, *value_cols]
         types = [table.c[c].type.compile(dialect=postgresql.dialect()) for c in cols]
         arrays = ", ".join(f"CAST(:{c} AS {t}[])" for c, t in zip(cols, types))

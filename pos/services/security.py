@@ -32,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import g, has_request_context
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import aliased
 
@@ -237,8 +238,6 @@ def pin_ok(session, actor, approver, address: str) -> None:
 
 
 def _defer_or_add(session, entry: dict) -> None:
-    from flask import g, has_request_context
-
     if has_request_context():
         g.setdefault(_PENDING, []).append(entry)
     else:
@@ -246,15 +245,11 @@ def _defer_or_add(session, entry: dict) -> None:
 
 
 def pending_failures() -> list[dict]:
-    from flask import g, has_request_context
-
     return list(g.get(_PENDING, [])) if has_request_context() else []
 
 
 def flush_pending(session) -> int:
     """Write the failures noted during this request (its own transaction had rolled back). Returns how many."""
-    from flask import g
-
     entries = g.pop(_PENDING, [])
     for entry in entries:
         user = entry["user"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import func, select
 
@@ -26,7 +27,7 @@ from ..money import MAX_VND, format_vnd
 from ..printing import Slip
 from ..printing.receipt import amount, format_slip_time
 from ..timeutil import to_local, utcnow
-from . import audit, numbering
+from . import audit, numbering, users
 from .typed import text, whole
 
 # The Vietnamese notes a drawer holds (coins are no longer used in practice).
@@ -183,8 +184,6 @@ def record_cash_movement(session, booth, user, shift_id, move: CashMove, *, addr
     their own. Within the limit a cashier needs nobody.
     Raises InvalidInput, NotFound, ShiftClosed, CashOutOverLimit, WrongPin (PinDelayed).
     """
-    from . import users
-
     ensure_open(booth)
     shift = _open_shift_for_update(session, booth, shift_id)
     if not isinstance(move, CashMove):
@@ -416,8 +415,6 @@ _APPROVAL_SLIP = {"discount": "Giảm giá", "void": "Hủy", "refund": "Hoàn",
 def _slip_time(iso: str | None) -> str:
     if not iso:
         return ""
-    from datetime import datetime
-
     return format_slip_time(to_local(datetime.fromisoformat(iso.rstrip("Z"))))
 
 

@@ -12,7 +12,7 @@ from ..models import Booth, Product, Producer, StockDocument, StockMovement
 from ..models.fair import ensure_open
 from ..models.identity import stamp
 from ..text import vi_sorted
-from . import numbering
+from . import audit, audit_log, numbering
 from .typed import text, whole
 
 # A single line above this is a typo (an extra digit), not a delivery to a fair booth.
@@ -201,8 +201,6 @@ def record_document(session, booth: Booth, user, document: NewDocument) -> Stock
 
 
 def _audit(session, user, action, doc, lines):
-    from . import audit, audit_log
-
     _, address = audit_log.actor_and_address(user)
     audit.record(session, user, action, doc.number, address=address, kind=doc.kind, reason=doc.reason, lines=lines)
 

@@ -14,7 +14,9 @@ from werkzeug.security import generate_password_hash
 
 from ..errors import N_, Duplicate, InvalidInput, NotFound, WrongPin
 from ..models import ROLES, Producer, User
+from . import audit, audit_log, security
 from . import validate as v
+from .booths import current_booth
 
 _USERNAME = re.compile(r"^[a-z0-9._-]{3,64}$")
 APPROVER_ROLES = ("manager", "organiser")
@@ -105,8 +107,6 @@ def _pin_taken(session, pin: str, user: User | None, booth_id: int | None) -> bo
     A booth's approvers are its managers and the organisers (booth_id None). A hub holds
     the managers of every booth: theirs are compared within their own booth.
     """
-    from .booths import current_booth
-
     stmt = select(User).where(User.role.in_(APPROVER_ROLES), User.pin_hash.is_not(None))
     if user is not None and user.id is not None:
         stmt = stmt.where(User.id != user.id)
@@ -124,8 +124,6 @@ def _check_pin_free(session, pin: str, user: User | None, booth_id: int | None, 
     A refusal says that someone has this PIN, so it counts as a wrong PIN for the person
     setting it: probing for a colleague's PIN meets the same growing waits as guessing it.
     """
-    from . import audit_log, security
-
     actor, address = audit_log.actor_and_address(actor, address)
     security.check_pin_allowed(session, actor, address)
     if _pin_taken(session, pin, user, booth_id):
@@ -140,8 +138,6 @@ def end_sessions(session, user: User) -> None:
 
 
 def _audit_user(session, user, is_new, before, *, password_set, pin_set, pin_removed, actor, address):
-    from . import audit, audit_log
-
     actor, address = audit_log.actor_and_address(actor, address)
     after = {"username": user.username, "role": user.role, "is_active": user.is_active,
              "full_name": user.full_name, "producer_id": user.producer_id}
@@ -170,8 +166,6 @@ def verify_manager_pin(session, pin: str, *, actor=None, address: str | None = N
     each further try waits longer (2 s, 4 s … 60 s at most; see services/security.py); every
     wrong PIN and every approval is audited. Raises WrongPin, PinDelayed (a WrongPin).
     """
-    from . import audit_log, security
-
     actor, address = audit_log.actor_and_address(actor, address)
     security.check_pin_allowed(session, actor, address, now=now)
     pin = (pin or "").strip()
