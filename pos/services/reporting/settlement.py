@@ -170,6 +170,37 @@ _KIND_FIELD = {"receive": ("received", 1), "sale": ("sold", -1), "void": ("voide
                "damage": ("damaged", -1), "adjust": ("adjusted", 1)}
 
 
+@dataclass
+class _Scope:
+    """Which rows a statement query keeps: these booths (unless they are every booth) and producers."""
+
+    booth_ids: list[int]
+    producer_ids: list[int] | None
+    every_booth: bool
+
+    def keep(self, stmt, booth_column, product_column):
+        if not self.every_booth:
+            stmt = stmt.where(booth_column.in_(self.booth_ids))
+        if self.producer_ids is not None:
+            stmt = stmt.join(Product, Product.id == product_column).where(Product.producer_id.in_(self.producer_ids))
+        return stmt
+
+
+@dataclass
+class _Rows:
+    """What the ledger and the sales say, summed per (booth, product); the counts as movements."""
+
+    ledger: list  # (booth id, product id, kind, qty)
+    sold: list  # (booth id, product id, qty, gross, discount)
+    voided: list  # (booth id, product id, qty, net)
+    refunded: list  # (booth id, product id, qty, amount)
+    counts: list[StockMovement]
+
+    def product_ids(self) -> list[int]:
+        return sorted({r[1] for rows in (self.ledger, self.sold, self.voided, self.refunded) for r in rows}
+                      | {m.product_id for m in self.counts})
+
+
 def _compute(session, booths: list[Booth], producer_ids: list[int] | None,
              every_booth: bool = False) -> dict[tuple[int, int], Statement]:
     """Statements of these booths (of one fair or several) for these producers, keyed (booth id, producer id).
@@ -178,52 +209,61 @@ def _compute(session, booths: list[Booth], producer_ids: list[int] | None,
     once for all the booths, grouped by booth and product; every_booth (the booths are
     all the database holds) drops the booth filter, so SQLite reads the tables in order.
     """
-    booth_ids = [b.id for b in booths]
-    by_id = {b.id: b for b in booths}
+    scope = _Scope([b.id for b in booths], producer_ids, every_booth)
+    rows = _read(session, scope)
+    products = _products(session, rows.product_ids())
+    lines = _lines(rows, products)
+    statements = _statements(session, booths, producer_ids, lines, products)
+    _add_payments(session, scope, statements)
+    for st in statements.values():
+        st.lines = vi_sorted(st.lines, key=lambda x: x.name)
+    return statements
 
-    def scoped(stmt, booth_column, product_column):
-        if not every_booth:
-            stmt = stmt.where(booth_column.in_(booth_ids))
-        if producer_ids is not None:
-            stmt = stmt.join(Product, Product.id == product_column).where(Product.producer_id.in_(producer_ids))
-        return stmt
 
-    ledger = session.execute(scoped(
+def _read(session, scope: _Scope) -> _Rows:
+    """Each table once for all the booths: the ledger and the sales grouped by booth and product."""
+    ledger = session.execute(scope.keep(
         select(StockMovement.booth_id, StockMovement.product_id, StockMovement.kind, func.sum(StockMovement.qty)),
         StockMovement.booth_id, StockMovement.product_id)
         .group_by(StockMovement.booth_id, StockMovement.product_id, StockMovement.kind)).all()
-    sold = session.execute(scoped(
+    sold = session.execute(scope.keep(
         select(SaleLine.booth_id, SaleLine.product_id, func.sum(SaleLine.qty), func.sum(line_gross()),
                func.sum(SaleLine.line_discount_vnd + SaleLine.order_discount_vnd)),
         SaleLine.booth_id, SaleLine.product_id)
         .group_by(SaleLine.booth_id, SaleLine.product_id)).all()
     # Voids, refunds and counts are few: each is read from its own small table outwards.
-    voided = session.execute(scoped(
+    voided = session.execute(scope.keep(
         select(Void.booth_id, SaleLine.product_id, func.sum(SaleLine.qty), func.sum(SaleLine.net_vnd))
         .select_from(Void).join(SaleLine, SaleLine.sale_id == Void.sale_id),
         Void.booth_id, SaleLine.product_id)
         .group_by(Void.booth_id, SaleLine.product_id)).all()
-    refunded = session.execute(scoped(
+    refunded = session.execute(scope.keep(
         select(RefundLine.booth_id, SaleLine.product_id, func.sum(RefundLine.qty), func.sum(RefundLine.amount_vnd))
         .select_from(RefundLine).join(SaleLine, SaleLine.id == RefundLine.sale_line_id),
         RefundLine.booth_id, SaleLine.product_id)
         .group_by(RefundLine.booth_id, SaleLine.product_id)).all()
     count_docs = select(StockDocument.id).where(StockDocument.kind == "count")
-    if not every_booth:
-        count_docs = count_docs.where(StockDocument.booth_id.in_(booth_ids))
-    counts = session.scalars(scoped(
+    if not scope.every_booth:
+        count_docs = count_docs.where(StockDocument.booth_id.in_(scope.booth_ids))
+    counts = session.scalars(scope.keep(
         select(StockMovement).where(StockMovement.document_id.in_(count_docs.scalar_subquery()),
                                     StockMovement.counted_qty.is_not(None)),
         StockMovement.booth_id, StockMovement.product_id)
         .order_by(StockMovement.id)).all()
+    return _Rows(ledger, sold, voided, refunded, counts)
 
-    # Every product met above, loaded in one query rather than one each.
+
+def _products(session, wanted_ids: list[int]) -> dict[int, Product]:
+    """Every product met in the rows, loaded in one query (per 500) rather than one each."""
     products: dict[int, Product] = {}
-    wanted_ids = sorted({r[1] for rows in (ledger, sold, voided, refunded) for r in rows} | {m.product_id for m in counts})
     for chunk in range(0, len(wanted_ids), 500):
         for product in session.scalars(select(Product).where(Product.id.in_(wanted_ids[chunk:chunk + 500]))):
             products[product.id] = product
+    return products
 
+
+def _lines(rows: _Rows, products: dict[int, Product]) -> dict[tuple[int, int], StatementLine]:
+    """One statement line per (booth id, product id), its ledger and its sales filled in."""
     lines: dict[tuple[int, int], StatementLine] = {}
 
     def line(booth_id: int, pid: int) -> StatementLine:
@@ -233,25 +273,32 @@ def _compute(session, booths: list[Booth], producer_ids: list[int] | None,
             lines[key] = StatementLine(pid, product.name, product.unit, product.price_vnd)
         return lines[key]
 
-    for booth_id, pid, kind, qty in ledger:
+    for booth_id, pid, kind, qty in rows.ledger:
         ln = line(booth_id, pid)
         qty = int(qty or 0)
         ln.on_hand += qty
         name, sign = _KIND_FIELD.get(kind, ("adjusted", 1))
         setattr(ln, name, getattr(ln, name) + sign * qty)
-    for booth_id, pid, qty, gross, discount in sold:
+    for booth_id, pid, qty, gross, discount in rows.sold:
         ln = line(booth_id, pid)
         ln.units_sold, ln.gross_vnd, ln.discount_vnd = int(qty or 0), int(gross or 0), int(discount or 0)
-    for booth_id, pid, qty, net in voided:
+    for booth_id, pid, qty, net in rows.voided:
         ln = line(booth_id, pid)
         ln.units_voided, ln.voided_vnd = int(qty or 0), int(net or 0)
-    for booth_id, pid, qty, paid in refunded:
+    for booth_id, pid, qty, paid in rows.refunded:
         ln = line(booth_id, pid)
         ln.units_refunded, ln.refunded_vnd = int(qty or 0), int(paid or 0)
-    for m in counts:  # the last count of each product wins
+    for m in rows.counts:  # the last count of each product wins
         ln = line(m.booth_id, m.product_id)
         ln.counted_qty, ln.expected_at_count, ln.counted_at = m.counted_qty, m.counted_qty - m.qty, m.created_at
+    return lines
 
+
+def _statements(session, booths: list[Booth], producer_ids: list[int] | None,
+                lines: dict[tuple[int, int], StatementLine],
+                products: dict[int, Product]) -> dict[tuple[int, int], Statement]:
+    """The lines gathered into one statement per (booth, producer), each line checked as it goes on."""
+    by_id = {b.id: b for b in booths}
     wanted = set(producer_ids) if producer_ids is not None else {products[pid].producer_id for _b, pid in lines}
     makers = {p.id: p for p in session.scalars(select(Producer).where(Producer.id.in_(list(wanted))))} if wanted else {}
     statements: dict[tuple[int, int], Statement] = {}
@@ -274,18 +321,20 @@ def _compute(session, booths: list[Booth], producer_ids: list[int] | None,
             st = statements[key] = Statement(booth, booth.fair, producer, commission_rate_bp(booth.fair, producer))
         st.lines.append(ln)
         _check(st, ln)
+    return statements
+
+
+def _add_payments(session, scope: _Scope, statements: dict[tuple[int, int], Statement]) -> None:
+    """Each statement's payments, oldest first."""
     paid = select(ProducerPayment).order_by(ProducerPayment.paid_on, ProducerPayment.created_at, ProducerPayment.id)
-    if not every_booth:
-        paid = paid.where(ProducerPayment.booth_id.in_(booth_ids))
-    if producer_ids is not None:
-        paid = paid.where(ProducerPayment.producer_id.in_(producer_ids))
+    if not scope.every_booth:
+        paid = paid.where(ProducerPayment.booth_id.in_(scope.booth_ids))
+    if scope.producer_ids is not None:
+        paid = paid.where(ProducerPayment.producer_id.in_(scope.producer_ids))
     for payment in session.scalars(paid):
         st = statements.get((payment.booth_id, payment.producer_id))
         if st is not None:
             st.payments.append(payment)
-    for st in statements.values():
-        st.lines = vi_sorted(st.lines, key=lambda x: x.name)
-    return statements
 
 
 def _check(st: Statement, ln: StatementLine) -> None:
