@@ -311,14 +311,41 @@ def dashboard(session, fair: Fair, *, start=None, end=None, booth_id=None, produ
     lo, hi = _bounds(start, end)
     booth_ids = _booth_ids(session, fair, booth_id)
     scope = _Scope(booth_ids, lo, hi, producer_id, every_booth=_is_every_booth(session, booth_ids))
-    facts = _facts(session, scope)
+    sums = _sum_facts(_facts(session, scope))
     tx = _transactions(session, scope)
-    board = Dashboard(fair, start, end, producer_id=producer_id)
+    board = Dashboard(fair, start, end, revenue_vnd=sums.revenue_vnd, gross_vnd=sums.gross_vnd,
+                      discount_vnd=sums.discount_vnd, refunded_vnd=sums.refunded_vnd, transactions=sum(tx.values()),
+                      units=sums.units, booths_count=len(sums.by_booth), producer_id=producer_id)
+    board.breakdowns = _breakdowns(session, scope, sums, tx, board.revenue_vnd)
+    board.voided_count = _voided_count(session, scope)
+    taking_part = _products(session, _products_taking_part(session, scope) | set(sums.by_product))
+    if producer_id is not None:
+        taking_part = {pid: p for pid, p in taking_part.items() if p.producer_id == producer_id}
+    board.products_count = len(taking_part)
+    board.producers_count = len({p.producer_id for p in taking_part.values()})
+    return board
 
-    # One pass over the facts to booth, product and hour; every breakdown is folded from those three.
+
+@dataclass
+class _Sums:
+    """The facts summed once: the totals, and [revenue, units] per booth, per product and per Vietnam hour."""
+
+    revenue_vnd: int
+    gross_vnd: int
+    discount_vnd: int
+    refunded_vnd: int
+    units: int
+    by_booth: dict[int, list[int]]
+    by_product: dict[int, list[int]]
+    by_hour: dict[datetime, list[int]]
+
+
+def _sum_facts(facts: _Facts) -> _Sums:
+    """One pass over the facts to booth, product and hour; every breakdown is folded from those three."""
     by_booth: dict[int, list[int]] = {}
     by_product: dict[int, list[int]] = {}
     by_hour: dict = {}
+    # Plain local variables in the loop: it runs once per (booth, product, hour) of the fair.
     gross = discount = refunded = revenue_total = units_total = 0
     for (b, p, h), (units, g, d, net, r_units, r_vnd) in facts.rows.items():
         revenue, units_net = net - r_vnd, units - r_units
@@ -335,69 +362,70 @@ def dashboard(session, fair: Fair, *, start=None, end=None, booth_id=None, produ
                 pair[0] += revenue
                 pair[1] += units_net
     by_hour = {facts.local[h]: pair for h, pair in by_hour.items()}
+    return _Sums(revenue_total, gross, discount, refunded, units_total, by_booth, by_product, by_hour)
 
+
+def _fold(source: dict, key_of, label_of, extra_of=None, tx=None, tx_key=None) -> list[Row]:
+    """One breakdown: source's [revenue, units] summed by key_of(its key).
+
+    With tx_key, tx's transactions (per booth and local hour) are summed by tx_key(booth id, hour) too.
+    """
+    acc: dict = {}
+    for source_key, (revenue, units) in source.items():
+        key = key_of(source_key)
+        row = acc.get(key)
+        if row is None:
+            row = acc[key] = Row(_key_text(key), label_of(key), extra=extra_of(key) if extra_of else "")
+        row.revenue_vnd += revenue
+        row.units += units
+    if tx_key is not None:
+        for (booth_id, hour), n in tx.items():
+            key = tx_key(booth_id, hour)
+            if key not in acc:
+                acc[key] = Row(_key_text(key), label_of(key), extra=extra_of(key) if extra_of else "")
+            acc[key].transactions = (acc[key].transactions or 0) + n
+    return list(acc.values())
+
+
+def _breakdowns(session, scope: _Scope, sums: _Sums, tx: dict, revenue_vnd: int) -> dict[str, list[Row]]:
+    """Every breakdown of the dashboard (DIMENSIONS), each row with its share of revenue_vnd, in its order."""
+    by_booth, by_product, by_hour = sums.by_booth, sums.by_product, sums.by_hour
     products = _products(session, by_product)
     producers = _producers(session, {p.producer_id for p in products.values()})
     booths = {b.id: b for b in session.scalars(select(Booth).where(Booth.id.in_(scope.booth_ids)))}
 
-    board.revenue_vnd, board.gross_vnd, board.discount_vnd = revenue_total, gross, discount
-    board.refunded_vnd, board.units = refunded, units_total
-    board.transactions = sum(tx.values())
-    board.voided_count = _voided_count(session, scope)
-    board.booths_count = len(by_booth)
-
-    def fold(name, source: dict, key_of, label_of, extra_of=None, tx_key=None):
-        acc: dict = {}
-        for source_key, (revenue, units) in source.items():
-            key = key_of(source_key)
-            row = acc.get(key)
-            if row is None:
-                row = acc[key] = Row(_key_text(key), label_of(key), extra=extra_of(key) if extra_of else "")
-            row.revenue_vnd += revenue
-            row.units += units
-        if tx_key is not None:
-            for (booth_id, hour), n in tx.items():
-                key = tx_key(booth_id, hour)
-                if key not in acc:
-                    acc[key] = Row(_key_text(key), label_of(key), extra=extra_of(key) if extra_of else "")
-                acc[key].transactions = (acc[key].transactions or 0) + n
-        rows = list(acc.values())
-        for r in rows:
-            r.share_bp = _share_bp(r.revenue_vnd, board.revenue_vnd)
-        board.breakdowns[name] = rows
-        return rows
-
     def maker(pid):
         return producers[products[pid].producer_id]
 
-    fold("booth", by_booth, lambda b: b, lambda k: booths[k].name, lambda k: booths[k].code, tx_key=lambda b, h: b)
-    fold("producer", by_product, lambda pid: products[pid].producer_id, lambda k: producers[k].name,
-         lambda k: producers[k].district)
-    fold("product", by_product, lambda pid: pid, lambda k: products[k].name,
-         lambda k: producers[products[k].producer_id].name)
-    fold("category", by_product, lambda pid: products[pid].category or "", lambda k: k or gettext(NO_CATEGORY))
-    fold("stars", by_product, lambda pid: products[pid].ocop_stars or 0,
-         lambda k: gettext("%(n)s sao", n=k) if k else gettext(NO_STARS))
-    fold("district", by_product, lambda pid: maker(pid).district or "", lambda k: k or gettext(NO_PLACE))
-    # A commune's name repeats across districts: the key carries both.
-    fold("commune", by_product, lambda pid: (maker(pid).district or "", maker(pid).commune or ""),
-         lambda k: k[1] or gettext(NO_PLACE), lambda k: k[0])
-    fold("day", by_hour, lambda h: h.date(), lambda k: k.strftime("%d/%m/%Y"), tx_key=lambda b, h: h.date())
-    fold("hour", by_hour, lambda h: h.hour, lambda k: f"{k:02d}:00–{k:02d}:59", tx_key=lambda b, h: h.hour)
-
+    found = {
+        "booth": _fold(by_booth, lambda b: b, lambda k: booths[k].name, lambda k: booths[k].code,
+                       tx=tx, tx_key=lambda b, h: b),
+        "producer": _fold(by_product, lambda pid: products[pid].producer_id, lambda k: producers[k].name,
+                          lambda k: producers[k].district),
+        "product": _fold(by_product, lambda pid: pid, lambda k: products[k].name,
+                         lambda k: producers[products[k].producer_id].name),
+        "category": _fold(by_product, lambda pid: products[pid].category or "",
+                          lambda k: k or gettext(NO_CATEGORY)),
+        "stars": _fold(by_product, lambda pid: products[pid].ocop_stars or 0,
+                       lambda k: gettext("%(n)s sao", n=k) if k else gettext(NO_STARS)),
+        "district": _fold(by_product, lambda pid: maker(pid).district or "", lambda k: k or gettext(NO_PLACE)),
+        # A commune's name repeats across districts: the key carries both.
+        "commune": _fold(by_product, lambda pid: (maker(pid).district or "", maker(pid).commune or ""),
+                         lambda k: k[1] or gettext(NO_PLACE), lambda k: k[0]),
+        "day": _fold(by_hour, lambda h: h.date(), lambda k: k.strftime("%d/%m/%Y"),
+                     tx=tx, tx_key=lambda b, h: h.date()),
+        "hour": _fold(by_hour, lambda h: h.hour, lambda k: f"{k:02d}:00–{k:02d}:59",
+                      tx=tx, tx_key=lambda b, h: h.hour),
+    }
+    for rows in found.values():
+        for r in rows:
+            r.share_bp = _share_bp(r.revenue_vnd, revenue_vnd)
     for name in ("booth", "producer", "product", "category", "district", "commune"):
-        board.breakdowns[name] = sorted(vi_sorted(board.breakdowns[name], key=lambda r: r.label),
-                                        key=lambda r: -r.revenue_vnd)
-    board.breakdowns["stars"].sort(key=lambda r: -int(r.key or 0))
-    board.breakdowns["day"].sort(key=lambda r: r.key)
-    board.breakdowns["hour"] = _all_hours(board.breakdowns["hour"])
-
-    taking_part = _products(session, _products_taking_part(session, scope) | set(by_product))
-    if producer_id is not None:
-        taking_part = {pid: p for pid, p in taking_part.items() if p.producer_id == producer_id}
-    board.products_count = len(taking_part)
-    board.producers_count = len({p.producer_id for p in taking_part.values()})
-    return board
+        found[name] = sorted(vi_sorted(found[name], key=lambda r: r.label), key=lambda r: -r.revenue_vnd)
+    found["stars"].sort(key=lambda r: -int(r.key or 0))
+    found["day"].sort(key=lambda r: r.key)
+    found["hour"] = _all_hours(found["hour"])
+    return found
 
 
 def _key_text(key) -> str:
