@@ -1,5 +1,6 @@
 """Who may open which page: every view declares its roles, and a view that declares
-none is refused. A new route therefore cannot slip through unguarded.
+none is refused. A new route therefore cannot slip through unguarded. Also the booth a
+view works on (current_booth_or_404), which ends the request when none is set up yet.
 
 Sessions: the browser's session carries the user's session_version from login (checked by
 the user loader: a logout, a password or role change or a disabled account bumps it and
@@ -14,7 +15,11 @@ from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, logout_user
 
-from . import api_errors
+from .errors import error_response, wants_json
+from ..errors import NotFound
+from ..extensions import db
+from ..models import Booth
+from ..services import booths
 from ..timeutil import utcnow
 
 PUBLIC = "public"
@@ -60,9 +65,6 @@ def session_is_current(user) -> bool:
 
 
 def _idle_limit_s() -> int:
-    from ..extensions import db
-    from ..services import booths
-
     booth = booths.current_booth(db.session)
     return 60 * (booth.session_idle_minutes if booth is not None else DEFAULT_IDLE_MINUTES)
 
@@ -81,10 +83,6 @@ def _end_idle_session() -> bool:
     return False
 
 
-def _wants_json() -> bool:
-    return api_errors.is_api_request()
-
-
 def check_access():
     """before_request hook: log-in and role check for every endpoint."""
     endpoint = request.endpoint
@@ -98,14 +96,31 @@ def check_access():
     if PUBLIC in allowed:
         return None
     if not current_user.is_authenticated:
-        if _wants_json():
-            return api_errors.error_response("Unauthorized", gettext("Cần đăng nhập"), 401)
+        if wants_json():
+            return error_response("Unauthorized", gettext("Cần đăng nhập"), 401)
         if ended:
             flash(gettext("Phiên đăng nhập đã hết hạn vì lâu không dùng. Vui lòng đăng nhập lại."), "info")
         return redirect(url_for("auth.login", next=request.full_path))
     if current_user.role not in allowed:
-        if _wants_json():
-            return api_errors.error_response("Forbidden", gettext("Bạn không có quyền làm việc này"), 403)
+        if wants_json():
+            return error_response("Forbidden", gettext("Bạn không có quyền làm việc này"), 403)
         abort(403)
     return None
 
+
+def current_booth_or_404(*, setup_for_managers: bool = False, refusal: bool = False) -> Booth:
+    """The booth this database serves, for a view that works on it. With none set up yet the request ends:
+
+    - a JSON request, or refusal=True: NotFound "booth not set up" (a JSON 404 under /api/, else the error
+      page with that message, unless the view shows refusals itself, as the display's pairing form does);
+    - setup_for_managers: a manager or organiser is sent to the booth settings, to set it up;
+    - otherwise the page's plain 404.
+    """
+    booth = booths.current_booth(db.session)
+    if booth is not None:
+        return booth
+    if refusal or wants_json():
+        raise NotFound("Gian hàng chưa được cài đặt")
+    if setup_for_managers and current_user.role in MANAGERS:
+        abort(redirect(url_for("setup.booth_settings")))
+    abort(404)

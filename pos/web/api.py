@@ -8,9 +8,9 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext
 from flask_login import current_user
 
-from .access import ALL_STAFF, MANAGERS, PUBLIC, roles
+from .access import ALL_STAFF, MANAGERS, PUBLIC, current_booth_or_404, roles
 from ..db import unit_of_work
-from ..errors import InvalidInput, NotFound
+from ..errors import InvalidInput
 from ..extensions import db
 from ..models import Sale
 from ..services import booths, catalogue, print_queue, sales, stock
@@ -20,13 +20,6 @@ from . import apispec
 from .apispec import endpoint
 
 bp = Blueprint("api", __name__)
-
-
-def _booth():
-    booth = booths.current_booth(db.session)
-    if booth is None:
-        raise NotFound("Gian hàng chưa được cài đặt")
-    return booth
 
 
 def product_json(p, on_hand=None) -> dict:
@@ -68,7 +61,7 @@ def openapi_document():
 @endpoint("List or search products (diacritics ignored: q=mien dong finds Miến dong)", query=sc.ProductsQuery,
           response=sc.ProductsOut, tags=["catalogue"])
 def list_products(query: sc.ProductsQuery):
-    booth = _booth()
+    booth = current_booth_or_404()
     # One page (50 by default) in Vietnamese order; one more is asked for to know whether a next page exists.
     found = catalogue.search_products(db.session, query.q, producer_id=query.producer_id,
                                       active_only=query.all != "1", limit=query.limit + 1, offset=query.offset)
@@ -82,7 +75,7 @@ def list_products(query: sc.ProductsQuery):
 @roles(*ALL_STAFF)
 @endpoint("One product", response=sc.ProductOut, tags=["catalogue"])
 def get_product(product_id):
-    booth = _booth()
+    booth = current_booth_or_404()
     product = catalogue.get_product(db.session, product_id)
     return jsonify(product_json(product, stock.on_hand(db.session, booth.id, [product.id]).get(product.id, 0)))
 
@@ -92,7 +85,7 @@ def get_product(product_id):
 @endpoint("The product a barcode or traceability-stamp code (or stamp URL) names", query=sc.CodeQuery,
           response=sc.ProductOut, tags=["catalogue"])
 def product_by_code(query: sc.CodeQuery):
-    booth = _booth()
+    booth = current_booth_or_404()
     product, stamp_code = catalogue.find_by_code(db.session, query.code)
     out = product_json(product, stock.on_hand(db.session, booth.id, [product.id]).get(product.id, 0))
     out["scanned_stamp_code"] = stamp_code
@@ -111,7 +104,7 @@ def list_producers():
 @endpoint("On hand per product, grouped by producer", query=sc.ProducerQuery, response={"type": "object"},
           tags=["stock"])
 def stock_on_hand(query: sc.ProducerQuery):
-    booth = _booth()
+    booth = current_booth_or_404()
     groups = stock.stock_by_producer(db.session, booth, producer_id=query.producer_id)
     return jsonify(producers=[
         {"producer": producer_json(g.producer), "total_units": g.total_units,
@@ -125,7 +118,7 @@ def stock_on_hand(query: sc.ProducerQuery):
 @roles(*MANAGERS)
 @endpoint("List stock documents", query=sc.DocumentsQuery, response=sc.StockDocumentsOut, tags=["stock"])
 def list_documents(query: sc.DocumentsQuery):
-    booth = _booth()
+    booth = current_booth_or_404()
     return jsonify(documents=[document_json(d) for d in stock.list_documents(db.session, booth, kind=query.kind)])
 
 
@@ -134,7 +127,7 @@ def list_documents(query: sc.DocumentsQuery):
 @endpoint("Record a stock document: receive, return, sample, damage or count", body=sc.NewStockDocument,
           response=sc.StockDocumentOut, status=201, tags=["stock"])
 def create_document(body: sc.NewStockDocument):
-    booth = _booth()
+    booth = current_booth_or_404()
     with unit_of_work(db.session) as s:
         doc = stock.record_document(s, booth, current_user, body.typed())
     return jsonify(document_json(doc)), 201
@@ -144,9 +137,7 @@ def create_document(body: sc.NewStockDocument):
 @roles(*MANAGERS)
 @endpoint("One stock document", response=sc.StockDocumentOut, tags=["stock"])
 def get_document(document_id):
-    return jsonify(document_json(stock.get_document(db.session, _booth(), document_id)))
-
-
+    return jsonify(document_json(stock.get_document(db.session, current_booth_or_404(), document_id)))
 
 
 def sale_json(sale) -> dict:
@@ -171,7 +162,7 @@ def sale_json(sale) -> dict:
           body=sc.NewSale, response=sc.SaleOut, status=201, also=(200,), errors=(403, 429), tags=["sales"],
           headers=[("Idempotency-Key", True, "one per checkout; a retry sends the same key and content")])
 def create_sale(body: sc.NewSale):
-    booth = _booth()
+    booth = current_booth_or_404()
     # Read before the write lock, in the snapshot that checked the log-in: the lock is held for the sale only.
     settings = print_queue.printer_settings(db.session, booth, current_app.config)
     # The cashier and booth checked by this request are not read again inside the write lock (a sale
@@ -235,7 +226,7 @@ def retry_print_job(job_id):
 @roles(*ALL_STAFF)
 @endpoint("Print a sale's slip again, marked BẢN IN LẠI", response=sc.PrintJobRef, status=201, tags=["printing"])
 def reprint_sale(sale_id):
-    booth = _booth()
+    booth = current_booth_or_404()
     sales.get_sale(db.session, booth, sale_id)
     return jsonify(queue_receipt(booth, sale_id, reprint=True)), 201
 
@@ -245,7 +236,7 @@ def reprint_sale(sale_id):
 @endpoint("Print a pre-bill (phiếu tạm tính) with the VietQR code for the cart's total", body=sc.PrebillIn,
           response=sc.PrintJobRef, status=201, tags=["printing"])
 def print_prebill(body: sc.PrebillIn):
-    booth = _booth()
+    booth = current_booth_or_404()
     till = booths.get_till(db.session, booth, body.till_id)
     settings = print_queue.printer_settings(db.session, booth, current_app.config)
     with unit_of_work(db.session) as s:
@@ -262,7 +253,7 @@ def print_prebill(body: sc.PrebillIn):
 def list_sales(query: sc.SalesQuery):
     from ..timeutil import local_today, parse_date
 
-    booth = _booth()
+    booth = current_booth_or_404()
     try:
         day = parse_date(query.day) if query.day else local_today()
     except ValueError:
@@ -275,7 +266,7 @@ def list_sales(query: sc.SalesQuery):
 @roles(*ALL_STAFF)
 @endpoint("One sale", response=sc.SaleOut, tags=["sales"])
 def get_sale(sale_id):
-    return jsonify(sale_json(sales.get_sale(db.session, _booth(), sale_id)))
+    return jsonify(sale_json(sales.get_sale(db.session, current_booth_or_404(), sale_id)))
 
 
 @bp.post("/sales/vietqr")
@@ -283,7 +274,7 @@ def get_sale(sale_id):
 @endpoint("The VietQR (NAPAS/EMVCo) payload and SVG for paying part of a checkout by bank transfer",
           body=sc.VietQRIn, response=sc.VietQROut, tags=["sales"])
 def sale_vietqr(body: sc.VietQRIn):
-    booth = _booth()
+    booth = current_booth_or_404()
     till = booths.get_till(db.session, booth, body.till_id)
     out = sales.vietqr_for_checkout(db.session, booth, till, body.amount_vnd, body.idempotency_key)
     out["svg"] = qr_svg(out["payload"])
@@ -296,7 +287,7 @@ def sale_vietqr(body: sc.VietQRIn):
 def list_parked_carts(query: sc.TillQuery):
     import json as _json
 
-    till = booths.get_till(db.session, _booth(), query.till_id)
+    till = booths.get_till(db.session, current_booth_or_404(), query.till_id)
     carts = []
     for cart in sales.parked_carts(db.session, till):
         content = _json.loads(cart.content)
@@ -310,7 +301,7 @@ def list_parked_carts(query: sc.TillQuery):
 @endpoint("Park a cart to serve the next customer", body=sc.ParkCartIn, response=sc.CreatedOut, status=201,
           tags=["sales"])
 def park_cart(body: sc.ParkCartIn):
-    booth = _booth()
+    booth = current_booth_or_404()
     till = booths.get_till(db.session, booth, body.till_id)
     with unit_of_work(db.session) as s:
         cart = sales.park_cart(s, till, current_user, body.label, body.content)
@@ -321,7 +312,7 @@ def park_cart(body: sc.ParkCartIn):
 @roles(*ALL_STAFF)
 @endpoint("Pick a parked cart up again (it leaves the list)", response=sc.CartContentOut, tags=["sales"])
 def resume_parked_cart(cart_id):
-    booth = _booth()
+    booth = current_booth_or_404()
     with unit_of_work(db.session) as s:
         content = sales.resume_cart(s, booth, cart_id)
     return jsonify(content=content)

@@ -5,8 +5,8 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from . import api_errors
-from .access import MANAGERS, roles
+from .access import MANAGERS, current_booth_or_404, roles
+from .errors import domain_error_response
 from ..db import unit_of_work
 from ..errors import DomainError, InvalidInput, NotFound, http_status
 from ..extensions import db
@@ -20,15 +20,6 @@ bp = Blueprint("bank", __name__, url_prefix="/bank")
 api_bp = Blueprint("bank_api", __name__, url_prefix="/api/v1/bank")
 
 UPLOAD_FIELDS = {"bank", "col_date", "col_credit", "col_amount", "col_description", "col_reference", "csrf_token"}
-
-
-def _booth():
-    booth = booths.current_booth(db.session)
-    if booth is None:
-        if request.path.startswith("/api/"):
-            raise NotFound("Gian hàng chưa được cài đặt")
-        abort(redirect(url_for("setup.booth_settings")))
-    return booth
 
 
 def _upload():
@@ -45,7 +36,7 @@ def _upload():
 
 
 def _page(status=200, error=None, problems=()):
-    booth = _booth()
+    booth = current_booth_or_404(setup_for_managers=True)
     from ..models.identity import identity
 
     return render_template("bank/reconciliation.html", rec=bank.reconciliation(db.session, booth),
@@ -63,7 +54,7 @@ def reconciliation():
 @bp.post("/import")
 @roles(*MANAGERS)
 def import_statement():
-    booth = _booth()
+    booth = current_booth_or_404(setup_for_managers=True)
     try:
         filename, data, which, mapping = _upload()
         # Read and check the file first: the write lock is taken only for the inserts.
@@ -91,7 +82,7 @@ def sample_statement():
     """A made-up statement for the demo booth's transfers (the demo database only)."""
     from ..models.identity import identity
 
-    booth = _booth()
+    booth = current_booth_or_404(setup_for_managers=True)
     if not identity(db.session).is_demo:
         abort(404)
     data = bank.sample_statement_xlsx(db.session, booth)
@@ -102,13 +93,14 @@ def sample_statement():
 @bp.get("/statements/<int:statement_id>")
 @roles(*MANAGERS)
 def statement(statement_id):
-    return render_template("bank/statement.html", statement=bank.get_statement(db.session, _booth(), statement_id))
+    booth = current_booth_or_404(setup_for_managers=True)
+    return render_template("bank/statement.html", statement=bank.get_statement(db.session, booth, statement_id))
 
 
 @bp.post("/credits/<int:credit_id>/<any(match, unmatch):action>")
 @roles(*MANAGERS)
 def credit_action(credit_id, action):
-    booth = _booth()
+    booth = current_booth_or_404(setup_for_managers=True)
     try:
         with unit_of_work(db.session) as s:
             if action == "match":
@@ -140,7 +132,7 @@ def _statement_json(st) -> dict:
 
 @api_bp.errorhandler(bank.StatementRejected)
 def statement_rejected(err):
-    body, status, headers = api_errors.domain_error_response(err)
+    body, status, headers = domain_error_response(err)
     return dict(body, problems=err.problems), status, headers  # one line per row that could not be read
 
 
@@ -149,7 +141,7 @@ def statement_rejected(err):
 @endpoint("Credits not matched to a sale, transfer payments the bank has not shown, and the matched credits",
           response={"type": "object"}, errors=(404,), tags=["bank"])
 def api_reconciliation():
-    rec = bank.reconciliation(db.session, _booth())
+    rec = bank.reconciliation(db.session, current_booth_or_404(setup_for_managers=True))
     return jsonify(unmatched_credits=[dict(bank.credit_json(r.credit), hint=r.hint) for r in rec.unmatched_credits],
                    unmatched_payments=[_payment_json(p) for p in rec.unmatched_payments],
                    matched=[bank.credit_json(c) for c in rec.matched],
@@ -175,7 +167,7 @@ _UPLOAD_BODY = {
           "whole file (422 with `problems`, one per row)", body_schema=_UPLOAD_BODY, body_media="multipart/form-data",
           response={"type": "object"}, status=201, also=(200,), errors=(404,), tags=["bank"])
 def api_import_statement():
-    booth = _booth()
+    booth = current_booth_or_404(setup_for_managers=True)
     filename, data, which, mapping = _upload()
     read = bank.read_statement(filename, data, bank=which, mapping_data=mapping)  # before the write lock
     with unit_of_work(db.session) as s:
@@ -189,7 +181,7 @@ def api_import_statement():
 @roles(*MANAGERS)
 @endpoint("One imported statement with its credits", response={"type": "object"}, tags=["bank"])
 def api_statement(statement_id):
-    st = bank.get_statement(db.session, _booth(), statement_id)
+    st = bank.get_statement(db.session, current_booth_or_404(setup_for_managers=True), statement_id)
     return jsonify(dict(_statement_json(st), credits=[bank.credit_json(c) for c in st.credits]))
 
 

@@ -13,9 +13,9 @@ from typing import Annotated, Literal, Optional
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from pydantic import Field
 
-from .access import ALL_STAFF, PUBLIC, roles
+from .access import ALL_STAFF, PUBLIC, current_booth_or_404, roles
 from ..db import unit_of_work
-from ..errors import DomainError, NotFound
+from ..errors import DomainError
 from ..extensions import db
 from ..services import booths, security
 from ..services import display as displays
@@ -65,13 +65,6 @@ STATE_OUT = {"type": "object", "properties": {
         "total_vnd": {"type": "integer"}, "change_vnd": {"type": "integer"}, "cash": {"type": "boolean"}}}}}
 
 
-def _booth():
-    booth = booths.current_booth(db.session)
-    if booth is None:
-        raise NotFound("Gian hàng chưa được cài đặt")
-    return booth
-
-
 def _secret() -> str:
     return current_app.config["SECRET_KEY"]
 
@@ -95,7 +88,8 @@ def pair():
         address = request.remote_addr or ""
         try:
             security.check_pair_allowed(db.session, address)
-            till = displays.till_for_code(db.session, _booth(), _secret(), request.form.get("code", ""))
+            booth = current_booth_or_404(refusal=True)  # no booth: said on the form, like a wrong code
+            till = displays.till_for_code(db.session, booth, _secret(), request.form.get("code", ""))
         except security.TooManyAttempts as err:
             error, status = err.text, 429
         except DomainError as err:
@@ -110,7 +104,7 @@ def pair():
 @bp.get("/<token>")
 @roles(PUBLIC)
 def screen(token):
-    till = displays.till_for_token(db.session, _booth(), _secret(), token)
+    till = displays.till_for_token(db.session, current_booth_or_404(refusal=True), _secret(), token)
     return render_template("display/screen.html", till=till, booth=till.booth,
                            state_url=url_for("display_api.state", token=token))
 
@@ -120,7 +114,7 @@ def screen(token):
 @endpoint("What the customer display of the till paired by this token shows now (polled)", response=STATE_OUT,
           tags=["display"])
 def state(token):
-    till = displays.till_for_token(db.session, _booth(), _secret(), token)
+    till = displays.till_for_token(db.session, current_booth_or_404(refusal=True), _secret(), token)
     response = jsonify(displays.current_state(db.session, till))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -132,7 +126,7 @@ def state(token):
           body=DisplayStateIn, response={"type": "object", "properties": {"version": {"type": "integer"}}},
           tags=["display"])
 def push_state(till_id, body: DisplayStateIn):
-    booth = _booth()
+    booth = current_booth_or_404(refusal=True)
     till = booths.get_till(db.session, booth, till_id)
     with unit_of_work(db.session) as s:
         row = displays.save_state(s, s.get(type(till), till.id), body.model_dump())

@@ -13,9 +13,9 @@ from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redi
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .access import MANAGERS, roles
+from .access import MANAGERS, current_booth_or_404, roles
 from ..db import unit_of_work
-from ..errors import DomainError, NotFound
+from ..errors import DomainError
 from ..extensions import db
 from ..models import Booth
 from ..services import booths, imports, labels, print_queue
@@ -242,22 +242,16 @@ def invoices():
 
 # --- closing the fair at this booth ---
 
-def _this_booth() -> Booth:
-    booth = booths.current_booth(db.session)
-    if booth is None:
-        abort(404)
-    return booth
-
 
 @bp.route("/closing")
 @roles(*MANAGERS)
 def closing_page():
-    booth = _this_booth()
+    booth = current_booth_or_404()
     return render_template("reports/closing.html", state=closing.closing_state(db.session, booth), error_field=None)
 
 
 def _closing_action(action):
-    booth = _this_booth()
+    booth = current_booth_or_404()
     try:
         with unit_of_work(db.session) as s:
             result = action(s, s.get(Booth, booth.id))
@@ -591,9 +585,7 @@ def closing_json(state: closing.ClosingState) -> dict:
 @endpoint("Where this booth is in closing the fair: each step done or not", query=sc.NoQuery,
           response={"type": "object"}, errors=(404,), tags=TAGS)
 def api_closing(query: sc.NoQuery):
-    booth = booths.current_booth(db.session)
-    if booth is None:
-        raise NotFound("Gian hàng chưa được cài đặt")
+    booth = current_booth_or_404()
     return jsonify(closing_json(closing.closing_state(db.session, booth)))
 
 
@@ -602,9 +594,7 @@ def api_closing(query: sc.NoQuery):
 @endpoint("Close the fair at this booth (read-only afterwards)", body=sc.CloseFairIn, response={"type": "object"},
           errors=(404,), tags=TAGS)
 def api_close(body: sc.CloseFairIn):
-    booth = booths.current_booth(db.session)
-    if booth is None:
-        raise NotFound("Gian hàng chưa được cài đặt")
+    booth = current_booth_or_404()
     with unit_of_work(db.session) as s:
         state = closing.close_fair(s, s.get(Booth, booth.id), current_user, body.typed())
         out = closing_json(state)

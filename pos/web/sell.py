@@ -5,7 +5,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, jsonify, make
                    request, url_for)
 from flask_babel import gettext as _
 
-from .access import ALL_STAFF, roles
+from .access import ALL_STAFF, current_booth_or_404, roles
 from ..db import MAX_ID, unit_of_work
 from ..errors import DomainError
 from ..extensions import db
@@ -17,13 +17,6 @@ bp = Blueprint("sell", __name__, url_prefix="/sell")
 
 # Which till this device is: a device belongs to a till, whoever logs in on it.
 TILL_COOKIE = "pos_till"
-
-
-def _booth():
-    booth = booths.current_booth(db.session)
-    if booth is None:
-        abort(404)
-    return booth
 
 
 def current_till(booth):
@@ -38,7 +31,7 @@ def current_till(booth):
 @bp.route("/till", methods=["GET", "POST"])
 @roles(*ALL_STAFF)
 def choose_till():
-    booth = _booth()
+    booth = current_booth_or_404()
     tills = booths.active_tills(db.session, booth)
     if request.method == "POST":
         try:
@@ -54,7 +47,7 @@ def choose_till():
 @bp.route("")
 @roles(*ALL_STAFF)
 def screen():
-    booth = _booth()
+    booth = current_booth_or_404()
     till = current_till(booth)
     if till is None:
         return redirect(url_for("sell.choose_till"))
@@ -76,7 +69,7 @@ def screen():
 @roles(*ALL_STAFF)
 def on_hand():
     """What is on hand now for the products the sell screen shows (?ids=1,2,3), polled every few seconds."""
-    booth = _booth()
+    booth = current_booth_or_404()
     # Ids no row can have (not digits, or past the database's range) are left out, not sent to it.
     ids = sorted({int(x) for x in (x.strip() for x in request.args.get("ids", "").split(","))
                   if x.isascii() and x.isdigit() and len(x) <= 19 and 0 < int(x) <= MAX_ID})[:200]
@@ -87,7 +80,7 @@ def on_hand():
 @bp.route("/sales")
 @roles(*ALL_STAFF)
 def sales_list():
-    booth = _booth()
+    booth = current_booth_or_404()
     till = current_till(booth)
     try:
         day = parse_date(request.args["day"]) if request.args.get("day") else local_today()
@@ -102,7 +95,7 @@ def sales_list():
 @bp.route("/sales/<int:sale_id>")
 @roles(*ALL_STAFF)
 def sale(sale_id):
-    booth = _booth()
+    booth = current_booth_or_404()
     sale = sales.get_sale(db.session, booth, sale_id)
     settings = print_queue.printer_settings(db.session, booth, current_app.config)
     slip_text = preview_text(build_receipt(print_queue.receipt_data(sale)), settings)
@@ -113,7 +106,7 @@ def sale(sale_id):
 @roles(*ALL_STAFF)
 def slip_png(sale_id):
     """The exact image image mode sends to the printer, for the preview."""
-    booth = _booth()
+    booth = current_booth_or_404()
     sale = sales.get_sale(db.session, booth, sale_id)
     settings = print_queue.printer_settings(db.session, booth, current_app.config)
     png = preview_png(build_receipt(print_queue.receipt_data(sale)), settings)
@@ -123,7 +116,7 @@ def slip_png(sale_id):
 @bp.post("/sales/<int:sale_id>/reprint")
 @roles(*ALL_STAFF)
 def reprint(sale_id):
-    booth = _booth()
+    booth = current_booth_or_404()
     sale = sales.get_sale(db.session, booth, sale_id)
     settings = print_queue.printer_settings(db.session, booth, current_app.config)
     with unit_of_work(db.session) as s:

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .access import MANAGERS, roles, start_session
+from .access import MANAGERS, current_booth_or_404, roles, start_session
 from ..db import get_row, unit_of_work
 from ..errors import DomainError
 from ..extensions import db
@@ -68,9 +68,7 @@ def edit_fair(fair_id=None):
 @roles(*MANAGERS)
 def tills():
 
-    booth = booths.current_booth(db.session)
-    if booth is None:
-        return redirect(url_for("setup.booth_settings"))
+    booth = current_booth_or_404(setup_for_managers=True)
     if request.method == "POST":
         till = get_row(db.session, Till, request.form["till_id"]) if request.form.get("till_id") else None
         if request.form.get("till_id") and (till is None or till.booth_id != booth.id):
@@ -118,9 +116,7 @@ def edit_user(user_id=None):
 @bp.route("/printer", methods=["GET", "POST"])
 @roles(*MANAGERS)
 def printer():
-    booth = booths.current_booth(db.session)
-    if booth is None:
-        return redirect(url_for("setup.booth_settings"))
+    booth = current_booth_or_404(setup_for_managers=True)
     if request.method == "POST":
         try:
             with unit_of_work(db.session) as s:

@@ -7,18 +7,16 @@ their PIN on the same form (a manager or organiser doing it themselves types the
 from __future__ import annotations
 
 import click
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .access import ALL_STAFF, roles
-from ..db import unit_of_work
-from ..errors import DomainError, NotFound, http_status
+from .access import ALL_STAFF, current_booth_or_404, roles
+from ..db import MAX_ID, unit_of_work
+from ..errors import DomainError, InvalidInput, http_status
 from ..extensions import db
 from ..models import PAYMENT_METHODS, Refund, Shift, Void
 from ..printing import lay_out
-from ..db import MAX_ID
-from ..errors import InvalidInput
 from ..services import backups, booths, print_queue, returns, sales, shifts
 from ..services import validate as v
 from . import schemas as sc
@@ -27,13 +25,6 @@ from .forms import arg_id, form_dict, rerender
 
 bp = Blueprint("shifts", __name__, url_prefix="/shifts")
 api_bp = Blueprint("shifts_api", __name__, url_prefix="/api/v1/shifts")
-
-
-def _booth():
-    booth = booths.current_booth(db.session)
-    if booth is None:
-        abort(404)
-    return booth
 
 
 def _address() -> str:
@@ -56,7 +47,7 @@ def _columns(booth) -> int:
 @bp.route("")
 @roles(*ALL_STAFF)
 def index():
-    booth = _booth()
+    booth = current_booth_or_404()
     tills = [(t, shifts.current_shift(db.session, t)) for t in booths.active_tills(db.session, booth)]
     return render_template("shifts/index.html", tills=tills, this_till=_this_till(booth),
                            history=shifts.list_shifts(db.session, booth, till_id=arg_id("till_id")))
@@ -65,7 +56,7 @@ def index():
 @bp.route("/tills/<int:till_id>")
 @roles(*ALL_STAFF)
 def till_page(till_id):
-    booth = _booth()
+    booth = current_booth_or_404()
     till = booths.get_till(db.session, booth, till_id)
     return _till_page(booth, till)
 
@@ -86,7 +77,7 @@ def _till_page(booth, till, *, status=200, **context):
 @bp.post("/tills/<int:till_id>/open")
 @roles(*ALL_STAFF)
 def open_shift(till_id):
-    booth = _booth()
+    booth = current_booth_or_404()
     till = booths.get_till(db.session, booth, till_id)
     try:
         with unit_of_work(db.session) as s:
@@ -118,7 +109,7 @@ def _cash_form() -> shifts.CashMove:
 @bp.post("/<int:shift_id>/cash")
 @roles(*ALL_STAFF)
 def cash(shift_id):
-    booth = _booth()
+    booth = current_booth_or_404()
     shift = shifts.get_shift(db.session, booth, shift_id)
     try:
         with unit_of_work(db.session) as s:
@@ -176,7 +167,7 @@ def _count_form() -> shifts.CashCount:
 @bp.route("/<int:shift_id>/close", methods=["GET", "POST"])
 @roles(*ALL_STAFF)
 def close(shift_id):
-    booth = _booth()
+    booth = current_booth_or_404()
     shift = shifts.get_shift(db.session, booth, shift_id)
     if not shift.is_open:
         return redirect(url_for("shifts.report", shift_id=shift.id))
@@ -210,7 +201,7 @@ def close(shift_id):
 @roles(*ALL_STAFF)
 def report(shift_id):
     """The X report of an open shift or the Z report of a closed one, printable on A4 or receipt width."""
-    booth = _booth()
+    booth = current_booth_or_404()
     shift = shifts.get_shift(db.session, booth, shift_id)
     data = shifts.report_of(db.session, shift)
     paper = "slip" if request.args.get("paper") == "slip" else "a4"
@@ -242,7 +233,7 @@ def _refund_form() -> returns.NewRefund:
 @bp.route("/sales/<int:sale_id>/void", methods=["GET", "POST"])
 @roles(*ALL_STAFF)
 def void(sale_id):
-    booth = _booth()
+    booth = current_booth_or_404()
     sale = sales.get_sale(db.session, booth, sale_id)
     context = dict(sale=sale, state=returns.sale_returns(db.session, sale))
     if request.method == "POST":
@@ -261,7 +252,7 @@ def void(sale_id):
 @bp.route("/sales/<int:sale_id>/refund", methods=["GET", "POST"])
 @roles(*ALL_STAFF)
 def refund(sale_id):
-    booth = _booth()
+    booth = current_booth_or_404()
     sale = sales.get_sale(db.session, booth, sale_id)
     this_till = _this_till(booth)
     context = dict(sale=sale, state=returns.sale_returns(db.session, sale), methods=PAYMENT_METHODS,
@@ -283,7 +274,7 @@ def refund(sale_id):
 @bp.route("/voids/<int:void_id>")
 @roles(*ALL_STAFF)
 def void_slip(void_id):
-    booth = _booth()
+    booth = current_booth_or_404()
     done = returns.get_void(db.session, booth, void_id)
     return render_template("shifts/slip.html", kind="void", record=done, sale=done.sale, methods=PAYMENT_METHODS,
                            slip_text=lay_out(returns.build_void_slip(done), _columns(booth)))
@@ -292,19 +283,13 @@ def void_slip(void_id):
 @bp.route("/refunds/<int:refund_id>")
 @roles(*ALL_STAFF)
 def refund_slip(refund_id):
-    booth = _booth()
+    booth = current_booth_or_404()
     done = returns.get_refund(db.session, booth, refund_id)
     return render_template("shifts/slip.html", kind="refund", record=done, sale=done.sale, methods=PAYMENT_METHODS,
                            slip_text=lay_out(returns.build_refund_slip(done), _columns(booth)))
 
 
 # ---- JSON API --------------------------------------------------------------------------------------
-
-def _api_booth():
-    booth = booths.current_booth(db.session)
-    if booth is None:
-        raise NotFound("Gian hàng chưa được cài đặt")
-    return booth
 
 
 def _iso(moment):
@@ -355,7 +340,7 @@ TAGS = ["shifts"]
 @endpoint("Shifts of the booth, newest first", query=sc.ShiftsQuery,
           response={"type": "object", "properties": {"shifts": {"type": "array", "items": SHIFT}}}, tags=TAGS)
 def api_list(query: sc.ShiftsQuery):
-    booth = _api_booth()
+    booth = current_booth_or_404()
     found = shifts.list_shifts(db.session, booth, till_id=query.till_id)
     return jsonify(shifts=[shift_json(s) for s in found])
 
@@ -365,7 +350,7 @@ def api_list(query: sc.ShiftsQuery):
 @endpoint("Open a shift at a till with the float in the drawer (one open shift per till)", body=sc.OpenShiftIn,
           response=SHIFT, status=201, tags=TAGS)
 def api_open(body: sc.OpenShiftIn):
-    booth = _api_booth()
+    booth = current_booth_or_404()
     with unit_of_work(db.session) as s:
         shift = shifts.open_shift(s, booth, current_user, body.typed(), address=_address())
         out = shift_json(shift)
@@ -377,7 +362,7 @@ def api_open(body: sc.OpenShiftIn):
 @endpoint("The open shift of a till (409 NoOpenShift when there is none)", query=sc.TillRequiredQuery,
           response=SHIFT, errors=(404, 409), tags=TAGS)
 def api_current(query: sc.TillRequiredQuery):
-    booth = _api_booth()
+    booth = current_booth_or_404()
     till = booths.get_till(db.session, booth, query.till_id)
     return jsonify(shift_json(shifts.require_open_shift(db.session, till)))
 
@@ -386,7 +371,7 @@ def api_current(query: sc.TillRequiredQuery):
 @roles(*ALL_STAFF)
 @endpoint("One shift, with its Z report once closed", response=SHIFT, tags=TAGS)
 def api_get(shift_id):
-    return jsonify(shift_json(shifts.get_shift(db.session, _api_booth(), shift_id)))
+    return jsonify(shift_json(shifts.get_shift(db.session, current_booth_or_404(), shift_id)))
 
 
 @api_bp.get("/<int:shift_id>/x-report")
@@ -394,7 +379,7 @@ def api_get(shift_id):
 @endpoint("The X report (figures so far, nothing stored); the Z report for a closed shift", response=REPORT,
           tags=TAGS)
 def api_x_report(shift_id):
-    shift = shifts.get_shift(db.session, _api_booth(), shift_id)
+    shift = shifts.get_shift(db.session, current_booth_or_404(), shift_id)
     return jsonify(shifts.report_of(db.session, shift))
 
 
@@ -403,7 +388,7 @@ def api_x_report(shift_id):
 @endpoint("Put cash into the drawer or take it out, with the reason", body=sc.CashMovementIn,
           response={"type": "object"}, status=201, errors=(403, 429), tags=TAGS)
 def api_cash(shift_id, body: sc.CashMovementIn):
-    booth = _api_booth()
+    booth = current_booth_or_404()
     with unit_of_work(db.session) as s:
         m = shifts.record_cash_movement(s, booth, current_user, shift_id, body.typed(), address=_address())
         out = {"id": m.id, "uuid": m.uuid, "shift_id": m.shift_id, "kind": m.kind, "amount_vnd": m.amount_vnd,
@@ -416,7 +401,7 @@ def api_cash(shift_id, body: sc.CashMovementIn):
 @endpoint("Close a shift with the cash counted by denomination; stores and returns the Z report",
           body=sc.CloseShiftIn, response=SHIFT, errors=(403,), tags=TAGS)
 def api_close(shift_id, body: sc.CloseShiftIn):
-    booth = _api_booth()
+    booth = current_booth_or_404()
     count = body.typed()
     with unit_of_work(db.session) as s:
         out = shift_json(shifts.close_shift(s, booth, current_user, shift_id, count, address=_address()))
@@ -430,7 +415,7 @@ def api_close(shift_id, body: sc.CloseShiftIn):
 @endpoint("Void a whole sale of a still-open shift (goods back on hand); refused after the shift closed",
           body=sc.VoidIn, response={"type": "object"}, status=201, errors=(403, 429), tags=TAGS)
 def api_void(sale_id, body: sc.VoidIn):
-    booth = _api_booth()
+    booth = current_booth_or_404()
     with unit_of_work(db.session) as s:
         out = void_json(returns.void_sale(s, booth, current_user, sale_id, body.typed(), address=_address()))
     queue_slip(booth, _void_slip(out["id"]))
@@ -442,7 +427,7 @@ def api_void(sale_id, body: sc.VoidIn):
 @endpoint("Refund some or all units of a sale; numbered <receipt_no>-HT1, -HT2 …", body=sc.RefundIn,
           response={"type": "object"}, status=201, errors=(403, 429), tags=TAGS)
 def api_refund(sale_id, body: sc.RefundIn):
-    booth = _api_booth()
+    booth = current_booth_or_404()
     with unit_of_work(db.session) as s:
         out = refund_json(returns.refund_sale(s, booth, current_user, sale_id, body.typed(), address=_address()))
     queue_slip(booth, _refund_slip(out["id"]))
@@ -454,7 +439,7 @@ def api_refund(sale_id, body: sc.RefundIn):
 @endpoint("A sale's void and refunds, and what each line can still be refunded", response={"type": "object"},
           tags=TAGS)
 def api_returns(sale_id):
-    sale = sales.get_sale(db.session, _api_booth(), sale_id)
+    sale = sales.get_sale(db.session, current_booth_or_404(), sale_id)
     state = returns.sale_returns(db.session, sale)
     return jsonify({
         "sale_id": sale.id, "receipt_no": sale.receipt_no, "can_void": state["can_void"],

@@ -5,31 +5,22 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .access import ALL_STAFF, MANAGERS, roles
+from .access import ALL_STAFF, MANAGERS, current_booth_or_404, roles
 from ..db import MAX_ID, unit_of_work
 from ..errors import DomainError, InvalidInput
 from ..extensions import db
 from ..models import DOCUMENT_KINDS
-from ..services import booths, catalogue, stock
+from ..services import catalogue, stock
 from ..services import validate as v
 from .forms import arg_id, qty_lines, rerender
 
 bp = Blueprint("stock", __name__, url_prefix="/stock")
 
 
-def _booth():
-    booth = booths.current_booth(db.session)
-    if booth is None:
-        if current_user.role in MANAGERS:
-            abort(redirect(url_for("setup.booth_settings")))
-        abort(404)
-    return booth
-
-
 @bp.route("")
 @roles(*ALL_STAFF, "producer")
 def overview():
-    booth = _booth()
+    booth = current_booth_or_404(setup_for_managers=True)
     # A producer reads its own products only.
     producer_id = current_user.producer_id if current_user.role == "producer" else arg_id("producer_id")
     groups = stock.stock_by_producer(db.session, booth, producer_id=producer_id)
@@ -40,7 +31,7 @@ def overview():
 @bp.route("/products/<int:product_id>")
 @roles(*ALL_STAFF, "producer")
 def history(product_id):
-    booth = _booth()
+    booth = current_booth_or_404(setup_for_managers=True)
     product = catalogue.get_product(db.session, product_id)
     if current_user.role == "producer" and product.producer_id != current_user.producer_id:
         abort(404)
@@ -51,7 +42,7 @@ def history(product_id):
 @bp.route("/documents")
 @roles(*MANAGERS)
 def documents():
-    booth = _booth()
+    booth = current_booth_or_404(setup_for_managers=True)
     kind = request.args.get("kind") if request.args.get("kind") in DOCUMENT_KINDS else None
     return render_template("stock/documents.html", documents=stock.list_documents(db.session, booth, kind=kind),
                            kind=kind, kinds=DOCUMENT_KINDS)
@@ -60,12 +51,12 @@ def documents():
 @bp.route("/documents/<int:document_id>")
 @roles(*MANAGERS)
 def document(document_id):
-    booth = _booth()
+    booth = current_booth_or_404(setup_for_managers=True)
     return render_template("stock/document.html", doc=stock.get_document(db.session, booth, document_id), booth=booth)
 
 
 def _document_form(kind: str):
-    booth = _booth()
+    booth = current_booth_or_404(setup_for_managers=True)
     producer_id = arg_id("producer_id", request.values)
     needs_producer = kind in ("receive", "return")
     products = []

@@ -11,8 +11,8 @@ from flask import (Blueprint, Response, current_app, flash, jsonify, redirect, r
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from . import api_errors
 from .access import ALL_STAFF, MANAGERS, PUBLIC, roles
+from .errors import domain_error_response
 from ..db import unit_of_work
 from ..errors import DomainError, InvalidInput, NotFound, http_status
 from ..extensions import csrf, db
@@ -43,7 +43,7 @@ def status_of(err: DomainError) -> int:
 
 @api_bp.errorhandler(DomainError)
 def api_error(err: DomainError):
-    body, status, headers = api_errors.domain_error_response(err, status_of(err))
+    body, status, headers = domain_error_response(err, status_of(err))
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="fair-pos-hub"'
     return body, status, headers

@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from . import api_errors
+from .errors import domain_error_response, error_response, http_error_response, wants_json
 from ..errors import DomainError, http_status
 from ..extensions import db
 from ..money import format_number, format_percent_bp, format_vnd
@@ -57,28 +57,28 @@ def init_app(app):
 
     @app.errorhandler(404)
     def not_found(err):
-        if api_errors.is_api_request():
-            return api_errors.http_error_response(err)
+        if wants_json():
+            return http_error_response(err)
         return render_template("error.html", code=404, message=_("Không tìm thấy trang này.")), 404
 
     @app.errorhandler(413)
     def too_large(err):
-        if api_errors.is_api_request():
-            return api_errors.http_error_response(err)
+        if wants_json():
+            return http_error_response(err)
         return render_template("error.html", code=413, message=_("Dữ liệu gửi lên quá lớn.")), 413
 
     @app.errorhandler(DomainError)
     def domain_error(err: DomainError):
         # A refusal no view caught (e.g. an unknown id in a URL): a page or JSON with the right status.
-        if api_errors.is_api_request():
-            return api_errors.domain_error_response(err)
+        if wants_json():
+            return domain_error_response(err)
         return render_template("error.html", code=http_status(err), message=err.text), http_status(err)
 
     @app.errorhandler(HTTPException)
     def other_http_error(err: HTTPException):
         # 400, 405, 415 ... under /api/ are JSON like every other refusal; pages keep werkzeug's own.
-        if api_errors.is_api_request():
-            return api_errors.http_error_response(err)
+        if wants_json():
+            return http_error_response(err)
         return err
 
     from flask_wtf.csrf import CSRFError
@@ -86,8 +86,8 @@ def init_app(app):
     @app.errorhandler(CSRFError)
     def csrf_error(_err):
         message = _("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại trang và thử lại.")
-        if api_errors.is_api_request():
-            return api_errors.error_response("CSRFError", message, 400)
+        if wants_json():
+            return error_response("CSRFError", message, 400)
         return render_template("error.html", code=400, message=message), 400
 
 

@@ -166,7 +166,7 @@ def test_malformed_json_is_refused_naming_the_body(client, shop):
 
 
 def test_a_refusal_that_says_when_to_try_again_sets_retry_after(app):
-    from pos.web.api_errors import domain_error_response
+    from pos.web.errors import domain_error_response
     from pos.errors import DomainError
 
     class Delayed(DomainError):

@@ -1,4 +1,5 @@
-"""How every JSON API refusal is answered: one shape, one place, for all API blueprints.
+"""How the web face answers a refusal: whether a request wants JSON, and the one JSON shape
+of every API refusal, for all API blueprints.
 
 {"error": <kind>, "message": <in the user's language>, "field": <e.g. "lines[0].qty" or null>}
 
@@ -15,7 +16,8 @@ from werkzeug.exceptions import HTTPException
 from ..errors import N_, DomainError, http_status
 
 
-def is_api_request() -> bool:
+def wants_json() -> bool:
+    """Does this request want JSON (the API, under /api/) rather than a page? The one place that decides."""
     return request.path.startswith("/api/")
 
 
