@@ -7,8 +7,8 @@ The steps, in the order the booth does them:
 2. a final count (phiếu kiểm kê) recorded after the last sale, receipt, sample or damage:
    only returns may follow it;
 3. every producer's remaining goods returned (phiếu trả hàng), so nothing is left on hand;
-4. each producer's settlement statement printed and signed (recorded in the audit log,
-   with the figures printed, so a later change would show);
+4. each producer's settlement statement printed (A4, or queued on the receipt printer) and
+   signed (recorded in the audit log, with the figures printed, so a later change would show);
 5. everything pushed to the hub (the sync area says how much is left; closing with
    records unpushed needs an explicit "push later");
 6. close: Fair.closed_at is set, and from then on the write services refuse with

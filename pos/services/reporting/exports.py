@@ -142,6 +142,7 @@ def _sheet_title(title: str) -> str:
 
 
 def _write_sheet(ws, table: Table) -> None:
+    # openpyxl is loaded on the first spreadsheet asked for, not with every page: it is heavy.
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -191,7 +192,7 @@ def _write_sheet(ws, table: Table) -> None:
 
 def to_xlsx(*tables: Table) -> bytes:
     """One workbook, a sheet per table (amounts as integer đồng formatted 120,000)."""
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # heavy: loaded on the first spreadsheet asked for
 
     wb = Workbook()
     wb.remove(wb.active)

@@ -17,6 +17,9 @@ statement's commission is the one a calculator gives).
 
 A statement is computed, never stored: it is always the ledger's current truth.
 Every query is over booth_id, so it works on a booth laptop and on the hub alike.
+
+Here too: the statement as tables (page, Excel, CSV; its payments as a third table) and as
+a receipt-printer slip. Recording and queueing the prints for signature is closing's.
 """
 from __future__ import annotations
 
