@@ -43,7 +43,6 @@ MAX_ROWS = 50_000
 LIMITS = uploads.Limits(max_file_bytes=MAX_FILE_BYTES, max_rows=MAX_ROWS, max_cells=500_000,
                         max_unpacked_bytes=64 * 1024 * 1024, max_cell_chars=32_767, max_seconds=30)
 HEADER_SEARCH_ROWS = 60
-MAX_PROBLEMS_SHOWN = 30
 
 
 @dataclass(frozen=True)

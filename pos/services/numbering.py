@@ -24,15 +24,12 @@ a lost one) takes a series of its own the same way.
 from __future__ import annotations
 
 import json
-import re
 
 from sqlalchemy import func, select
 
 from ..models import Booth, BoothSyncState, Sale, Shift, StockDocument, Till
 from ..models.identity import identity
 from ..models.stock import DOCUMENT_PREFIX
-
-_SERIES = re.compile(r"^R[0-9A-F]{4}$")
 
 
 # --- the series ---

@@ -8,7 +8,7 @@ What they hold is exactly what these grouped queries over the ledger give:
 - hourly_producer_sale_count: the same, counting for each producer the sales holding at
   least one of its products (product's producer as the catalogue says now).
 
-Every place that writes a sale, a void or a refund calls add_sale, add_void, add_refund or
+Every place that writes a sale, a void or a refund calls add_new_sale, add_void, add_refund or
 (many at once) add_records in the same transaction (sales.record_sale, returns.void_sale and
 refund_sale, the hub's sync_hub.ingest_batch); a bulk load that bypasses the services calls
 rebuild().
@@ -233,14 +233,9 @@ def add_records(session, *, sale_ids=(), refund_line_ids=(), void_ids=(), new_sa
     _apply(session, d)
 
 
-def add_sale(session, sale: Sale) -> None:
-    """Add a sale just recorded (with its lines)."""
-    add_records(session, sale_ids=[sale.id])
-
-
 def add_new_sale(session, sale: Sale, producer_of: dict) -> None:
-    """add_sale for a sale just recorded, from the objects in hand (its lines, and the producer of
-    each product as producer_of[product_id]): the same rows as add_sale, without reading them back."""
+    """Add a sale just recorded, from the objects in hand (its lines, and the producer of each product
+    as producer_of[product_id]): the rows add_records(sale_ids=[sale.id]) adds, without reading them back."""
     d = _Deltas.empty()
     hour = _hour(sale.created_at)
     d.add(d.counts, (sale.booth_id, hour), (1, 0))

@@ -17,7 +17,6 @@ from .typed import text, whole
 
 # A single line above this is a typo (an extra digit), not a delivery to a fair booth.
 MAX_LINE_QTY = 100_000
-_OUTGOING = {"return": "return", "sample": "sample", "damage": "damage"}
 
 
 @dataclass
