@@ -18,7 +18,7 @@ from ..errors import DomainError, InvalidInput, NotFound, http_status
 from ..extensions import csrf, db
 from ..models import Booth
 from ..services import booths
-from ..services.sync import signing, booth as sync_booth, hub as sync_hub
+from ..services.sync import signing, booth as sync_booth, hub as sync_hub, wire as sync_wire
 from ..timeutil import utcnow
 from . import schemas as sc
 from .apispec import endpoint, loads_checked
@@ -62,7 +62,7 @@ def _batch_records() -> int:
 
 _BATCH = {"type": "object", "required": ["format", "version", "booth_uuid", "origin_db", "records"],
           "additionalProperties": False, "properties": {
-              "format": {"const": sync_hub.BATCH_FORMAT}, "version": {"const": 1},
+              "format": {"const": sync_wire.BATCH_FORMAT}, "version": {"const": 1},
               "booth_uuid": {"type": "string", "format": "uuid"}, "origin_db": {"type": "string", "format": "uuid"},
               "sent_at": {"type": "string", "format": "date-time", "description": "the booth's clock, UTC"},
               "records": {"type": "array", "description": "travelling records: {table, uuid, seq, <columns>, <fk>_uuid}",
@@ -76,7 +76,7 @@ _ANSWER = {"type": "object", "properties": {
     "gaps": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}},
     "stored": {"type": "integer"}, "duplicates": {"type": "integer"}, "clock_skew_s": {"type": ["integer", "null"]}}}
 _COMPARE = {"type": "object", "properties": {
-    "format": {"const": sync_hub.TOTALS_FORMAT}, "products": {"type": "object"}, "records": {"type": "object"},
+    "format": {"const": sync_wire.TOTALS_FORMAT}, "products": {"type": "object"}, "records": {"type": "object"},
     "unpushed": {"type": "integer"}}}
 
 
@@ -106,7 +106,7 @@ def ingest_whole(booth_id: int | None, run):
     try:
         with unit_of_work(db.session) as s:
             return run(s)
-    except sync_hub.Conflict as err:
+    except sync_wire.Conflict as err:
         if booth_id is not None:
             with unit_of_work(db.session) as s:
                 sync_hub.record_conflicts(s, s.get(Booth, booth_id), err.conflicts)

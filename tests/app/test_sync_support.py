@@ -13,7 +13,7 @@ from pos import create_app
 from pos.config import TestConfig
 from pos.db import unit_of_work
 from pos.extensions import db
-from pos.services.sync import booth as sync_booth
+from pos.services.sync import booth as sync_booth, hub as sync_hub, wire as sync_wire
 
 _keys = itertools.count(1)
 
@@ -39,7 +39,6 @@ class Hub:
         self.app = app
         with app.app_context(), unit_of_work(db.session) as s:
             from pos.services import booths, users
-            from pos.services.sync import hub as sync_hub
 
             booths.init_database(s)
             sync_hub.make_hub(s, "Sở Công Thương Quảng Ninh")
@@ -90,7 +89,6 @@ class Hub:
 
     def credentials(self, booth_id, new_key=False):
         from pos.models import Booth
-        from pos.services.sync import hub as sync_hub
 
         with self.app.app_context(), unit_of_work(db.session) as s:
             creds = sync_hub.issue_token(s, s.get(Booth, booth_id), new_key=new_key)
@@ -100,10 +98,8 @@ class Hub:
         return client_transport(self.app, token)
 
     def totals(self, booth_id):
-        from pos.services.sync import hub as sync_hub
-
         with self.app.app_context():
-            return sync_hub.booth_totals(db.session, booth_id)
+            return sync_wire.booth_totals(db.session, booth_id)
 
     def booth_uuid(self, booth_id):
         from pos.models import Booth
@@ -120,7 +116,6 @@ class Hub:
 
     def status(self, booth_id):
         from pos.models import Booth
-        from pos.services.sync import hub as sync_hub
 
         with self.app.app_context():
             s = sync_hub.booth_status(db.session, db.session.get(Booth, booth_id))
@@ -278,11 +273,9 @@ class BoothSide:
 
     def totals(self):
         """All of this booth's records (not only what the hub acknowledged)."""
-        from pos.services.sync import hub as sync_hub
-
         with self.app.app_context():
             booth_id = sync_booth.current_booth_id(db.session)
-            return sync_hub.booth_totals(db.session, booth_id)
+            return sync_wire.booth_totals(db.session, booth_id)
 
     def state(self):
         with self.app.app_context():

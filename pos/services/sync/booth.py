@@ -198,7 +198,7 @@ def provision(session, payload: dict, *, hub_url: str = "", token: str = "", all
     """
     if sync_hub.is_hub(session):
         raise IsAHub()
-    if not isinstance(payload, dict) or payload.get("format") != sync_hub.PROVISION_FORMAT:
+    if not isinstance(payload, dict) or payload.get("format") != wire.PROVISION_FORMAT:
         raise InvalidInput("format", "Không phải dữ liệu cấp cho gian hàng của Fair POS")
     unknown = sorted(set(payload) - _PAYLOAD_KEYS)
     if unknown:
@@ -562,7 +562,7 @@ def _pending_updates(session, cs: list[Cursor]) -> list[tuple[str, str, int, int
     acked = {c.origin_db: c.acked_seq for c in cs}
     out = []
     for spec in wire.travelling_specs():
-        column = sync_hub.MUTABLE.get(spec.name)
+        column = wire.MUTABLE.get(spec.name)
         if column is None:
             continue
         t = spec.table
@@ -589,7 +589,7 @@ def build_batch(session, plan: Plan) -> dict:
     """The batch for a plan, in its wire form (see sync_hub.ingest_batch)."""
     st = state(session)
     booth_uuid = st.booth_uuid if st else session.get(Booth, identity(session).booth_id).uuid
-    return wire.dump_batch(session, fmt=sync_hub.BATCH_FORMAT, booth_uuid=booth_uuid, origin_db=plan.origin_db,
+    return wire.dump_batch(session, fmt=wire.BATCH_FORMAT, booth_uuid=booth_uuid, origin_db=plan.origin_db,
                            members=plan.members, context=plan.context)
 
 
@@ -780,13 +780,13 @@ def compare_status(st: BoothSyncState | None) -> str:
 
 
 def local_totals(session) -> dict:
-    """This booth's totals over what the hub acknowledged (see sync_hub.booth_totals)."""
+    """This booth's totals over what the hub acknowledged (see wire.booth_totals)."""
     booth_id = current_booth_id(session)
     if booth_id is None:
         raise NotProvisioned()
     cs = cursors(session)
-    totals = sync_hub.booth_totals(session, booth_id, {c.origin_db: c.acked_seq for c in cs})
-    return {"format": sync_hub.TOTALS_FORMAT, "products": totals["products"], "records": totals["records"],
+    totals = wire.booth_totals(session, booth_id, {c.origin_db: c.acked_seq for c in cs})
+    return {"format": wire.TOTALS_FORMAT, "products": totals["products"], "records": totals["records"],
             "unpushed": sum(c.unpushed for c in cs)}
 
 
@@ -807,7 +807,7 @@ def compare_with_hub(session, transport) -> dict:
         from ...models import Product
 
         names = dict(s.execute(select(Product.uuid, Product.name)).all())
-        diff = sync_hub.differences(mine, hub_side, names)
+        diff = wire.differences(mine, hub_side, names)
         st = state(s)
         if st is not None:
             st.last_compare_at = utcnow()
@@ -874,7 +874,7 @@ def export_file(session, *, max_records: int = BATCH_RECORDS) -> tuple[bytes, in
     for plan in plans + _update_plans(session, cs):
         batches.append(build_batch(session, plan))
         count += plan.count
-    payload = {"format": sync_hub.PUSH_FILE_FORMAT, "version": wire.WIRE_VERSION, "booth_uuid": st.booth_uuid,
+    payload = {"format": wire.PUSH_FILE_FORMAT, "version": wire.WIRE_VERSION, "booth_uuid": st.booth_uuid,
                "batches": batches}
     restore = restored_from(session) if identity(session).caught_up_at is None else None
     if restore is not None:
@@ -920,7 +920,7 @@ def take_in(session, batch: dict, *, hub_contiguous: int | None = None) -> int:
     and closed there is closed as it was. Returns how many records were new.
 
     hub_contiguous: the hub's contiguous sequence for that database (the records came from it).
-    Raises NotProvisioned, InvalidInput / BadRecord, sync_hub.Conflict.
+    Raises NotProvisioned, InvalidInput / BadRecord, wire.Conflict.
     """
     from ...models.sync import IngestState
 
@@ -997,7 +997,7 @@ def fetch_lost(session, transport) -> int | None:
     except HubRefused as err:
         if err.status != 404:  # 404: the hub holds nothing of that database (never pushed)
             problem = err
-    except (InvalidInput, sync_hub.Conflict) as err:
+    except (InvalidInput, wire.Conflict) as err:
         problem = err
     with unit_of_work(session) as s:
         from .. import audit
@@ -1066,7 +1066,7 @@ def recover(session, path) -> Recovered:
     next push sends the hub only what it does not hold. Must run inside a unit_of_work.
 
     Raises InvalidInput (unreadable file), NotProvisioned, BadRecord / RecordOfAnotherBooth
-    (a database of another booth), sync_hub.Conflict.
+    (a database of another booth), wire.Conflict.
     """
     from ...models import Sale
 
@@ -1082,7 +1082,7 @@ def recover(session, path) -> Recovered:
         held: dict[str, set[int]] = {}
         for spec in wire.travelling_specs():
             t = spec.table
-            closed = sync_hub.MUTABLE.get(spec.name)
+            closed = wire.MUTABLE.get(spec.name)
             cols = [t.c.origin_db, t.c.origin_seq, t.c.id] + ([t.c[closed]] if closed else [])
             for row in other.execute(select(*cols)):
                 origin, seq, id_ = row[0], row[1], row[2]
@@ -1093,7 +1093,7 @@ def recover(session, path) -> Recovered:
                 if seq not in held[origin] or (closed and row[3] is not None):
                     by_origin.setdefault(origin, {}).setdefault(spec.name, []).append(id_)
         for origin, members in by_origin.items():
-            batches.append(wire.dump_batch(other, fmt=sync_hub.BATCH_FORMAT, booth_uuid=booth_uuid, origin_db=origin,
+            batches.append(wire.dump_batch(other, fmt=wire.BATCH_FORMAT, booth_uuid=booth_uuid, origin_db=origin,
                                            members=members, context={}))
     records = sum(take_in(session, b) for b in batches)
     if restored_from(session) is not None:
@@ -1118,7 +1118,7 @@ def import_acknowledgement(session, data: bytes) -> AckResult:
     hub holds closed, compare totals, and take back a restored booth's lost records.
 
     Raises NotProvisioned, signing.NoSigningKey / UnreadableFile / TamperedFile / ForeignFile /
-    WrongKindFile, BadRecord, sync_hub.Conflict.
+    WrongKindFile, BadRecord, wire.Conflict.
     """
     from ...models import Product, Shift
 
@@ -1131,7 +1131,7 @@ def import_acknowledgement(session, data: bytes) -> AckResult:
     _, payload = signing.open_signed(data, st.signing_key, kind="ack", booth_uuid=st.booth_uuid,
                                      booth_label=f"{booth.fair.code}-{booth.code}")
     contiguous, hub_side = payload.get("contiguous"), payload.get("hub")
-    if (payload.get("format") != sync_hub.ACK_FORMAT or not isinstance(contiguous, dict)
+    if (payload.get("format") != wire.ACK_FORMAT or not isinstance(contiguous, dict)
             or not isinstance(hub_side, dict) or not isinstance(hub_side.get("products"), dict)
             or not isinstance(hub_side.get("records"), dict)):
         raise signing.UnreadableFile(why="không phải tệp xác nhận của hub")
@@ -1161,7 +1161,7 @@ def import_acknowledgement(session, data: bytes) -> AckResult:
     adopt_closed_shifts(session, payload.get("closed_shifts"))
     mine = local_totals(session)
     names = dict(session.execute(select(Product.uuid, Product.name)).all())
-    diff = sync_hub.differences(mine, {"products": hub_side["products"], "records": hub_side["records"]}, names)
+    diff = wire.differences(mine, {"products": hub_side["products"], "records": hub_side["records"]}, names)
     now = utcnow()
     st.last_push_at = st.last_attempt_at = now
     st.last_push_error = ""

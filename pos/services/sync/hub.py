@@ -28,24 +28,17 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, false, func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
 from ...errors import DomainError, Forbidden, InvalidInput, N_, NotFound
-from ...models import Booth, Fair, Product, RefundLine, SaleLine, Till, User, Void
+from ...models import Booth, Fair, Product, RefundLine, Till, User, Void
 from ...models.identity import identity
 from ...models.sync import HubBooth, IngestState, SyncConflict, SyncHub
 from ...timeutil import utcnow
-from .. import numbering
-from . import signing
-from .. import sales_summary
-from . import wire
+from .. import numbering, sales_summary
+from . import signing, wire
 
-BATCH_FORMAT = "fair-pos/batch"
-PROVISION_FORMAT = "fair-pos/provision"
-PUSH_FILE_FORMAT = "fair-pos/push-file"
-TOTALS_FORMAT = "fair-pos/totals"
-ACK_FORMAT = "fair-pos/ack"
 MAX_BATCH_RECORDS = 5000
 CLOCK_WARN_S = 300  # a booth clock more than 5 minutes off puts wrong hours on its sales
 TOKEN_PREFIX = "fpt_"
@@ -55,12 +48,6 @@ SIGNED = {("stock_movement", "qty"), ("shift", "expected_cash_vnd")}
 # A record of the first table travels only together with at least one of the second, pointing
 # at it through the named column, and the lines' net amounts add up to the total.
 WHOLE = {"sale": ("sale_line", "sale_id", "total_vnd", "net_vnd")}
-# Travelling records that change once after they are written, and the column that says so: a
-# shift is written when opened and filled in when closed. The booth sends it again once closed
-# (same database and sequence, see sync_booth.pending_updates); the hub accepts exactly that
-# change (the column going from empty to set) and keeps the closed version if the open one
-# comes again. Any other difference is a conflict.
-MUTABLE = {"shift": "closed_at"}
 # Catalogue rows a booth may introduce in a push (made at the booth during the fair).
 # Fairs and booths never: a booth exists at the hub before it has a token.
 REF_TABLES = ("producer", "product", "till", "user")
@@ -80,19 +67,6 @@ class RecordOfAnotherBooth(Forbidden):
 
 class BatchTooLarge(DomainError):
     message = N_("Lô dữ liệu quá lớn: tối đa %(max)s bản ghi mỗi lô")
-
-
-class Conflict(DomainError):
-    """Records clash with ones the hub holds; the batch is refused and the clash recorded."""
-
-    message = N_("Bản ghi %(record)s trùng mã với bản ghi hub đã có nhưng nội dung khác (%(why)s): lô bị từ chối, ban tổ chức cần kiểm tra")
-
-    def __init__(self, conflicts: list[dict]):
-        self.conflicts = conflicts
-        first = conflicts[0]
-        # field names the record (table:uuid), so the booth can say which of its own it is.
-        super().__init__(field=f"{first['table']}:{first['uuid']}", record=f"{first['table']} {first['uuid']}",
-                         why=first["reason"])
 
 
 class AlreadyBooth(DomainError):
@@ -234,7 +208,7 @@ def provisioning_payload(session, booth: Booth, *, include_key: bool = False) ->
 
     for product_uuid, code in session.execute(select(Product.uuid, Barcode.code).join(Barcode.product).order_by(Barcode.id)):
         barcodes.setdefault(product_uuid, []).append(code)
-    payload = {"format": PROVISION_FORMAT, "version": wire.WIRE_VERSION, "booth_uuid": booth.uuid,
+    payload = {"format": wire.PROVISION_FORMAT, "version": wire.WIRE_VERSION, "booth_uuid": booth.uuid,
                "booth": booth_label(booth), "hub": _hub_name(session), "created_at": utcnow().isoformat(),
                "records": records, "barcodes": barcodes, "numbers": numbers}
     if include_key:
@@ -284,7 +258,7 @@ class _Rec:
     raw: dict
     is_context: bool
     duplicate: bool = False
-    update_id: int | None = None  # a MUTABLE record's later version: this row is updated, not inserted
+    update_id: int | None = None  # a MUTABLE record (wire.MUTABLE)'s later version: this row is updated, not inserted
 
 
 _BATCH_KEYS = {"format", "version", "booth_uuid", "origin_db", "sent_at", "records", "context", "refs"}
@@ -296,7 +270,7 @@ def _header(booth: Booth, batch, max_records: int | None = MAX_BATCH_RECORDS) ->
     unknown = sorted(set(batch) - _BATCH_KEYS)
     if unknown:
         raise InvalidInput(unknown[0], "Trường không được hỗ trợ: %(name)s", name=unknown[0])
-    if batch.get("format") != BATCH_FORMAT or batch.get("version") != wire.WIRE_VERSION:
+    if batch.get("format") != wire.BATCH_FORMAT or batch.get("version") != wire.WIRE_VERSION:
         raise InvalidInput("format", "Không phải lô dữ liệu Fair POS phiên bản %(v)s", v=wire.WIRE_VERSION)
     if batch.get("booth_uuid") != booth.uuid:
         raise RecordOfAnotherBooth(record=f"booth_uuid {str(batch.get('booth_uuid'))[:36]}", booth=booth_label(booth))
@@ -438,7 +412,7 @@ def _mark_duplicates(session, origin: str, state_ranges, recs: list[_Rec], kept:
             rows += wire.select_rows(session, spec, spec.table.c.origin_db == origin, spec.table.c.origin_seq.in_(chunk))
         held = {rec["seq"]: rec for rec in wire.dump_rows(session, spec, rows)}
         ids = {row["origin_seq"]: row["id"] for row in rows}
-        final = MUTABLE.get(spec.name)
+        final = wire.MUTABLE.get(spec.name)
         for r in group:
             mine = held.get(r.seq)
             if mine is not None and mine["uuid"] == r.values["uuid"] and wire.same_content(spec, mine, r.values, r.refs):
@@ -636,9 +610,9 @@ def _explain_refusal(session, origin: str, r: _Rec, exc: DBAPIError) -> DomainEr
     if held is not None:
         mine = wire.dump_rows(session, r.spec, [held])[0]
         mine["origin_db"] = held["origin_db"]
-        return Conflict([_conflict(origin, r, N_("cùng uuid, nguồn hoặc nội dung khác"), mine)])
+        return wire.Conflict([_conflict(origin, r, N_("cùng uuid, nguồn hoặc nội dung khác"), mine)])
     if "unique" in text.lower() or "duplicate" in text.lower():
-        return Conflict([_conflict(origin, r, N_("số chứng từ đã được một bản ghi khác dùng"), {"database": text})])
+        return wire.Conflict([_conflict(origin, r, N_("số chứng từ đã được một bản ghi khác dùng"), {"database": text})])
     return wire.BadRecord(r.index, r.spec.name, r.values["uuid"], N_("cơ sở dữ liệu từ chối: %(why)s"), why=text)
 
 
@@ -786,7 +760,7 @@ def ingest_batch(session, booth: Booth, batch: dict, *, via: str = "http", now: 
     highest contiguous sequence the hub now holds for the batch's database.
     Raises InvalidInput / sync_wire.BadRecord (malformed, unknown field, negative
     quantity, sale without its lines, unknown reference), RecordOfAnotherBooth,
-    BatchTooLarge, Conflict (nothing stored; record the conflicts with record_conflicts).
+    BatchTooLarge, wire.Conflict (nothing stored; record the conflicts with record_conflicts).
     """
     now = now or utcnow()
     origin, sent_at, raw_records, raw_context, raw_refs = _header(booth, batch, max_records)
@@ -805,7 +779,7 @@ def ingest_batch(session, booth: Booth, batch: dict, *, via: str = "http", now: 
     kept: list[dict] = []
     conflicts = _mark_duplicates(session, origin, ranges, recs, kept)
     if conflicts:
-        raise Conflict(conflicts)
+        raise wire.Conflict(conflicts)
     if kept:
         record_conflicts(session, booth, kept)
     _check_whole([r for r in recs if r.update_id is None])
@@ -865,7 +839,7 @@ def import_file(session, data: bytes, *, booth: Booth | None = None) -> tuple[Bo
     _, payload = signing.open_signed(data, key, kind="push", booth_uuid=file_booth.uuid,
                                      booth_label=booth_label(file_booth))
     batches = payload.get("batches")
-    if payload.get("format") != PUSH_FILE_FORMAT or not isinstance(batches, list):
+    if payload.get("format") != wire.PUSH_FILE_FORMAT or not isinstance(batches, list):
         raise signing.UnreadableFile(why="không có lô dữ liệu")
     return file_booth, [ingest_batch(session, file_booth, b, via="file") for b in batches]
 
@@ -892,12 +866,12 @@ def records_of(session, booth: Booth, origin: str, after: int) -> dict:
     for spec in wire.travelling_specs():
         t = spec.table
         cond = t.c.origin_seq > after
-        if spec.name in MUTABLE:
-            cond = or_(cond, t.c[MUTABLE[spec.name]].is_not(None))
+        if spec.name in wire.MUTABLE:
+            cond = or_(cond, t.c[wire.MUTABLE[spec.name]].is_not(None))
         ids = list(session.scalars(select(t.c.id).where(t.c.origin_db == state.origin_db, cond)))
         if ids:
             members[spec.name] = ids
-    batch = wire.dump_batch(session, fmt=BATCH_FORMAT, booth_uuid=booth.uuid, origin_db=state.origin_db,
+    batch = wire.dump_batch(session, fmt=wire.BATCH_FORMAT, booth_uuid=booth.uuid, origin_db=state.origin_db,
                             members=members, context={})
     return {"batch": batch, "contiguous_seq": state.contiguous_seq}
 
@@ -915,8 +889,8 @@ def acknowledgement_file(session, booth: Booth, *, pushed: bytes | None = None) 
     key = signing_key_of(session, booth)
     contiguous = {o: seq for o, seq in session.execute(
         select(IngestState.origin_db, IngestState.contiguous_seq).where(IngestState.booth_id == booth.id))}
-    payload = {"format": ACK_FORMAT, "version": wire.WIRE_VERSION, "booth_uuid": booth.uuid,
-               "contiguous": contiguous, "hub": booth_totals(session, booth.id),
+    payload = {"format": wire.ACK_FORMAT, "version": wire.WIRE_VERSION, "booth_uuid": booth.uuid,
+               "contiguous": contiguous, "hub": wire.booth_totals(session, booth.id),
                **numbering.high_water(session, booth), "closed_shifts": closed_shifts(session, booth)}
     if pushed is not None:
         _, pushed_payload = signing.open_signed(pushed, key, kind="push", booth_uuid=booth.uuid,
@@ -933,48 +907,8 @@ def acknowledgement_file(session, booth: Booth, *, pushed: bytes | None = None) 
 
 # --- totals -----------------------------------------------------------------------------------
 
-def _acked(table, cursors):
-    if cursors is None:
-        return True
-    if not cursors:
-        return false()
-    return or_(*[and_(table.c.origin_db == o, table.c.origin_seq <= c) for o, c in cursors.items()])
-
-
-def booth_totals(session, booth_id: int, cursors: dict[str, int] | None = None) -> dict:
-    """Per product, units sold and net đồng (voided sales left out, refunds taken off), and the
-    number of records of each travelling table, for one booth.
-
-    cursors (booth side) limits the count to records the hub acknowledged: {origin_db: seq}.
-    """
-    sl, rl, v = SaleLine.__table__, RefundLine.__table__, Void.__table__
-    voided = select(v.c.sale_id).where(v.c.booth_id == booth_id, _acked(v, cursors))
-    products: dict[str, dict] = {}
-    sold = session.execute(
-        select(Product.uuid, func.sum(sl.c.qty), func.sum(sl.c.net_vnd))
-        .select_from(sl).join(Product, Product.id == sl.c.product_id)
-        .where(sl.c.booth_id == booth_id, _acked(sl, cursors), sl.c.sale_id.not_in(voided))
-        .group_by(Product.uuid))
-    for uuid, units, net in sold:
-        products[uuid] = {"units": int(units or 0), "net_vnd": int(net or 0)}
-    refunded = session.execute(
-        select(Product.uuid, func.sum(rl.c.qty), func.sum(rl.c.amount_vnd))
-        .select_from(rl).join(sl, sl.c.id == rl.c.sale_line_id).join(Product, Product.id == sl.c.product_id)
-        .where(rl.c.booth_id == booth_id, _acked(rl, cursors)).group_by(Product.uuid))
-    for uuid, units, amount in refunded:
-        row = products.setdefault(uuid, {"units": 0, "net_vnd": 0})
-        row["units"] -= int(units or 0)
-        row["net_vnd"] -= int(amount or 0)
-    records = {}
-    for spec in wire.travelling_specs():
-        t = spec.table
-        records[spec.name] = int(session.scalar(
-            select(func.count()).select_from(t).where(t.c.booth_id == booth_id, _acked(t, cursors))) or 0)
-    return {"products": products, "records": records}
-
-
 def _check_totals(data) -> dict:
-    if not isinstance(data, dict) or data.get("format") != TOTALS_FORMAT:
+    if not isinstance(data, dict) or data.get("format") != wire.TOTALS_FORMAT:
         raise InvalidInput("format", "Không phải bảng tổng của Fair POS")
     unknown = sorted(set(data) - {"format", "products", "records", "unpushed"})
     if unknown:
@@ -994,24 +928,6 @@ def _check_totals(data) -> dict:
     return data
 
 
-def differences(booth_side: dict, hub_side: dict, names: dict[str, str] | None = None) -> dict:
-    """What differs between the booth's totals and the hub's: per product and per table."""
-    names = names or {}
-    products = []
-    zero = {"units": 0, "net_vnd": 0}
-    for uuid in sorted(set(booth_side["products"]) | set(hub_side["products"])):
-        b, h = booth_side["products"].get(uuid, zero), hub_side["products"].get(uuid, zero)
-        if b != h:
-            products.append({"product_uuid": uuid, "name": names.get(uuid, uuid), "booth_units": b["units"],
-                             "hub_units": h["units"], "booth_net_vnd": b["net_vnd"], "hub_net_vnd": h["net_vnd"]})
-    records = []
-    for table in sorted(set(booth_side["records"]) | set(hub_side["records"])):
-        b, h = booth_side["records"].get(table, 0), hub_side["records"].get(table, 0)
-        if b != h:
-            records.append({"table": table, "booth": b, "hub": h})
-    return {"products": products, "records": records}
-
-
 def compare_totals(session, booth: Booth, booth_side: dict) -> dict:
     """Compare a booth's totals (over what the hub acknowledged) with the hub's, remember the
     outcome for the booth's status page, and return the hub's figures and the differences.
@@ -1019,15 +935,15 @@ def compare_totals(session, booth: Booth, booth_side: dict) -> dict:
     Raises NotAHub, InvalidInput."""
     require_hub(session)
     booth_side = _check_totals(booth_side)
-    hub_side = booth_totals(session, booth.id)
+    hub_side = wire.booth_totals(session, booth.id)
     uuids = set(booth_side["products"]) | set(hub_side["products"])
     names = dict(session.execute(select(Product.uuid, Product.name).where(Product.uuid.in_(list(uuids)))).all()) if uuids else {}
-    diff = differences(booth_side, hub_side, names)
+    diff = wire.differences(booth_side, hub_side, names)
     row = hub_booth(session, booth)
     row.last_compare_at = utcnow()
     row.last_compare = json.dumps(dict(diff, booth_unpushed=booth_side.get("unpushed", 0)), ensure_ascii=False)
     session.flush()
-    return {"format": TOTALS_FORMAT, "hub": hub_side, "differences": diff,
+    return {"format": wire.TOTALS_FORMAT, "hub": hub_side, "differences": diff,
             **numbering.high_water(session, booth), "closed_shifts": closed_shifts(session, booth)}
 
 
@@ -1109,7 +1025,7 @@ def fair_totals(session, fair_id: int) -> dict:
     booth_ids = [b for (b,) in session.execute(select(Booth.id).where(Booth.fair_id == fair_id))]
     out: dict[str, int] = {}
     for bid in booth_ids:
-        for table, n in booth_totals(session, bid)["records"].items():
+        for table, n in wire.booth_totals(session, bid)["records"].items():
             out[table] = out.get(table, 0) + n
     return out
 

@@ -16,6 +16,12 @@ points at through a NOT NULL foreign key (a sale line and its sale, a refund lin
 refund) travel in the same batch, and so do the few nullable links named in
 EXTRA_LINKS (a stock movement and its sale or document). A sale therefore travels whole:
 sale, lines, payments and movements.
+
+The protocol both sides speak lives here too, so the booth's side needs nothing of the
+hub's module to talk to it: the documents' format names, the one record that may change
+after it travelled (MUTABLE), the Conflict a refused batch answers with, and the totals
+both sides count the same way (booth_totals) and compare (differences). Those totals name
+sale lines, refunds and voids: they are what a person checks, not a wire form.
 """
 from __future__ import annotations
 
@@ -25,14 +31,29 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, Integer, String, select
+from sqlalchemy import Boolean, Date, DateTime, Integer, String, and_, false, func, or_, select
 
-from ...errors import InvalidInput, N_
+from ...errors import DomainError, InvalidInput, N_
 from ...extensions import db
+from ...models import Product, RefundLine, SaleLine, Void
 from ...models.base import HasUuid, Travelling
 from ...timeutil import utcnow
 
 WIRE_VERSION = 1
+# What a document is, said in its "format" field: a batch of records (booth -> hub), the hub's
+# provisioning of a booth, a booth's push file, the totals both sides compare, the hub's
+# acknowledgement of a push file.
+BATCH_FORMAT = "fair-pos/batch"
+PROVISION_FORMAT = "fair-pos/provision"
+PUSH_FILE_FORMAT = "fair-pos/push-file"
+TOTALS_FORMAT = "fair-pos/totals"
+ACK_FORMAT = "fair-pos/ack"
+# Travelling records that change once after they are written, and the column that says so: a
+# shift is written when opened and filled in when closed. The booth sends it again once closed
+# (same database and sequence, see booth.pending_updates); the hub accepts exactly that
+# change (the column going from empty to set) and keeps the closed version if the open one
+# comes again. Any other difference is a conflict.
+MUTABLE = {"shift": "closed_at"}
 # Travelling records also linked by these nullable foreign keys travel together (a movement
 # is written in the same transaction as its sale or stock document). Other nullable links,
 # such as a sale's shift, point at a record written earlier and must not glue a whole shift
@@ -55,6 +76,19 @@ class BadRecord(InvalidInput):
         record = f"{table or '?'} {uuid or ''}".strip()
         super().__init__(f"{where}.{field}" if field else where, N_("Bản ghi %(record)s: %(problem)s"),
                          record=record, problem=_Lazy(problem, params))
+
+
+class Conflict(DomainError):
+    """Records clash with ones the hub holds; the batch is refused and the clash recorded."""
+
+    message = N_("Bản ghi %(record)s trùng mã với bản ghi hub đã có nhưng nội dung khác (%(why)s): lô bị từ chối, ban tổ chức cần kiểm tra")
+
+    def __init__(self, conflicts: list[dict]):
+        self.conflicts = conflicts
+        first = conflicts[0]
+        # field names the record (table:uuid), so the booth can say which of its own it is.
+        super().__init__(field=f"{first['table']}:{first['uuid']}", record=f"{first['table']} {first['uuid']}",
+                         why=first["reason"])
 
 
 class _Lazy:
@@ -462,3 +496,64 @@ def dump_batch(session, *, fmt: str, booth_uuid: str, origin_db: str, members: d
     return {"format": fmt, "version": WIRE_VERSION, "booth_uuid": booth_uuid, "origin_db": origin_db,
             "sent_at": utcnow().isoformat(), "records": out["records"],
             "context": out["context"], "refs": refs}
+
+
+# --- the totals both sides compare ------------------------------------------------------------
+
+def _acked(table, cursors):
+    if cursors is None:
+        return True
+    if not cursors:
+        return false()
+    return or_(*[and_(table.c.origin_db == o, table.c.origin_seq <= c) for o, c in cursors.items()])
+
+
+def booth_totals(session, booth_id: int, cursors: dict[str, int] | None = None) -> dict:
+    """Per product, units sold and net đồng (voided sales left out, refunds taken off), and the
+    number of records of each travelling table, for one booth.
+
+    cursors (booth side) limits the count to records the hub acknowledged: {origin_db: seq}.
+    """
+    sl, rl, v = SaleLine.__table__, RefundLine.__table__, Void.__table__
+    voided = select(v.c.sale_id).where(v.c.booth_id == booth_id, _acked(v, cursors))
+    products: dict[str, dict] = {}
+    sold = session.execute(
+        select(Product.uuid, func.sum(sl.c.qty), func.sum(sl.c.net_vnd))
+        .select_from(sl).join(Product, Product.id == sl.c.product_id)
+        .where(sl.c.booth_id == booth_id, _acked(sl, cursors), sl.c.sale_id.not_in(voided))
+        .group_by(Product.uuid))
+    for uuid, units, net in sold:
+        products[uuid] = {"units": int(units or 0), "net_vnd": int(net or 0)}
+    refunded = session.execute(
+        select(Product.uuid, func.sum(rl.c.qty), func.sum(rl.c.amount_vnd))
+        .select_from(rl).join(sl, sl.c.id == rl.c.sale_line_id).join(Product, Product.id == sl.c.product_id)
+        .where(rl.c.booth_id == booth_id, _acked(rl, cursors)).group_by(Product.uuid))
+    for uuid, units, amount in refunded:
+        row = products.setdefault(uuid, {"units": 0, "net_vnd": 0})
+        row["units"] -= int(units or 0)
+        row["net_vnd"] -= int(amount or 0)
+    records = {}
+    for spec in travelling_specs():
+        t = spec.table
+        records[spec.name] = int(session.scalar(
+            select(func.count()).select_from(t).where(t.c.booth_id == booth_id, _acked(t, cursors))) or 0)
+    return {"products": products, "records": records}
+
+
+
+def differences(booth_side: dict, hub_side: dict, names: dict[str, str] | None = None) -> dict:
+    """What differs between the booth's totals and the hub's: per product and per table."""
+    names = names or {}
+    products = []
+    zero = {"units": 0, "net_vnd": 0}
+    for uuid in sorted(set(booth_side["products"]) | set(hub_side["products"])):
+        b, h = booth_side["products"].get(uuid, zero), hub_side["products"].get(uuid, zero)
+        if b != h:
+            products.append({"product_uuid": uuid, "name": names.get(uuid, uuid), "booth_units": b["units"],
+                             "hub_units": h["units"], "booth_net_vnd": b["net_vnd"], "hub_net_vnd": h["net_vnd"]})
+    records = []
+    for table in sorted(set(booth_side["records"]) | set(hub_side["records"])):
+        b, h = booth_side["records"].get(table, 0), hub_side["records"].get(table, 0)
+        if b != h:
+            records.append({"table": table, "booth": b, "hub": h})
+    return {"products": products, "records": records}
