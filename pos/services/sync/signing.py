@@ -1,4 +1,4 @@
-"""Signed files for the USB stick: HMAC-SHA256 with the booth's signing key.
+"""Signed files for the USB stick: HMAC-SHA256 with the booth's signing key (itsdangerous' HMAC).
 
 A file is one JSON object:
 
@@ -10,6 +10,13 @@ The signature covers every header field and the payload, so neither the booth it
 nor its content can be changed without the key. The key is the booth's own, kept by
 the hub and the booth apart from the login token: a file of another booth, or one
 changed after signing, is refused with a message saying which.
+
+The MAC is itsdangerous' HMACAlgorithm (the library Flask signs its cookies with), but the
+envelope above is ours and stays as it is, rather than itsdangerous' "value.signature" form:
+files sit on USB sticks and booth laptops between a push and its import (provision -> booth,
+push -> hub, ack -> booth), so a hub upgraded mid-fair must still read what booths wrote, and
+a booth not yet upgraded must still open the hub's files. The bytes signed and the hex
+signature are the same as before the library did the HMAC (a test builds a file the old way).
 """
 from __future__ import annotations
 
@@ -17,9 +24,11 @@ import base64
 import binascii
 import gzip
 import hashlib
-import hmac
 import json
+import re
 import secrets
+
+from itsdangerous.signer import HMACAlgorithm
 
 from ...errors import DomainError, N_
 from ...timeutil import utcnow
@@ -30,6 +39,10 @@ KINDS = ("push", "provision", "ack")
 HEADER = ("format", "version", "kind", "booth_uuid", "booth", "created_at")
 # A booth's whole fair is a few megabytes; a file far beyond this is not one of ours.
 MAX_FILE_BYTES = 200 * 1024 * 1024
+_HMAC = HMACAlgorithm(hashlib.sha256)
+# The signature as sign() writes it: lowercase hex of the 32-byte MAC. Any other spelling of the
+# same bytes (upper case, spaces, which bytes.fromhex would take) was never accepted: still refused.
+_SIGNATURE = re.compile(r"[0-9a-f]{64}")
 
 
 class UnreadableFile(DomainError):
@@ -62,13 +75,25 @@ def new_key() -> str:
     return secrets.token_hex(32)
 
 
-def _mac(key: str, header: dict, payload_b64: str) -> str:
+def _signed_part(key: str, header: dict, payload_b64: str) -> tuple[bytes, bytes]:
+    """The raw key and the bytes the signature covers: each header field on its line, then the payload."""
     try:
         raw_key = bytes.fromhex(key)
     except ValueError:
         raise NoSigningKey(booth=header.get("booth", "")) from None
     message = "\n".join(str(header[k]) for k in HEADER) + "\n" + payload_b64
-    return hmac.new(raw_key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+    return raw_key, message.encode("utf-8")
+
+
+def _signature(key: str, header: dict, payload_b64: str) -> str:
+    return _HMAC.get_signature(*_signed_part(key, header, payload_b64)).hex()
+
+
+def _verified(key: str, header: dict, payload_b64: str, signature: str) -> bool:
+    raw_key, message = _signed_part(key, header, payload_b64)
+    if not _SIGNATURE.fullmatch(signature):
+        return False
+    return _HMAC.verify_signature(raw_key, message, bytes.fromhex(signature))
 
 
 def sign(kind: str, booth_uuid: str, booth_label: str, payload: dict, key: str) -> bytes:
@@ -78,7 +103,7 @@ def sign(kind: str, booth_uuid: str, booth_label: str, payload: dict, key: str) 
     payload_b64 = base64.b64encode(gzip.compress(body, mtime=0)).decode("ascii")
     header = {"format": FORMAT, "version": VERSION, "kind": kind, "booth_uuid": booth_uuid,
               "booth": booth_label, "created_at": utcnow().isoformat(timespec="seconds")}
-    doc = dict(header, payload=payload_b64, signature=_mac(key, header, payload_b64))
+    doc = dict(header, payload=payload_b64, signature=_signature(key, header, payload_b64))
     return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
 
 
@@ -111,8 +136,7 @@ def open_signed(data: bytes, key: str, *, kind: str, booth_uuid: str | None = No
     header = {k: doc[k] for k in HEADER}
     if booth_uuid is not None and doc["booth_uuid"] != booth_uuid:
         raise ForeignFile(theirs=doc["booth"] or doc["booth_uuid"], ours=booth_label or booth_uuid)
-    expected = _mac(key, header, doc["payload"])
-    if not hmac.compare_digest(expected, str(doc["signature"])):
+    if not _verified(key, header, doc["payload"], str(doc["signature"])):
         raise TamperedFile(booth=booth_label or doc["booth"])
     # Checked after the signature: a signed kind cannot have been altered.
     if doc["kind"] != kind:
