@@ -29,14 +29,14 @@ from sqlalchemy import delete, func, insert, select, update
 
 from ...db import unit_of_work
 from ...errors import DomainError, InvalidInput, N_
-from ...models import Barcode, Booth, DbIdentity
+from ...models import Barcode, Booth, DbIdentity, Product, Sale, Shift, StockDocument, Till
 from ...models.identity import identity
-from ...models.sync import BoothSyncState, SyncCursor
+from ...models.security import DbRestore
+from ...models.sync import BoothSyncState, IngestState, SyncCursor
 from ...timeutil import utcnow
-from .. import numbering, sales_summary
-from . import signing
+from .. import audit, numbering, sales_summary
 from . import hub as sync_hub
-from . import wire
+from . import signing, wire
 
 log = logging.getLogger(__name__)
 
@@ -275,8 +275,6 @@ def provision(session, payload: dict, *, hub_url: str = "", token: str = "", all
         numbering.remember(session, payload["numbers"])
         # A new laptop replacing a lost one (no backup): the lost one may have printed receipts
         # the hub never got, so this database numbers in a series of its own too.
-        from ...models import Sale
-
         held = numbering._numbers(payload["numbers"].get("tills_high_water"))
         if (not numbering.series(session) and any(held.values())
                 and session.scalar(select(func.count()).select_from(Sale)) == 0):
@@ -623,8 +621,6 @@ def describe_record(session, table: str, uuid: str) -> str:
     """A record of this booth as people know it: the receipt, shift or document number."""
     from flask_babel import gettext
 
-    from ...models import Sale, Shift, StockDocument
-
     if table == "sale":
         number = session.scalar(select(Sale.receipt_no).where(Sale.uuid == uuid))
         if number:
@@ -804,8 +800,6 @@ def compare_with_hub(session, transport) -> dict:
     if not isinstance(hub_side, dict):
         raise HubRefused(200, "BadAnswer", "câu trả lời của hub không hợp lệ")
     with unit_of_work(session) as s:
-        from ...models import Product
-
         names = dict(s.execute(select(Product.uuid, Product.name)).all())
         diff = wire.differences(mine, hub_side, names)
         st = state(s)
@@ -922,8 +916,6 @@ def take_in(session, batch: dict, *, hub_contiguous: int | None = None) -> int:
     hub_contiguous: the hub's contiguous sequence for that database (the records came from it).
     Raises NotProvisioned, InvalidInput / BadRecord, wire.Conflict.
     """
-    from ...models.sync import IngestState
-
     ident = identity(session)
     booth_id = current_booth_id(session)
     if booth_id is None:
@@ -949,8 +941,6 @@ def take_in(session, batch: dict, *, hub_contiguous: int | None = None) -> int:
         row.acked_seq = max(row.acked_seq, min(int(hub_contiguous), top))
     row.updated_at = utcnow()
     # Receipts taken back move each till's counter: a later sale reads after them.
-    from ...models import Sale, Till
-
     for till_id, top_number in session.execute(select(Sale.till_id, func.max(Sale.number)).group_by(Sale.till_id)):
         session.execute(update(Till).where(Till.id == till_id, Till.last_number < top_number)
                         .values(last_number=top_number))
@@ -960,8 +950,6 @@ def take_in(session, batch: dict, *, hub_contiguous: int | None = None) -> int:
 
 def restored_from(session):
     """The DbRestore row of this database (it was restored from a backup), or None."""
-    from ...models.security import DbRestore
-
     return session.scalars(select(DbRestore).where(DbRestore.db_id == identity(session).id)
                            .order_by(DbRestore.id.desc())).first()
 
@@ -1000,8 +988,6 @@ def fetch_lost(session, transport) -> int | None:
     except (InvalidInput, wire.Conflict) as err:
         problem = err
     with unit_of_work(session) as s:
-        from .. import audit
-
         if problem is not None:
             log.warning("records of the restored database's lost self not taken in: %s", problem)
         audit.record(s, None, "sync.caught_up", origin, records=stored, problem=str(problem or "")[:500])
@@ -1050,8 +1036,6 @@ def _set_aside(path):
 def missing_sales(session, path) -> int:
     """How many sales the database at path (one a restore set aside) holds that this one lacks.
     Raises InvalidInput when it cannot be read."""
-    from ...models import Sale
-
     with _set_aside(path) as other:
         theirs = set(other.scalars(select(Sale.uuid)))
     mine = set()
@@ -1068,8 +1052,6 @@ def recover(session, path) -> Recovered:
     Raises InvalidInput (unreadable file), NotProvisioned, BadRecord / RecordOfAnotherBooth
     (a database of another booth), wire.Conflict.
     """
-    from ...models import Sale
-
     ident = identity(session)
     booth_id = current_booth_id(session)
     if booth_id is None:
@@ -1120,8 +1102,6 @@ def import_acknowledgement(session, data: bytes) -> AckResult:
     Raises NotProvisioned, signing.NoSigningKey / UnreadableFile / TamperedFile / ForeignFile /
     WrongKindFile, BadRecord, wire.Conflict.
     """
-    from ...models import Product, Shift
-
     st = state(session)
     booth = booth_of_state(session)
     if st is None or booth is None:

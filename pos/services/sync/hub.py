@@ -32,7 +32,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
 from ...errors import DomainError, Forbidden, InvalidInput, N_, NotFound
-from ...models import Booth, Fair, Product, RefundLine, Till, User, Void
+from ...models import Barcode, Booth, Fair, Product, RefundLine, Till, User, Void
 from ...models.identity import identity
 from ...models.sync import HubBooth, IngestState, SyncConflict, SyncHub
 from ...timeutil import utcnow
@@ -204,8 +204,6 @@ def provisioning_payload(session, booth: Booth, *, include_key: bool = False) ->
         if rec["table"] == "till":
             rec["last_number"] = max(rec["last_number"], high.get(rec["uuid"], 0))
     barcodes: dict[str, list[str]] = {}
-    from ...models import Barcode
-
     for product_uuid, code in session.execute(select(Product.uuid, Barcode.code).join(Barcode.product).order_by(Barcode.id)):
         barcodes.setdefault(product_uuid, []).append(code)
     payload = {"format": wire.PROVISION_FORMAT, "version": wire.WIRE_VERSION, "booth_uuid": booth.uuid,

@@ -211,10 +211,6 @@ def catalogue_specs() -> list[Spec]:
     return list(_specs(len(db.Model.registry.mappers))[1])
 
 
-def specs_by_name() -> dict[str, Spec]:
-    return {s.name: s for s in travelling_specs() + catalogue_specs()}
-
-
 # --- reading rows out -------------------------------------------------------------------------
 
 def _chunks(items, size=_CHUNK):
