@@ -198,6 +198,24 @@ def provision(session, payload: dict, *, hub_url: str = "", token: str = "", all
     """
     if sync_hub.is_hub(session):
         raise IsAHub()
+    booth_uuid, loaded, barcodes = _read_provisioning(payload)
+    ident, st = identity(session), state(session)
+    _refuse_another_booth(session, ident, st, payload, loaded)
+    known, created, updated = _write_catalogue(session, loaded)
+    _apply_barcodes(session, known.get("product", {}), barcodes)
+    booth_id = known["booth"][booth_uuid]
+    _serve_booth(session, ident, st, booth_uuid, booth_id, hub_url=hub_url, token=token, allow_http=allow_http,
+                 signing_key=signing_key, via=via)
+    if isinstance(payload.get("numbers"), dict):
+        _number_after_the_hub(session, payload["numbers"])
+    _remember_origins(session)
+    session.expire_all()
+    return ProvisionResult(session.get(Booth, booth_id), created, updated)
+
+
+def _read_provisioning(payload) -> tuple[str, dict[str, list], dict]:
+    """The payload checked whole: (booth uuid, {table: [(index, values, refs)]}, barcodes).
+    Raises InvalidInput / BadRecord before anything is written."""
     if not isinstance(payload, dict) or payload.get("format") != wire.PROVISION_FORMAT:
         raise InvalidInput("format", "Không phải dữ liệu cấp cho gian hàng của Fair POS")
     unknown = sorted(set(payload) - _PAYLOAD_KEYS)
@@ -225,18 +243,26 @@ def provision(session, payload: dict, *, hub_url: str = "", token: str = "", all
     booth_recs = loaded.get("booth", [])
     if len(booth_recs) != 1 or booth_recs[0][1]["uuid"] != booth_uuid:
         raise InvalidInput("booth_uuid", "Dữ liệu cấp phải có đúng một gian hàng")
+    return booth_uuid, loaded, barcodes
 
-    ident = identity(session)
-    st = state(session)
+
+def _refuse_another_booth(session, ident, st, payload: dict, loaded: dict) -> None:
+    """Raises WrongBooth when this database serves another booth. A booth set up by hand before
+    it was ever provisioned (same fair and booth codes) is adopted instead."""
     current = session.get(Booth, ident.booth_id) if ident.booth_id else None
-    theirs = str(payload.get("booth") or booth_uuid)
-    if current is not None and current.uuid != booth_uuid:
-        fair_rec = next((v for _, v, _ in loaded.get("fair", [])), {})
-        adoptable = (st is None and current.code == booth_recs[0][1]["code"]
-                     and current.fair.code == fair_rec.get("code"))
-        if not adoptable:
-            raise WrongBooth(ours=f"{current.fair.code}-{current.code}", theirs=theirs)
+    booth_uuid = payload.get("booth_uuid")
+    if current is None or current.uuid == booth_uuid:
+        return
+    fair_rec = next((v for _, v, _ in loaded.get("fair", [])), {})
+    adoptable = (st is None and current.code == loaded["booth"][0][1]["code"]
+                 and current.fair.code == fair_rec.get("code"))
+    if not adoptable:
+        raise WrongBooth(ours=f"{current.fair.code}-{current.code}", theirs=str(payload.get("booth") or booth_uuid))
 
+
+def _write_catalogue(session, loaded: dict) -> tuple[dict[str, dict[str, int]], dict[str, int], dict[str, int]]:
+    """Insert or update the provisioned rows, parents first, with their references turned into
+    this database's ids. Returns ({table: {uuid: id}}, created per table, updated per table)."""
     created: dict[str, int] = {}
     updated: dict[str, int] = {}
     known: dict[str, dict[str, int]] = {}
@@ -255,9 +281,12 @@ def provision(session, payload: dict, *, hub_url: str = "", token: str = "", all
             row_id, is_new = _upsert(session, spec, row)
             known.setdefault(spec.name, {})[values["uuid"]] = row_id
             (created if is_new else updated)[spec.name] = (created if is_new else updated).get(spec.name, 0) + 1
-    _apply_barcodes(session, known.get("product", {}), barcodes)
+    return known, created, updated
 
-    booth_id = known["booth"][booth_uuid]
+
+def _serve_booth(session, ident, st, booth_uuid: str, booth_id: int, *, hub_url: str, token: str, allow_http: bool,
+                 signing_key: str | None, via: str) -> None:
+    """Make this database serve the booth, and remember the hub, its token and the signing key."""
     session.execute(update(DbIdentity).where(DbIdentity.id == ident.id).values(booth_id=booth_id))
     if st is None:
         st = BoothSyncState(booth_uuid=booth_uuid)
@@ -271,17 +300,16 @@ def provision(session, payload: dict, *, hub_url: str = "", token: str = "", all
         st.signing_key = signing_key
     st.provisioned_at, st.provisioned_via = utcnow(), via
     session.flush()
-    if isinstance(payload.get("numbers"), dict):
-        numbering.remember(session, payload["numbers"])
-        # A new laptop replacing a lost one (no backup): the lost one may have printed receipts
-        # the hub never got, so this database numbers in a series of its own too.
-        held = numbering._numbers(payload["numbers"].get("tills_high_water"))
-        if (not numbering.series(session) and any(held.values())
-                and session.scalar(select(func.count()).select_from(Sale)) == 0):
-            numbering.start_series(session)
-    _remember_origins(session)
-    session.expire_all()
-    return ProvisionResult(session.get(Booth, booth_id), created, updated)
+
+
+def _number_after_the_hub(session, numbers: dict) -> None:
+    numbering.remember(session, numbers)
+    # A new laptop replacing a lost one (no backup): the lost one may have printed receipts
+    # the hub never got, so this database numbers in a series of its own too.
+    held = numbering._numbers(numbers.get("tills_high_water"))
+    if (not numbering.series(session) and any(held.values())
+            and session.scalar(select(func.count()).select_from(Sale)) == 0):
+        numbering.start_series(session)
 
 
 def _upsert(session, spec: wire.Spec, row: dict) -> tuple[int, bool]:
