@@ -13,6 +13,11 @@ the hub creates only if it does not know them (a product added at the booth).
 The hub answers with the highest contiguous sequence it holds and the booth sets its
 cursor to exactly that: an interrupted push resends from there (the hub ignores what
 it already holds), and a hub restored from an older backup gets what it lost again.
+
+The protocol (formats, Conflict, the totals compared) comes from wire.py. Of the hub's
+module the booth uses two behaviours only: is_hub (a hub's database is never provisioned
+as a booth) and ingest_batch (take_in stores records of this booth that another database
+wrote through the hub's own whole-batch checks, rather than a second copy of them).
 """
 from __future__ import annotations
 
