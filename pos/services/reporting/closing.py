@@ -108,7 +108,7 @@ class ClosingState:
     uncounted: list[Product]
     goods_left: list[GoodsLeft]
     statements: list[PrintedStatement]
-    unpushed: int | None  # None: this booth does not sync (or the sync area cannot tell)
+    unpushed: int | None  # None: this booth does not sync (never provisioned from a hub)
     closed_at: datetime | None
     closed_by: str = ""
     steps: list[Step] = field(default_factory=list)
