@@ -14,6 +14,7 @@ from ..errors import InvalidInput
 from ..extensions import db
 from ..models import Sale
 from ..services import booths, catalogue, print_queue, sales, stock
+from ..timeutil import local_today, parse_date
 from ..vietqr import qr_svg
 from . import schemas as sc
 from . import apispec
@@ -251,8 +252,6 @@ def print_prebill(body: sc.PrebillIn):
 @endpoint("Sales of one Vietnam calendar day, newest first", query=sc.SalesQuery, response=sc.SalesOut,
           tags=["sales"])
 def list_sales(query: sc.SalesQuery):
-    from ..timeutil import local_today, parse_date
-
     booth = current_booth_or_404()
     try:
         day = parse_date(query.day) if query.day else local_today()

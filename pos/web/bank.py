@@ -10,6 +10,7 @@ from .errors import domain_error_response
 from ..db import unit_of_work
 from ..errors import DomainError, InvalidInput, NotFound, http_status
 from ..extensions import db
+from ..models.identity import identity
 from ..money import format_vnd
 from ..services import bank_statements as bank
 from ..services import booths
@@ -37,8 +38,6 @@ def _upload():
 
 def _page(status=200, error=None, problems=()):
     booth = current_booth_or_404(setup_for_managers=True)
-    from ..models.identity import identity
-
     return render_template("bank/reconciliation.html", rec=bank.reconciliation(db.session, booth),
                            is_demo=identity(db.session).is_demo,
                            choices=bank.mapping_choices(), presets=bank.PRESETS, form=request.form if error else None,
@@ -80,8 +79,6 @@ def import_statement():
 @roles(*MANAGERS)
 def sample_statement():
     """A made-up statement for the demo booth's transfers (the demo database only)."""
-    from ..models.identity import identity
-
     booth = current_booth_or_404(setup_for_managers=True)
     if not identity(db.session).is_demo:
         abort(404)

@@ -19,6 +19,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..services import booths, security
 from ..services import display as displays
+from ..vietqr import qr_svg
 from .apispec import endpoint
 from .schemas import Str, Strict, Vnd
 
@@ -71,8 +72,6 @@ def _secret() -> str:
 
 def pairing(till) -> dict:
     """What the till's screen shows to pair a display: the code, the link and its QR."""
-    from ..vietqr import qr_svg
-
     token = displays.display_token(_secret(), till)
     url = url_for("display.screen", token=token, _external=True)
     return {"code": displays.pairing_code(_secret(), till), "url": url, "qr_svg": qr_svg(url, box_size=5),

@@ -18,7 +18,7 @@ from ..db import unit_of_work
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Booth
-from ..services import booths, imports, labels, print_queue
+from ..services import booths, catalogue, imports, labels, print_queue
 from ..services.reporting import charts, closing, exports, producer_payments, reports, settlement
 from ..services import validate
 from .templating import flash_error
@@ -464,8 +464,6 @@ def label_list():
             given = labels.assign_codes(s, ids or None)
         flash(_("Đã tạo mã vạch cho %(n)s sản phẩm.", n=len(given)), "success")
         return redirect(url_for("reports.label_list"))
-    from ..services import catalogue
-
     products = catalogue.search_products(db.session)
     return render_template("reports/labels.html", missing=labels.products_without_barcode(db.session),
                            products=[p for p in products if any(labels.is_ean13(c) for c in p.barcode_list)],

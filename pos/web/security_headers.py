@@ -16,8 +16,12 @@ import base64
 import hashlib
 import secrets
 
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
+
+from ..db import unit_of_work
+from ..extensions import db
+from ..services import security
 
 # The inline handlers the existing templates use, allowed by their hash and nothing else.
 ALLOWED_INLINE_HANDLERS = ("this.form.submit()", "window.print()")
@@ -95,12 +99,6 @@ def init_app(app) -> None:
 
 def _flush_security_failures() -> None:
     """Write the wrong PINs this request noted: their use case rolled back, the count must not."""
-    from flask import current_app
-
-    from ..db import unit_of_work
-    from ..extensions import db
-    from ..services import security
-
     if not security.pending_failures():
         return
     try:

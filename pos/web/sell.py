@@ -6,6 +6,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, jsonify, make
 from flask_babel import gettext as _
 
 from .access import ALL_STAFF, current_booth_or_404, roles
+from .display import pairing
 from ..db import MAX_ID, unit_of_work
 from ..errors import DomainError
 from ..extensions import db
@@ -55,8 +56,6 @@ def screen():
         # No sale outside a cash shift: the float must be counted in before the first sale.
         flash(_("%(till)s chưa mở ca: nhập tiền đầu ca để bắt đầu bán.", till=till.name), "warning")  # the name says "Quầy"
         return redirect(url_for("shifts.till_page", till_id=till.id))
-    from .display import pairing
-
     today = local_today()
     # Fairs are extended at the last minute: selling outside its dates is warned about, never refused.
     outside_fair = None if booth.fair.includes(today) else today

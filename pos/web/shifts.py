@@ -16,12 +16,14 @@ from ..db import MAX_ID, unit_of_work
 from ..errors import DomainError, InvalidInput, http_status
 from ..extensions import db
 from ..models import PAYMENT_METHODS, Refund, Shift, Void
+from ..money import format_vnd
 from ..printing import lay_out
 from ..services import backups, booths, print_queue, returns, sales, shifts
 from ..services import validate as v
 from . import schemas as sc
 from .apispec import endpoint
 from .forms import arg_id, form_dict, rerender
+from .sell import current_till
 
 bp = Blueprint("shifts", __name__, url_prefix="/shifts")
 api_bp = Blueprint("shifts_api", __name__, url_prefix="/api/v1/shifts")
@@ -29,13 +31,6 @@ api_bp = Blueprint("shifts_api", __name__, url_prefix="/api/v1/shifts")
 
 def _address() -> str:
     return request.remote_addr or ""
-
-
-def _this_till(booth):
-    """The till this browser was registered as on the sell screen, or None."""
-    from .sell import current_till
-
-    return current_till(booth)
 
 
 def _columns(booth) -> int:
@@ -49,7 +44,7 @@ def _columns(booth) -> int:
 def index():
     booth = current_booth_or_404()
     tills = [(t, shifts.current_shift(db.session, t)) for t in booths.active_tills(db.session, booth)]
-    return render_template("shifts/index.html", tills=tills, this_till=_this_till(booth),
+    return render_template("shifts/index.html", tills=tills, this_till=current_till(booth),
                            history=shifts.list_shifts(db.session, booth, till_id=arg_id("till_id")))
 
 
@@ -86,7 +81,7 @@ def open_shift(till_id):
         flash(err.text, "error")
         return _till_page(booth, till, status=http_status(err), form=form_dict(), error_field=err.field)
     flash(_("Đã mở ca %(n)s tại %(till)s.", n=shift.number, till=till.name), "success")
-    if _this_till(booth) is not None and _this_till(booth).id == till.id:
+    if current_till(booth) is not None and current_till(booth).id == till.id:
         return redirect(url_for("sell.screen"))
     return redirect(url_for("shifts.till_page", till_id=till.id))
 
@@ -119,14 +114,8 @@ def cash(shift_id):
         flash(err.text, "error")
         return _till_page(booth, shift.till, status=http_status(err), form=form_dict(), error_field=err.field)
     flash(_("Đã ghi %(kind)s %(amount)s.", kind=_(movement.kind_label).lower(),
-            amount=_vnd(movement.amount_vnd)), "success")
+            amount=format_vnd(movement.amount_vnd)), "success")
     return redirect(url_for("shifts.till_page", till_id=shift.till_id))
-
-
-def _vnd(value):
-    from ..money import format_vnd
-
-    return format_vnd(value)
 
 
 def queue_slip(booth, build) -> None:
@@ -254,7 +243,7 @@ def void(sale_id):
 def refund(sale_id):
     booth = current_booth_or_404()
     sale = sales.get_sale(db.session, booth, sale_id)
-    this_till = _this_till(booth)
+    this_till = current_till(booth)
     context = dict(sale=sale, state=returns.sale_returns(db.session, sale), methods=PAYMENT_METHODS,
                    tills=booths.active_tills(db.session, booth), this_till=this_till)
     if request.method == "POST":
@@ -265,7 +254,7 @@ def refund(sale_id):
         except DomainError as err:
             return rerender("shifts/refund.html", err, **context)
         queue_slip(booth, _refund_slip(done.id))
-        flash(_("Đã hoàn %(amount)s cho đơn %(no)s (phiếu %(number)s).", amount=_vnd(done.total_vnd),
+        flash(_("Đã hoàn %(amount)s cho đơn %(no)s (phiếu %(number)s).", amount=format_vnd(done.total_vnd),
                 no=sale.receipt_no, number=done.number), "success")
         return redirect(url_for("shifts.refund_slip", refund_id=done.id))
     return render_template("shifts/refund.html", form=None, error_field=None, **context)

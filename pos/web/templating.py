@@ -4,12 +4,18 @@ from __future__ import annotations
 from flask import current_app, flash, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from . import static_files
 from .errors import domain_error_response, error_response, http_error_response, wants_json
 from ..errors import DomainError, http_status
 from ..extensions import db
 from ..money import format_number, format_percent_bp, format_vnd
+from ..services.backups import low_disk_warning
+from ..services.booths import current_booth
+from ..services.sync.booth import banner
 from ..timeutil import format_date, format_datetime
 
 
@@ -28,26 +34,16 @@ def init_app(app):
     # read the "%" of "Hoa hồng (%)" as a placeholder and fail.
     app.add_template_filter(lambda message: _(message), "msg")
     app.jinja_env.globals["get_locale"] = get_locale
-    from . import static_files
-
     static_files.init_app(app)
 
     @app.context_processor
     def booth_context():
-        from ..services.booths import current_booth
-
-        from flask_login import current_user
-
-        from ..services.sync.booth import banner
-
         if request.endpoint == "static":
             return {}
         staff = current_user.is_authenticated and current_user.role != "producer"
         manager = current_user.is_authenticated and current_user.role in ("manager", "organiser")
         # Every staff page says how much the hub does not have yet: nobody closes the fair by mistake.
         # A manager's pages also say when the disk is running out, before sales start failing.
-        from ..services.backups import low_disk_warning
-
         return {"this_booth": current_booth(db.session), "sync_banner": banner(db.session) if staff else None,
                 "disk_warning": low_disk_warning(current_app) if manager else None}
 
@@ -80,8 +76,6 @@ def init_app(app):
         if wants_json():
             return http_error_response(err)
         return err
-
-    from flask_wtf.csrf import CSRFError
 
     @app.errorhandler(CSRFError)
     def csrf_error(_err):
