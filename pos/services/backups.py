@@ -23,10 +23,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from flask_babel import gettext
+from sqlalchemy import inspect, update
 from sqlalchemy.engine import make_url
 
+from ..db import new_uuid
 from ..errors import N_, DomainError
+from ..models import DbIdentity
+from ..models.identity import identity
+from ..models.security import DbRestore
 from ..timeutil import VN, utcnow
+from . import audit, numbering
 
 log = logging.getLogger(__name__)
 
@@ -350,14 +357,6 @@ def assign_new_identity(session, *, backup_name: str, note: str = "") -> tuple[s
 
     Returns (new id, old id, old last_seq). Must run inside a unit_of_work.
     """
-    from sqlalchemy import inspect, update
-
-    from ..db import new_uuid
-    from ..models.identity import identity
-    from ..models import DbIdentity
-    from ..models.security import DbRestore
-    from . import audit
-
     ident = identity(session)
     old_id, old_seq, booth_id = ident.id, ident.last_seq, ident.booth_id
     new_id = new_uuid()
@@ -366,8 +365,6 @@ def assign_new_identity(session, *, backup_name: str, note: str = "") -> tuple[s
     session.expire_all()
     # Receipts, shifts and stock documents the lost database issued after the backup are unknown:
     # this one numbers in a series of its own (services/numbering).
-    from . import numbering
-
     series = numbering.start_series(session)
     if inspect(session.get_bind()).has_table(DbRestore.__tablename__):
         session.add(DbRestore(db_id=new_id, booth_id=booth_id, restored_from_db=old_id, restored_from_seq=old_seq,
@@ -393,8 +390,6 @@ class DiskSpace:
 def low_disk(database_uri: str, min_free_mb: int = LOW_DISK_MB) -> DiskSpace | None:
     """The database's disk when it has less than min_free_mb free (None when there is room, or for
     a database that is not a local file)."""
-    import shutil
-
     if not str(database_uri).startswith("sqlite:///"):
         return None
     folder = sqlite_path(database_uri).parent
@@ -410,8 +405,6 @@ def low_disk(database_uri: str, min_free_mb: int = LOW_DISK_MB) -> DiskSpace | N
 
 def low_disk_warning(app) -> str | None:
     """What `pos serve` says at start and the manager's pages show when free space runs low."""
-    from flask_babel import gettext
-
     space = low_disk(app.config["SQLALCHEMY_DATABASE_URI"], int(app.config.get("LOW_DISK_MB", LOW_DISK_MB)))
     if space is None:
         return None
