@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from ..db import MAX_ID, booth_row
-from ..errors import DomainError, InvalidInput, N_, NoOpenShift, NotFound
+from ..errors import DomainError, InvalidInput, N_, NoOpenShift
 from ..models import Refund, RefundLine, Sale, SaleLine, Shift, StockMovement, Void
 from ..models.fair import ensure_open
 from ..models.identity import stamp
@@ -100,14 +100,7 @@ class RefundTooMuch(DomainError):
 def _sale_for_update(session, booth, sale_id) -> Sale:
     # FOR UPDATE: on PostgreSQL a void and a refund of one sale (or two refunds) queue here,
     # so "already refunded" is read after the other one committed. SQLite's BEGIN IMMEDIATE does the same.
-    try:
-        sid = int(sale_id)
-    except (TypeError, ValueError):
-        sid = 0
-    sale = session.scalars(select(Sale).where(Sale.id == sid, Sale.booth_id == booth.id).with_for_update()).first()
-    if sale is None:
-        raise NotFound("Không tìm thấy đơn hàng")
-    return sale
+    return booth_row(session, Sale, booth, sale_id, N_("Không tìm thấy đơn hàng"), with_for_update=True)
 
 
 def void_of(session, sale: Sale) -> Void | None:

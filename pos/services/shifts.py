@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from ..db import MAX_ID, booth_row
-from ..errors import DomainError, Forbidden, InvalidInput, N_, NoOpenShift, NotFound
+from ..errors import DomainError, Forbidden, InvalidInput, N_, NoOpenShift
 from ..models import CashMovement, Payment, Refund, Sale, Shift, Till, Void
 from ..models.fair import ensure_open
 from ..models.identity import stamp
@@ -159,21 +159,10 @@ def open_shift(session, booth, user, new: NewShift, *, address: str = "") -> Shi
 
 
 def _open_shift_for_update(session, booth, shift_id) -> Shift:
-    shift = session.scalars(
-        select(Shift).where(Shift.id == _int_id(shift_id), Shift.booth_id == booth.id).with_for_update()
-    ).first()
-    if shift is None:
-        raise NotFound("Không tìm thấy ca bán hàng")
+    shift = booth_row(session, Shift, booth, shift_id, N_("Không tìm thấy ca bán hàng"), with_for_update=True)
     if not shift.is_open:
         raise ShiftClosed(number=shift.number, till=shift.till.code)
     return shift
-
-
-def _int_id(raw) -> int:
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return 0
 
 
 def record_cash_movement(session, booth, user, shift_id, move: CashMove, *, address: str = "") -> CashMovement:
