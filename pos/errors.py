@@ -1,4 +1,5 @@
-"""Errors the services raise. They know nothing about HTTP: each blueprint decides how to show them.
+"""Errors the services raise. They know nothing about HTTP: the web face maps them to statuses
+(pos/web/errors.py) and the CLI to a message and a non-zero exit.
 
 Messages are written in Vietnamese (the booth's language) as gettext message ids,
 so the English catalogue translates them; `params` fill the %(name)s places.
@@ -95,18 +96,3 @@ class NoOpenShift(DomainError):
 
     message = N_("Quầy %(till)s chưa mở ca bán hàng: mở ca (nhập tiền đầu ca) trước khi bán")
     field = "till_id"
-
-
-# How the HTTP blueprints answer each refusal (the services never see this).
-_HTTP_STATUS = {
-    "NotFound": 404, "InvalidInput": 422, "Underpaid": 422, "IdempotencyConflict": 422,
-    "TooManyAttempts": 429, "WrongPin": 403, "DiscountOverLimit": 403, "Forbidden": 403, "DatabaseBusy": 503,
-}
-
-
-def http_status(err: DomainError) -> int:
-    """The HTTP status for a refusal: the nearest class named above, else 409 Conflict."""
-    for cls in type(err).__mro__:
-        if cls.__name__ in _HTTP_STATUS:
-            return _HTTP_STATUS[cls.__name__]
-    return 409

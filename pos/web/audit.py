@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from .access import MANAGERS, roles
 from ..db import unit_of_work
-from ..errors import DomainError, http_status
+from ..errors import DomainError
 from ..extensions import db
 from ..services import audit, audit_log, backups, security
 from ..services.sync import booth as sync_booth
@@ -17,6 +17,7 @@ from .templating import flash_error
 from ..timeutil import local_today
 from . import schemas as sc
 from .apispec import endpoint
+from .errors import http_status
 from .forms import arg_id
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")

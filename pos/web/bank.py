@@ -6,9 +6,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .access import MANAGERS, current_booth_or_404, roles
-from .errors import domain_error_response
+from .errors import domain_error_response, http_status
 from ..db import unit_of_work
-from ..errors import DomainError, InvalidInput, NotFound, http_status
+from ..errors import DomainError, InvalidInput, NotFound
 from ..extensions import db
 from ..models.identity import identity
 from ..money import format_vnd

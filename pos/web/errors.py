@@ -1,11 +1,12 @@
-"""How the web face answers a refusal: whether a request wants JSON, and the one JSON shape
-of every API refusal, for all API blueprints.
+"""How the web face answers a refusal: the one table from refusal classes to HTTP statuses
+(http_status), whether a request wants JSON (wants_json), and the one JSON shape of every API
+refusal, for all API blueprints.
 
 {"error": <kind>, "message": <in the user's language>, "field": <e.g. "lines[0].qty" or null>}
 
 The app-level error handlers (templating.init_app) call these for requests under /api/, and the
-sync blueprint for its own statuses; a DomainError carrying retry_after_s (a delayed PIN or
-login) adds a Retry-After header.
+sync API blueprint too (adding WWW-Authenticate to a 401); a DomainError carrying retry_after_s
+(a delayed PIN or login) adds a Retry-After header.
 """
 from __future__ import annotations
 
@@ -13,7 +14,35 @@ from flask import request
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
-from ..errors import N_, DomainError, http_status
+from ..db import DatabaseBusy
+from ..errors import (N_, DiscountOverLimit, DomainError, Forbidden, IdempotencyConflict, InvalidInput, NotFound,
+                      Underpaid, WrongPin)
+from ..services.security import TooManyAttempts
+from ..services.sync import booth as sync_booth
+from ..services.sync import hub as sync_hub
+from ..services.sync import signing, wire
+
+# How the web answers each refusal (the services know nothing of HTTP). A refusal takes the status of
+# the nearest class of its own in this table (UnknownProduct is a NotFound: 404); anything else is
+# 409 Conflict: the request was understood, and the booth's rules refused it.
+STATUS: dict[type[DomainError], int] = {
+    NotFound: 404, InvalidInput: 422, Underpaid: 422, IdempotencyConflict: 422, TooManyAttempts: 429,
+    WrongPin: 403, DiscountOverLimit: 403, Forbidden: 403, DatabaseBusy: 503,
+    # Sync: a booth's token or file, the hub's answers as the booth's pages and API pass them on.
+    sync_hub.BadToken: 401, sync_hub.BatchTooLarge: 413, wire.Conflict: 409,
+    sync_booth.HubUnreachable: 503, sync_booth.HubRefused: 502, sync_booth.PushStuck: 502,
+    sync_booth.NotProvisioned: 409, sync_booth.WrongBooth: 409, sync_booth.IsAHub: 409,
+    signing.UnreadableFile: 422, signing.TamperedFile: 422, signing.ForeignFile: 422, signing.WrongKindFile: 422,
+    signing.NoSigningKey: 409,
+}
+
+
+def http_status(err: DomainError) -> int:
+    """The HTTP status for a refusal: the nearest of its classes in STATUS, else 409 Conflict."""
+    for cls in type(err).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 409
 
 
 def wants_json() -> bool:
@@ -26,13 +55,14 @@ def error_response(kind: str, message: str, status: int, field_: str | None = No
     return {"error": kind, "message": message, "field": field_}, status, headers or {}
 
 
-def domain_error_response(err: DomainError, status: int | None = None):
+def domain_error_response(err: DomainError):
+    """A refusal as JSON, at its status (http_status)."""
     headers = {}
     retry_after = getattr(err, "retry_after_s", None)
     if retry_after is not None:
         # A delayed PIN or login says when to try again (RFC 9110: whole seconds).
         headers["Retry-After"] = str(max(1, int(-(-retry_after // 1))))
-    return error_response(type(err).__name__, err.text, status or http_status(err), err.field, headers)
+    return error_response(type(err).__name__, err.text, http_status(err), err.field, headers)
 
 
 _HTTP_MESSAGES = {

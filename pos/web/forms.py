@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import abort, render_template, request
 
 from ..db import MAX_ID
-from ..errors import DomainError, http_status
+from ..errors import DomainError
+from .errors import http_status
 from .templating import flash_error
 
 

@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from .access import ALL_STAFF, current_booth_or_404, roles
 from ..db import MAX_ID, unit_of_work
-from ..errors import DomainError, InvalidInput, http_status
+from ..errors import DomainError, InvalidInput
 from ..extensions import db
 from ..models import PAYMENT_METHODS, Refund, Shift, Void
 from ..money import format_vnd
@@ -22,6 +22,7 @@ from ..services import backups, booths, print_queue, returns, sales, shifts
 from ..services import validate as v
 from . import schemas as sc
 from .apispec import endpoint
+from .errors import http_status
 from .forms import arg_id, form_dict, rerender
 from .sell import current_till
 

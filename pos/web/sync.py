@@ -12,9 +12,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .access import ALL_STAFF, MANAGERS, PUBLIC, roles
-from .errors import domain_error_response
+from .errors import domain_error_response, http_status
 from ..db import unit_of_work
-from ..errors import DomainError, InvalidInput, NotFound, http_status
+from ..errors import DomainError, InvalidInput, NotFound
 from ..extensions import csrf, db
 from ..models import Booth
 from ..services import booths
@@ -31,19 +31,12 @@ api_bp = Blueprint("sync_api", __name__, url_prefix="/api/v1/sync")
 TAGS = ["sync"]
 
 DEFAULT_MAX_BATCH_BYTES = 8 * 1024 * 1024
-# How each refusal of this area is answered over HTTP (the rest: errors.http_status).
-_STATUS = {"BadToken": 401, "BatchTooLarge": 413, "Conflict": 409, "HubUnreachable": 503, "HubRefused": 502,
-           "PushStuck": 502, "NotProvisioned": 409, "UnreadableFile": 422, "TamperedFile": 422,
-           "ForeignFile": 422, "WrongKindFile": 422, "NoSigningKey": 409, "WrongBooth": 409, "IsAHub": 409}
-
-
-def status_of(err: DomainError) -> int:
-    return _STATUS.get(type(err).__name__) or http_status(err)
 
 
 @api_bp.errorhandler(DomainError)
 def api_error(err: DomainError):
-    body, status, headers = domain_error_response(err, status_of(err))
+    """A refusal of the sync API, as every API answers it; a bad token also says how to authenticate."""
+    body, status, headers = domain_error_response(err)
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="fair-pos-hub"'
     return body, status, headers
@@ -306,8 +299,8 @@ def provision():
         flash(err.text, "error")
         booth = booths.current_booth(db.session)
         if booth is None:
-            return render_template("sync/setup.html", error_field=err.field, form=data), status_of(err)
-        return _booth_page(booth, status_of(err), err.field)
+            return render_template("sync/setup.html", error_field=err.field, form=data), http_status(err)
+        return _booth_page(booth, http_status(err), err.field)
     flash(_("Đã nhận dữ liệu từ hub cho gian hàng %(booth)s: %(n)s mục mới, %(m)s mục cập nhật.",
             booth=result.booth.name, n=sum(result.created.values()), m=sum(result.updated.values())), "success")
     return redirect(url_for("sync.index"))
@@ -413,9 +406,9 @@ def hub_import():
         status = sync_hub.booth_status(db.session, expected) if expected else None
         if expected:
             return render_template("sync/hub_booth.html", s=status, clock_warn_s=sync_hub.CLOCK_WARN_S,
-                                   error_field="file"), status_of(err)
+                                   error_field="file"), http_status(err)
         return render_template("sync/hub.html", rows=sync_hub.hub_overview(db.session),
-                               clock_warn_s=sync_hub.CLOCK_WARN_S, error_field="file"), status_of(err)
+                               clock_warn_s=sync_hub.CLOCK_WARN_S, error_field="file"), http_status(err)
     flash(_("Đã nhập tệp của gian hàng %(booth)s: %(n)s bản ghi mới, %(d)s bản ghi đã có.",
             booth=booth.name, n=sum(r.stored for r in results), d=sum(r.duplicates for r in results)), "success")
     return redirect(url_for("sync.hub_booth", booth_id=booth.id))

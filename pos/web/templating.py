@@ -9,8 +9,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from . import static_files
-from .errors import domain_error_response, error_response, http_error_response, wants_json
-from ..errors import DomainError, http_status
+from .errors import domain_error_response, error_response, http_error_response, http_status, wants_json
+from ..errors import DomainError
 from ..extensions import db
 from ..money import format_number, format_percent_bp, format_vnd
 from ..services.backups import low_disk_warning
