@@ -90,7 +90,7 @@ def create_app(config_class=Config, overrides=None):
     # CSP and the other security headers, Secure cookies over HTTPS, failed PINs kept after a rollback.
     security_headers.init_app(app)
 
-    from . import cli
+    from . import cli  # here, not at the top: pos.cli imports create_app for its FlaskGroup
 
-    cli.init_app(app)
+    cli.init_app(app)  # every area's `pos` commands
     return app

@@ -8,12 +8,10 @@ from flask_login import current_user
 from .access import MANAGERS, current_booth_or_404, roles
 from .errors import domain_error_response, http_status
 from ..db import unit_of_work
-from ..errors import DomainError, InvalidInput, NotFound
+from ..errors import DomainError, InvalidInput
 from ..extensions import db
 from ..models.identity import identity
-from ..money import format_vnd
 from ..services import bank_statements as bank
-from ..services import booths
 from .templating import flash_error
 from .apispec import endpoint
 
@@ -180,43 +178,3 @@ def api_import_statement():
 def api_statement(statement_id):
     st = bank.get_statement(db.session, current_booth_or_404(setup_for_managers=True), statement_id)
     return jsonify(dict(_statement_json(st), credits=[bank.credit_json(c) for c in st.credits]))
-
-
-def init_cli(app) -> None:
-    """Add this area's `pos` commands (called by pos.cli.init_app)."""
-    import click
-
-    @app.cli.command("bank-import")
-    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-    @click.option("--bank", "which", default="auto", show_default=True,
-                  type=click.Choice(["auto", *bank.PRESETS]), help="column mapping of the statement")
-    @click.option("--user", "username", required=True, help="the manager importing it (for the audit log)")
-    def bank_import_command(path, which, username):
-        """Import a bank statement file (CSV or .xlsx) and match its credits to transfer payments."""
-        from pathlib import Path
-
-        from sqlalchemy import func, select
-
-        from ..models import User
-
-        user = db.session.scalars(select(User).where(func.lower(User.username) == username.lower())).first()
-        if user is None or user.role not in MANAGERS:
-            raise click.ClickException(f"không có trưởng gian hàng / ban tổ chức tên {username}")
-        try:
-            booth = booths.current_booth(db.session)
-            if booth is None:
-                raise NotFound("Gian hàng chưa được cài đặt")
-            read = bank.read_statement(Path(path).name, Path(path).read_bytes(), bank=which)
-            with unit_of_work(db.session) as s:
-                result = bank.import_statement(s, booth, s.get(User, user.id), read)
-        except bank.StatementRejected as err:
-            raise click.ClickException("\n".join([err.text, *err.problems])) from None
-        except DomainError as err:
-            raise click.ClickException(f"{err}" + (f" [{err.field}]" if err.field else "")) from None
-        if result.already_imported:
-            click.echo("Sao kê này đã được nhập trước đây: không thêm gì.")
-        else:
-            click.echo(f"Đã nhập {result.new} khoản tiền vào ({result.repeated} đã có), khớp thêm {result.matched} đơn.")
-        rec = bank.reconciliation(db.session, booth)
-        click.echo(f"Chưa khớp: {len(rec.unmatched_credits)} khoản tiền vào ({format_vnd(rec.unmatched_credits_vnd)}), "
-                   f"{len(rec.unmatched_payments)} đơn chuyển khoản ({format_vnd(rec.unmatched_payments_vnd)}).")

@@ -234,7 +234,3 @@ def api_sales(query: sc.PortalSalesQuery):
           response={"type": "object"}, tags=["portal"])
 def api_statement(booth_id, query: sc.NoQuery):
     return jsonify(statement_json(settlement.statement(db.session, _own_booth(booth_id), _producer_id())))
-
-
-def init_cli(app) -> None:
-    """The portal has no commands: producers use the web pages and the API."""

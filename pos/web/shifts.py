@@ -6,7 +6,6 @@ their PIN on the same form (a manager or organiser doing it themselves types the
 """
 from __future__ import annotations
 
-import click
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -440,46 +439,3 @@ def api_returns(sale_id):
                    "refunded_vnd": row["refunded_vnd"], "refundable_qty": row["refundable_qty"]}
                   for row in state["lines"]],
     })
-
-
-# ---- CLI -------------------------------------------------------------------------------------------
-
-def init_cli(app) -> None:
-    """Add this area's `pos` commands (called by pos.cli.init_app)."""
-
-    @app.cli.group("shift")
-    def shift_group():
-        """Cash shifts: list them, print an X or Z report."""
-
-    @shift_group.command("list")
-    @click.option("--till", "till_code", default=None, help="only this till's shifts (e.g. T1)")
-    def shift_list(till_code):
-        """List the booth's shifts, newest first, with expected, counted and difference."""
-        from ..money import format_vnd
-        from ..timeutil import format_datetime
-
-        booth = booths.current_booth(db.session)
-        if booth is None:
-            raise click.ClickException("Gian hàng chưa được cài đặt")
-        for s in shifts.list_shifts(db.session, booth):
-            if till_code and s.till.code != till_code.upper():
-                continue
-            state = "đang mở" if s.is_open else (
-                f"đóng {format_datetime(s.closed_at)}  phải có {format_vnd(s.expected_cash_vnd)}  "
-                f"đếm {format_vnd(s.counted_cash_vnd)}  chênh {format_vnd(s.difference_vnd)}")
-            click.echo(f"#{s.id:<5} {s.till.code:<4} ca {s.number:<3} mở {format_datetime(s.opened_at)}  {state}")
-
-    @shift_group.command("report")
-    @click.argument("shift_id", type=int)
-    @click.option("--columns", default=48, show_default=True, help="32 for 58 mm paper, 48 for 80 mm")
-    def shift_report(shift_id, columns):
-        """Print a shift's X report (open) or Z report (closed) as the receipt printer lays it out."""
-        booth = booths.current_booth(db.session)
-        if booth is None:
-            raise click.ClickException("Gian hàng chưa được cài đặt")
-        try:
-            shift = shifts.get_shift(db.session, booth, shift_id)
-        except DomainError as err:
-            raise click.ClickException(str(err)) from None
-        for line in lay_out(shifts.build_z_report_slip(shifts.report_of(db.session, shift)), columns):
-            click.echo(line)
