@@ -1,4 +1,7 @@
-"""The JSON API under /api/v1. It calls the same services as the pages and the CLI.
+"""The JSON API under /api/v1 that the sell screen and other clients share: products, producers,
+stock, sales and the checkout, print jobs, parked carts, and the OpenAPI document (/api/v1/openapi.json).
+It calls the same services as the pages and the CLI. No pages: this module's `bp` is JSON only,
+registered by create_app under /api/v1; the areas' own JSON routes are their modules' `api_bp`.
 
 Errors are JSON: {"error": <kind>, "message": <text in the user's language>, "field": <name or null>}.
 """

@@ -1,4 +1,5 @@
-"""Logging in and out, and choosing the interface language."""
+"""Logging in and out, and choosing the interface language: pages only (`bp`: /, /login, /logout,
+/language), no JSON API."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit

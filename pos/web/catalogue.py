@@ -1,4 +1,5 @@
-"""Producers and products: lists, search, and the forms to keep them."""
+"""Producers and products: lists, search, and the forms to keep them. Pages only (`bp`: /producers,
+/products); the catalogue's JSON is in api.py (/api/v1/products, /api/v1/producers)."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for

@@ -5,6 +5,8 @@ VietQR large while the customer pays by transfer, the change after cash, then a 
 The till writes a small state after each change (POST /api/v1/display/tills/<id>/state); the
 display polls GET /api/v1/display/<token>/state twice a second. Polling a few hundred bytes is
 kinder to waitress's few threads than a server-sent-events stream held open per display.
+
+Pages: `bp` under /display (pairing, the display's screen); JSON: `api_bp` under /api/v1/display.
 """
 from __future__ import annotations
 

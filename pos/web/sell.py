@@ -1,4 +1,7 @@
-"""The sell screen and what a cashier looks up: today's sales at this till, one sale's receipt."""
+"""The sell screen and what a cashier looks up: today's sales at this till, one sale's receipt.
+
+Pages only (`bp` under /sell), plus the screen's own poll of stock on hand (/sell/on-hand, JSON); the
+checkout itself posts to the JSON API in api.py (/api/v1/sales)."""
 from __future__ import annotations
 
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, make_response, redirect, render_template,

@@ -1,4 +1,5 @@
-"""Setting up a booth: fair and booth settings, tills and staff."""
+"""Setting up a booth: fair and booth settings, tills, staff and the printer. Pages only (`bp` under
+/setup), no JSON API."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for

@@ -1,4 +1,5 @@
-"""Consigned stock: on hand per producer, the stock documents, each product's history."""
+"""Consigned stock: on hand per producer, the stock documents, each product's history. Pages only
+(`bp` under /stock); stock's JSON is in api.py (/api/v1/stock)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
