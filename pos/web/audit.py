@@ -1,4 +1,7 @@
-"""The audit log, login/PIN waits and backups: what managers and organisers read to see who did what (issue 5)."""
+"""The audit log, login/PIN waits and backups: what managers and organisers read to see who did what (issue 5).
+
+Pages: `bp` under /audit; JSON: `api_bp` under /api/v1/audit (the log's entries). The `pos backup` and
+`pos restore` commands are in pos/cli/audit.py."""
 from __future__ import annotations
 
 from pathlib import Path

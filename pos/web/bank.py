@@ -1,4 +1,6 @@
-"""Bank statements matched to transfer payments (issue 5): import, follow-up, matching by hand."""
+"""Bank statements matched to transfer payments (issue 5): import, follow-up, matching by hand.
+
+Pages: `bp` under /bank; JSON: `api_bp` under /api/v1/bank. `pos bank-import` is in pos/cli/bank.py."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for

@@ -4,6 +4,9 @@ Every query here is scoped by the logged-in user's producer_id, never by an id f
 the request: no page, download or API call of this area takes a producer id, and a
 booth or fair id only selects among the producer's own booths (anything else is 404,
 so a guessed id tells nothing).
+
+Pages: `bp` under /portal; JSON: `api_bp` under /api/v1/portal. Downloads and the statement's JSON
+shape are shared with the reports (web/reporting.py).
 """
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """Reports: the booth's daily report, settlement statements, closing the fair, the organiser's
 dashboard with its drill-down and fair comparison, catalogue import and barcode labels.
 
-Each page also gives its tables as Excel (.xlsx) and CSV (?format=xlsx|csv). The JSON
-routes under /api/v1/reports call the same services.
+Pages: `bp` under /reports; each also gives its tables as Excel (.xlsx) and CSV (?format=xlsx|csv,
+web/reporting.py). JSON: `api_bp` under /api/v1/reports, calling the same services. The `pos report`
+commands are in pos/cli/reports.py.
 """
 from __future__ import annotations
 

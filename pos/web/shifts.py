@@ -1,8 +1,10 @@
 """Cash shifts, X and Z reports, voids and refunds (issue 5).
 
-Pages under /shifts, JSON under /api/v1/shifts. A cashier may open and close their own shift,
-put cash in or take it out, and start a void or a refund, which a manager approves by typing
-their PIN on the same form (a manager or organiser doing it themselves types theirs too).
+A cashier may open and close their own shift, put cash in or take it out, and start a void or a
+refund, which a manager approves by typing their PIN on the same form (a manager or organiser doing
+it themselves types theirs too).
+
+Pages: `bp` under /shifts; JSON: `api_bp` under /api/v1/shifts. `pos shift` is in pos/cli/shifts.py.
 """
 from __future__ import annotations
 

@@ -1,6 +1,10 @@
 """Sync between a booth and the organiser's hub: the booth's push page, the hub's status pages and
 the hub's token-authenticated JSON API (the commands are in pos/cli/sync.py, the background push
-in pos/workers.py)."""
+in pos/workers.py).
+
+Pages: `bp` under /sync (the booth's, and the hub's under /sync/hub); JSON: `api_bp` under
+/api/v1/sync (the hub's, authenticated by a booth's token, and the booth's push steps for its page).
+"""
 from __future__ import annotations
 
 import logging
