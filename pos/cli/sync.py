@@ -12,12 +12,10 @@ from flask.cli import AppGroup, with_appcontext
 from ..db import unit_of_work
 from ..errors import DomainError, InvalidInput
 from ..extensions import db
-from ..models import Booth
 from ..models.identity import identity
 from ..services import booths
 from ..services.sync import booth as sync_booth
 from ..services.sync import hub as sync_hub
-from ..services.sync import signing, wire
 from .common import fail, upgrade_schema
 
 
@@ -183,7 +181,7 @@ def _import_acknowledgement(data: bytes) -> None:
 
 def _import_at_hub(data: bytes, file: Path, ack_path: str | None) -> None:
     try:
-        booth, results = _import_push_file(data)
+        booth, results = sync_hub.store_file(db.session, data)
         ack = sync_hub.acknowledgement_file(db.session, booth, pushed=data)
     except DomainError as err:
         fail(err)
@@ -194,24 +192,6 @@ def _import_at_hub(data: bytes, file: Path, ack_path: str | None) -> None:
     out = Path(ack_path) if ack_path else file.with_name(file.stem + "-ack.fpsync")
     _write_file(out, ack)
     click.echo(f"Tệp xác nhận cho gian hàng: {out}. Ở gian hàng: pos sync import {out.name}")
-
-
-def _import_push_file(data: bytes):
-    """Store a booth's push file whole; on a conflict, record it in a transaction of its own (the
-    file's was rolled back) against the booth whose key signed the file, and refuse."""
-    header = signing.read_header(data)
-    file_booth = db.session.query(Booth).filter_by(uuid=header["booth_uuid"]).first()
-    file_booth_id = file_booth.id if file_booth else None
-    try:
-        with unit_of_work(db.session) as s:
-            booth, results = sync_hub.import_file(s, data)
-            booth_id = booth.id
-    except wire.Conflict as err:
-        if file_booth_id is not None:
-            with unit_of_work(db.session) as s:
-                sync_hub.record_conflicts(s, s.get(Booth, file_booth_id), err.conflicts)
-        raise
-    return db.session.get(Booth, booth_id), results
 
 
 @sync_group.command("status")

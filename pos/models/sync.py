@@ -156,7 +156,7 @@ class BoothSyncState(db.Model):
     last_compare_at: Mapped[datetime | None]
     last_compare: Mapped[str] = mapped_column(Text, nullable=False, default="")  # JSON, as HubBooth.last_compare
     clock_skew_s: Mapped[int | None] = mapped_column(Integer)  # as the hub last measured it
-    # Records that change once (sync_hub.MUTABLE: a shift, when closed) were sent again up to this
+    # Records that change once (wire.MUTABLE: a shift, when closed) were sent again up to this
     # moment of their change: a shift closed later is sent again on the next push.
     mutable_pushed_until: Mapped[datetime | None]
     # The highest shift and stock document numbers the hub holds for this booth (JSON, see

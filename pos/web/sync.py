@@ -20,7 +20,7 @@ from ..errors import DomainError, InvalidInput, NotFound
 from ..extensions import csrf, db
 from ..models import Booth
 from ..services import booths
-from ..services.sync import signing, booth as sync_booth, hub as sync_hub, wire as sync_wire
+from ..services.sync import booth as sync_booth, hub as sync_hub, wire as sync_wire
 from ..timeutil import utcnow
 from . import schemas as sc
 from .apispec import endpoint, loads_checked
@@ -95,19 +95,6 @@ def _json_body(limit: int | None = None):
         raise InvalidInput("body", "Nội dung phải là một đối tượng JSON hợp lệ") from None
 
 
-def ingest_whole(booth_id: int | None, run):
-    """Run one ingest use case; on a conflict, record it in a transaction of its own (the batch's
-    was rolled back) and refuse."""
-    try:
-        with unit_of_work(db.session) as s:
-            return run(s)
-    except sync_wire.Conflict as err:
-        if booth_id is not None:
-            with unit_of_work(db.session) as s:
-                sync_hub.record_conflicts(s, s.get(Booth, booth_id), err.conflicts)
-        raise
-
-
 @api_bp.post("/batches")
 @roles(PUBLIC)  # authenticated by the booth's token, not a login
 @csrf.exempt
@@ -118,7 +105,7 @@ def ingest_whole(booth_id: int | None, run):
 def receive_batch():
     booth = _token_booth()
     batch = _json_body()
-    result = ingest_whole(booth.id, lambda s: sync_hub.ingest_batch(s, booth, batch, via="http"))
+    result = sync_hub.store_whole(db.session, booth.id, lambda s: sync_hub.ingest_batch(s, booth, batch, via="http"))
     return jsonify(result.as_json())
 
 
@@ -402,7 +389,7 @@ def hub_import():
         return redirect(back), 303
     data = upload.read()
     try:
-        booth, results = _import(data, expected)
+        booth, results = sync_hub.store_file(db.session, data, booth=expected)
     except DomainError as err:
         flash(err.text, "error")
         status = sync_hub.booth_status(db.session, expected) if expected else None
@@ -414,18 +401,3 @@ def hub_import():
     flash(_("Đã nhập tệp của gian hàng %(booth)s: %(n)s bản ghi mới, %(d)s bản ghi đã có.",
             booth=booth.name, n=sum(r.stored for r in results), d=sum(r.duplicates for r in results)), "success")
     return redirect(url_for("sync.hub_booth", booth_id=booth.id))
-
-
-def _import(data: bytes, expected: Booth | None):
-    header = signing.read_header(data)
-    file_booth = db.session.query(Booth).filter_by(uuid=header["booth_uuid"]).first()
-    holder = {}
-
-    def run(s):
-        booth, results = sync_hub.import_file(s, data, booth=s.get(Booth, expected.id) if expected else None)
-        holder["booth_id"] = booth.id
-        return results
-
-    # Conflicts are recorded against the booth whose key signed the file (checked inside import_file).
-    results = ingest_whole(file_booth.id if file_booth else None, run)
-    return db.session.get(Booth, holder["booth_id"]), results

@@ -2,7 +2,6 @@
 the clash kept for the organiser, exit non-zero (on SQLite and PostgreSQL hubs)."""
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select, update
 
 from pos.db import unit_of_work
@@ -10,17 +9,9 @@ from pos.extensions import db
 from pos.models import Sale, SaleLine
 from pos.models.sync import SyncCursor
 from pos.services.sync import booth as sync_booth
-from tests.app.test_sync_support import dispose, hub_and_booth
+from tests.app.test_sync_support import hub_booth_pair as pair  # noqa: F401 - a fixture
 
 QUE = "Tinh dầu quế 10ml"
-
-
-@pytest.fixture
-def pair(db_url, tmp_path):
-    hub, booth, booth_id, token, key = hub_and_booth(db_url, tmp_path)
-    yield hub, booth, booth_id
-    dispose(booth.app)
-    dispose(hub.app)
 
 
 def _export(booth, path):

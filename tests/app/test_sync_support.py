@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import uuid
 
+import pytest
 from sqlalchemy import func, select
 
 from pos import create_app
@@ -309,3 +310,12 @@ def test_a_booth_provisioned_from_the_hub_sells_from_the_hubs_catalogue(tmp_path
     finally:
         dispose(hub.app)
         dispose(booth.app)
+
+
+@pytest.fixture
+def hub_booth_pair(db_url, tmp_path):
+    """(hub, booth, booth_id) from hub_and_booth, both apps' engines disposed after the test."""
+    hub, booth, booth_id, _token, _key = hub_and_booth(db_url, tmp_path)
+    yield hub, booth, booth_id
+    dispose(booth.app)
+    dispose(hub.app)

@@ -5,22 +5,13 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
 
 from pos import workers
 from pos.models import Sale
 from tests.app.test_print_queue import _sell, _set_printer, decoded, printer, shop  # noqa: F401 - fixtures
-from tests.app.test_sync_support import client_transport, dispose, hub_and_booth
+from tests.app.test_sync_support import client_transport, hub_booth_pair as pair  # noqa: F401 - a fixture
 
 QUE = "Tinh dầu quế 10ml"
-
-
-@pytest.fixture
-def pair(db_url, tmp_path):
-    hub, booth, booth_id, token, key = hub_and_booth(db_url, tmp_path)
-    yield hub, booth, booth_id
-    dispose(booth.app)
-    dispose(hub.app)
 
 
 def test_the_push_worker_sends_the_sales_to_the_hub_after_a_cut_link_without_anyone_pressing_push(pair, monkeypatch):

@@ -31,6 +31,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
+from ...db import unit_of_work
 from ...errors import DomainError, Forbidden, InvalidInput, N_, NotFound
 from ...models import Barcode, Booth, Fair, Product, RefundLine, Till, User, Void
 from ...models.identity import identity
@@ -840,6 +841,40 @@ def import_file(session, data: bytes, *, booth: Booth | None = None) -> tuple[Bo
     if payload.get("format") != wire.PUSH_FILE_FORMAT or not isinstance(batches, list):
         raise signing.UnreadableFile(why="không có lô dữ liệu")
     return file_booth, [ingest_batch(session, file_booth, b, via="file") for b in batches]
+
+
+def store_whole(session, booth_id: int | None, run):
+    """Run one ingest use case, run(session), in a transaction of its own and commit it; on a
+    Conflict, keep the clash for the organiser (against booth_id) in a second transaction, since the
+    first was rolled back, and raise it again.
+
+    Unlike most services this one commits: what is recorded of a refused batch must outlive the
+    refusal. The hub's JSON API, its upload page and `pos sync import` all take batches this way.
+    """
+    try:
+        with unit_of_work(session) as s:
+            return run(s)
+    except wire.Conflict as err:
+        if booth_id is not None:
+            with unit_of_work(session) as s:
+                record_conflicts(s, s.get(Booth, booth_id), err.conflicts)
+        raise
+
+
+def store_file(session, data: bytes, *, booth: Booth | None = None) -> tuple[Booth, list[IngestResult]]:
+    """import_file in a transaction of its own (store_whole); a clash is kept against the booth whose
+    key signed the file. Raises what import_file raises."""
+    header = signing.read_header(data)
+    file_booth = session.scalars(select(Booth).where(Booth.uuid == header["booth_uuid"])).first()
+    stored = {}
+
+    def run(s):
+        file_booth_in_tx, results = import_file(s, data, booth=s.get(Booth, booth.id) if booth else None)
+        stored["booth_id"] = file_booth_in_tx.id
+        return results
+
+    results = store_whole(session, file_booth.id if file_booth else None, run)
+    return session.get(Booth, stored["booth_id"]), results
 
 
 # --- a restored booth gets back what it lost -------------------------------------------------
