@@ -1,4 +1,7 @@
 """Setting up the booth: settings, tills and staff."""
+from pos.db import unit_of_work
+from pos.extensions import db
+from pos.services import booths, users
 from tests.conftest import login
 
 
@@ -87,3 +90,20 @@ def test_english_is_available_and_vietnamese_is_the_default(client, world):
     client.post("/language", data={"lang": "en"})
     page = client.get("/stock").get_data(as_text=True)
     assert "Stock by producer" in page and "Tồn kho theo chủ thể" not in page
+
+
+def test_before_the_booth_is_set_up_a_manager_is_sent_to_set_it_up_and_the_api_says_why(app, client):
+    with app.app_context(), unit_of_work(db.session) as s:
+        booths.init_database(s)  # a fresh laptop: the database, no booth yet
+        users.save_user(s, dict(username="quanly", full_name="Trưởng gian hàng", role="manager",
+                                password="matkhau123", pin="2468"), booth_id=None)
+        users.save_user(s, dict(username="thungan", full_name="Thu ngân", role="cashier",
+                                password="matkhau123"), booth_id=None)
+    login(client, "quanly")
+    for page in ("/stock", "/bank", "/setup/tills"):
+        response = client.get(page)
+        assert response.status_code == 302 and response.headers["Location"].endswith("/setup/booth"), page
+    answer = client.get("/api/v1/sales")
+    assert answer.status_code == 404 and answer.json["message"] == "Gian hàng chưa được cài đặt"
+    login(client, "thungan")
+    assert client.get("/sell").status_code == 404
