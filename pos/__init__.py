@@ -8,9 +8,13 @@ from pathlib import Path
 from flask import Flask, has_request_context, session
 from flask_login import current_user
 
+# The factory is the top floor: it imports the faces, and nothing imports it but the tests and the
+# `pos` command's loader (FLASK_APP=pos). `extensions`, not `extensions.db`: the submodule pos.db
+# takes the name `db` in this package once anything imports it.
+from . import cli, extensions, models  # noqa: F401 (models registers the tables)
 from .config import Config
-
-MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
+from .db import MIGRATIONS_DIR  # noqa: F401 (pos.MIGRATIONS_DIR, for the tests' upgrades)
+from .web import AREAS, access, api, apispec, security_headers, templating
 
 
 def _secret_key(app: Flask) -> str:
@@ -63,18 +67,13 @@ def create_app(config_class=Config, overrides=None):
         app.config["SECRET_KEY"] = _secret_key(app)
     _resolve_sqlite_path(app)
 
-    # Imported here, not at the top: the submodule pos.db would shadow the name `db` in this package.
-    from . import models  # noqa: F401  (registers the tables)
-    from .extensions import babel, csrf, db, login_manager, migrate
-
+    db = extensions.db
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
-    login_manager.init_app(app)
-    csrf.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale, default_translation_directories=str(Path(__file__).parent / "translations"))
-
-    from .web import access, templating
-    from .web import AREAS, api, apispec
+    extensions.migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    extensions.login_manager.init_app(app)
+    extensions.csrf.init_app(app)
+    extensions.babel.init_app(app, locale_selector=_select_locale,
+                              default_translation_directories=str(Path(__file__).parent / "translations"))
 
     apispec.init_app(app)  # before the routes: <int:...> in their URLs is bounded by the database's ids
     for area in AREAS:
@@ -84,13 +83,11 @@ def create_app(config_class=Config, overrides=None):
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.before_request(access.check_access)
     templating.init_app(app)
-
-    from .web import security_headers
-
     # CSP and the other security headers, Secure cookies over HTTPS, failed PINs kept after a rollback.
     security_headers.init_app(app)
 
-    from . import cli  # here, not at the top: pos.cli imports create_app for its FlaskGroup
-
     cli.init_app(app)  # every area's `pos` commands
+    # A command that opens another database (the demo's, a backup being restored) builds its app with
+    # the factory that built this one, so the faces never import the top floor.
+    app.extensions["pos.create_app"] = create_app
     return app

@@ -17,6 +17,7 @@ import threading
 import uuid
 from collections import deque
 from contextlib import contextmanager
+from pathlib import Path
 
 from flask import g, has_request_context
 from sqlalchemy import event
@@ -26,6 +27,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import scoped_session
 
 from .errors import DomainError, N_, NotFound
+
+# Alembic's versions (Flask-Migrate): the schema a booth laptop is upgraded to, keeping its data.
+MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 
 log = logging.getLogger(__name__)
 

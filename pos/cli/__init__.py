@@ -1,6 +1,8 @@
 """The `pos` command: one module per area registers its commands here (and Flask's own `db` commands).
 
 setup.cfg's console script is `pos = pos.cli:main`; `python -m pos.cli` runs the same (__main__.py).
+The app is found as Flask finds it (FLASK_APP=pos: the factory pos.create_app), so this package never
+imports the top floor; create_app calls init_app below.
 """
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ import os
 
 from flask.cli import FlaskGroup
 
-from .. import create_app
 from . import audit, bank, reports, serve, setup, shifts, sync
 
 AREAS = (setup, serve, audit, bank, shifts, sync, reports)
@@ -21,9 +22,9 @@ def init_app(app) -> None:
             app.cli.add_command(command)
 
 
-cli = FlaskGroup(create_app=create_app, add_default_commands=True, help="Fair POS booth and hub commands.")
+cli = FlaskGroup(add_default_commands=True, help="Fair POS booth and hub commands.")
 
 
 def main():
-    os.environ.setdefault("FLASK_APP", "pos")
+    os.environ["FLASK_APP"] = "pos"  # the `pos` command always means this app, whatever the shell says
     cli.main(prog_name="pos")

@@ -8,14 +8,13 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import inspect
 
-from .. import create_app
 from ..db import unit_of_work
 from ..errors import DomainError
 from ..extensions import db
 from ..models.identity import identity
 from ..services import backups
 from ..services.sync import booth as sync_booth
-from .common import fail, upgrade_schema
+from .common import app_on, fail, upgrade_schema
 
 
 def _folders(app, to) -> list[Path]:
@@ -103,7 +102,7 @@ def _take_over(target: Path, backup_name: str, kept_previous: Path | None):
 
     Returns (new id, old id, old last seq, number series, provisioned?, sales lacking or None).
     """
-    restored = create_app(overrides={"SQLALCHEMY_DATABASE_URI": f"sqlite:///{target.resolve()}"})
+    restored = app_on(target.resolve())
     with restored.app_context():
         # A backup from an older version is brought to this version's schema (as `pos serve` would).
         if inspect(db.engine).has_table("alembic_version"):

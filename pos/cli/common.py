@@ -3,9 +3,10 @@ the database before serving, and the booth the command works on."""
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask_migrate import upgrade
 
-from .. import MIGRATIONS_DIR
+from ..db import MIGRATIONS_DIR
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Booth
@@ -22,6 +23,12 @@ def upgrade_schema(app) -> None:
     """Bring the database to the newest schema (Flask-Migrate), keeping its data."""
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
+
+
+def app_on(database_path):
+    """An app like the current one on another SQLite file (the demo's, a backup being restored), built
+    by the factory that built the current app."""
+    return current_app.extensions["pos.create_app"](overrides={"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database_path}"})
 
 
 def refuse_a_damaged_database(app) -> None:

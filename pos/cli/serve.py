@@ -9,12 +9,12 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .. import create_app, workers
+from .. import workers
 from ..db import unit_of_work
 from ..extensions import db
 from ..services import backups, booths, demo
 from ..services.sync import booth as sync_booth
-from .common import refuse_a_damaged_database, upgrade_schema
+from .common import app_on, refuse_a_damaged_database, upgrade_schema
 
 
 def _lan_addresses() -> list[str]:
@@ -94,7 +94,7 @@ def demo_command(reset, serve, host, port):
     if reset:
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
-    app = create_app(overrides={"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    app = app_on(path)
     refuse_a_damaged_database(app)
     upgrade_schema(app)
     with app.app_context():

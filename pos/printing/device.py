@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from escpos.exceptions import Error as EscposError
 
 from .errors import PrinterConfigError, PrinterUnavailable
+from .render import slip_to_bytes
 from .settings import PrinterSettings, PrinterTarget, default_mode, parse_printer_url
+from .testpage import build_test_page
 
 log = logging.getLogger(__name__)
 
@@ -169,9 +171,6 @@ def print_test_page(settings: PrinterSettings) -> None:
 
     Returns nothing; raises PrinterUnavailable when the printer cannot be reached.
     """
-    from .render import slip_to_bytes
-    from .testpage import build_test_page
-
     deliver(slip_to_bytes(build_test_page(settings), settings), settings)
 
 
