@@ -362,21 +362,29 @@ def _slow_field(spec: Spec, f: Field, raw, index, uuid):
         raise BadRecord(index, spec.name, uuid, N_("giá trị của %(name)s không hợp lệ"), key, name=key) from None
 
 
+# The generated loader's refusals, marked here where pybabel's extraction reads them (it cannot read the
+# generated source text below, so `scripts/translations.sh` would otherwise drop their translations).
+NOT_AN_OBJECT = N_("không phải một đối tượng JSON")
+BAD_UUID = N_("thiếu uuid hoặc uuid không hợp lệ")
+UNKNOWN_FIELD = N_("trường không được hỗ trợ: %(name)s")
+
+
 def _compile_loader(spec: Spec):
     """The body of load_record for one spec, as straight-line Python (no loop over the fields)."""
-    ns = {"BadRecord": BadRecord, "N_": N_, "_MISSING": _MISSING, "_slow": _slow_field, "spec": spec,
+    ns = {"BadRecord": BadRecord, "NOT_AN_OBJECT": NOT_AN_OBJECT, "BAD_UUID": BAD_UUID, "UNKNOWN_FIELD": UNKNOWN_FIELD,
+          "_MISSING": _MISSING, "_slow": _slow_field, "spec": spec,
           "allowed": spec.allowed, "INT_MIN": INT_MIN, "INT_MAX": INT_MAX, "dict": dict, "str": str, "int": int,
           "sorted": sorted, "set": set, "fields": spec.fields}
     body = [
         "def load(rec, index=None):",
         "    if type(rec) is not dict:",
-        "        raise BadRecord(index, spec.name, None, N_('không phải một đối tượng JSON'))",
+        "        raise BadRecord(index, spec.name, None, NOT_AN_OBJECT)",
         "    uuid = rec.get('uuid')",
         "    if type(uuid) is not str or len(uuid) != 36:",
-        "        raise BadRecord(index, spec.name, None, N_('thiếu uuid hoặc uuid không hợp lệ'), 'uuid')",
+        "        raise BadRecord(index, spec.name, None, BAD_UUID, 'uuid')",
         "    if not allowed.issuperset(rec):",
         "        name = sorted(set(rec) - allowed)[0]",
-        "        raise BadRecord(index, spec.name, uuid, N_('trường không được hỗ trợ: %(name)s'), name, name=name)",
+        "        raise BadRecord(index, spec.name, uuid, UNKNOWN_FIELD, name, name=name)",
         "    get = rec.get",
     ]
     values, refs = ["'uuid': uuid"], []
