@@ -324,7 +324,6 @@ def _fill(folder):
 def test_a_full_disk_is_named_logged_and_warned_about_before_it_happens(small_disk, tmp_path, schema_template, caplog):
     import logging
 
-    from pos.cli.serve import serve_app  # noqa: F401 - the warning below is the one `pos serve` prints at start
     from pos.services import backups
     from tests.conftest import World, _make_app
 

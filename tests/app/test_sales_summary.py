@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select, text
 

@@ -35,7 +35,6 @@ def test_a_cashier_who_cannot_push_sees_no_sync_badge_but_the_manager_does(clien
 
 def test_the_sell_screen_flash_names_the_till_once(app, client, world):
     from pos.extensions import db
-    from pos.models import Till
     from pos.services import booths
 
     world.booth()
