@@ -29,6 +29,7 @@ app/bare is what those cost.
 
 Prints readable figures, then, as the LAST line, one JSON object: app_sales_per_s,
 app_p50_ms, app_p95_ms, bare_sales_per_s, bare_p50_ms, bare_p95_ms, ratio_app_to_bare,
+app_cpu_ms_per_sale and bare_cpu_ms_per_sale (each server's CPU time per checkout, from /proc),
 start_s, rss_mb, sales, clients, failures and whether each aim is met: p95_under_50ms,
 p95_within_2x_bare, ratio_at_least_35pct, ready_under_2s, rss_under_150mb. Aims (issue 14): p95
 under 50 ms and within twice the bare app's p95, at least 35 % of the bare app's rate, ready in
@@ -217,6 +218,15 @@ def memory_mb(pid: int) -> tuple[float, float]:
     return found.get("VmRSS", 0.0), found.get("VmHWM", 0.0)
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far, from /proc (0 where /proc is missing)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 # --------------------------------------------------------------------------- load
 
 
@@ -229,6 +239,7 @@ class Load:
         self.failures = 0
         self.errors: list[str] = []
         self.wall = 0.0
+        self.server_cpu_s = 0.0  # the server process's CPU time over the run (warm-up included)
         self.lock = threading.Lock()
 
     def fail(self, message: str):
@@ -236,6 +247,11 @@ class Load:
             self.failures += 1
             if len(self.errors) < 5:
                 self.errors.append(message)
+
+    @property
+    def cpu_ms_per_sale(self) -> float:
+        """The server's CPU time per answered checkout (warm-up included), in milliseconds."""
+        return self.server_cpu_s / self.ok * 1000 if self.ok else float("nan")
 
     @property
     def rate(self) -> float:
@@ -376,7 +392,9 @@ def bench_app(work: Path, n: int, clients: int, warmup: int) -> dict:
 
         cashiers = [login(port, *CASHIER) for _ in range(clients)]
         body, total = sale_body(products)
+        cpu_before = cpu_s(proc.pid)
         load = run_load(cashiers, "/api/v1/sales", body, total, n, warmup)
+        load.server_cpu_s = cpu_s(proc.pid) - cpu_before
         rss_mb, hwm_mb = memory_mb(proc.pid)
 
         after = {p["id"]: p["on_hand"] for p in manager.get_json("/api/v1/products")["products"]}
@@ -625,7 +643,9 @@ def bench_bare(work: Path, products: list[dict], n: int, clients: int, warmup: i
         wait_ready(proc, port, "/ready", time.perf_counter())
         users = [Client(port) for _ in range(clients)]
         body, total = sale_body(products)
+        cpu_before = cpu_s(proc.pid)
         load = run_load(users, "/sales", body, total, n, warmup)
+        load.server_cpu_s = cpu_s(proc.pid) - cpu_before
         for c in users:
             c.close()
         rows = bare_connect(str(db_path)).execute("SELECT COUNT(*) FROM sale").fetchone()[0]
@@ -683,6 +703,7 @@ def main(argv=None) -> int:
         "app_sales_per_s": num(a.rate), "app_p50_ms": num(a.pct_ms(50)), "app_p95_ms": num(a.pct_ms(95)),
         "bare_sales_per_s": num(b.rate), "bare_p50_ms": num(b.pct_ms(50)),
         "bare_p95_ms": num(b.pct_ms(95)), "ratio_app_to_bare": num(ratio, 3),
+        "app_cpu_ms_per_sale": num(a.cpu_ms_per_sale, 2), "bare_cpu_ms_per_sale": num(b.cpu_ms_per_sale, 2),
         "start_s": round(app["start_s"], 3), "rss_mb": round(app["rss_mb"], 1),
         "sales": len(a.latencies), "clients": clients, "failures": a.failures + b.failures,
     }
@@ -698,8 +719,8 @@ def main(argv=None) -> int:
     def figures(name: str, load: Load) -> str:
         mean = statistics.fmean(load.latencies) * 1000 if load.latencies else float("nan")
         return (f"  {name:<5} {load.rate:7.1f} sales/s   p50 {load.pct_ms(50):6.1f} ms   p95 {load.pct_ms(95):6.1f} ms"
-                f"   max {load.pct_ms(100):6.1f} ms   mean {mean:6.1f} ms   ({len(load.latencies)} timed sales, "
-                f"{load.wall:.2f} s, {load.failures} failed)")
+                f"   max {load.pct_ms(100):6.1f} ms   mean {mean:6.1f} ms   server CPU {load.cpu_ms_per_sale:5.2f} ms/sale"
+                f"   ({len(load.latencies)} timed sales, {load.wall:.2f} s, {load.failures} failed)")
 
     print(figures("app", a))
     print(figures("bare", b))

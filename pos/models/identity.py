@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import ForeignKey, Integer, String, func, select, update
+from sqlalchemy import ForeignKey, Integer, String, bindparam, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -47,6 +48,16 @@ def identity(session):
     return row
 
 
+@cache  # built once per set of models: building it cost more than running it
+def _take_statement(keyed_models: tuple):
+    """Move last_seq on by :count and return it, with the highest key of each keyed model."""
+    table = DbIdentity.__table__  # a Core statement: the row in the session is updated below, not re-read
+    return (update(table)
+            .where(table.c.id == bindparam("ident"))
+            .values(last_seq=table.c.last_seq + bindparam("count"))
+            .returning(table.c.last_seq, *(select(func.max(m.__table__.c.id)).scalar_subquery() for m in keyed_models)))
+
+
 def stamp(session, *records, assign_keys=()):
     """Give travelling records this database's id, booth and the next sequence numbers.
 
@@ -64,13 +75,7 @@ def stamp(session, *records, assign_keys=()):
     keyed = {}
     if assign_keys and session.get_bind().dialect.name == "sqlite":
         keyed = {model: [r for r in records if type(r) is model] for model in assign_keys}
-    last, *tops = session.execute(
-        update(DbIdentity)
-        .where(DbIdentity.id == ident.id)
-        .values(last_seq=DbIdentity.last_seq + count)
-        .returning(DbIdentity.last_seq, *(select(func.max(m.id)).scalar_subquery() for m in keyed))
-        .execution_options(synchronize_session=False)  # no re-read of the row: its new value is `last`
-    ).one()
+    last, *tops = session.connection().execute(_take_statement(tuple(keyed)), {"ident": ident.id, "count": count}).one()
     set_committed_value(ident, "last_seq", last)
     for keyed_records, top in zip(keyed.values(), tops):
         for key, record in enumerate(keyed_records, start=(top or 0) + 1):

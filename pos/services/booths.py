@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
@@ -41,6 +42,13 @@ def _audit_settings(session, action, target, before: dict, after: dict, actor, a
         audit.record(session, actor, action, target, address=address, created=not before, changes=changes)
 
 
+@cache  # read on every request: built once, not for each
+def _identity_and_booth():
+    return (select(DbIdentity, Booth).outerjoin(Booth, Booth.id == DbIdentity.booth_id)
+            .outerjoin(PrinterSetting, PrinterSetting.booth_id == Booth.id)
+            .options(contains_eager(Booth.printer_setting)).limit(1))
+
+
 def current_booth(session) -> Booth | None:
     """The booth this database serves, or None before set-up (or on a hub). Read once per request,
     with this database's identity and the booth's printer setting in the same statement."""
@@ -54,9 +62,7 @@ def current_booth(session) -> Booth | None:
         booth = session.get(Booth, ident.booth_id, options=[joinedload(Booth.printer_setting)]) \
             if ident.booth_id is not None else None
     else:
-        found = session.execute(select(DbIdentity, Booth).outerjoin(Booth, Booth.id == DbIdentity.booth_id)
-                                .outerjoin(PrinterSetting, PrinterSetting.booth_id == Booth.id)
-                                .options(contains_eager(Booth.printer_setting)).limit(1)).first()
+        found = session.execute(_identity_and_booth()).first()
         ident, booth = found if found is not None else (None, None)
         keep_for_request(session, "identity", ident)
     keep_for_request(session, "booth", booth)

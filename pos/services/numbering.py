@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import Booth, BoothSyncState, Sale, Shift, StockDocument, Till
 from ..models.identity import identity
@@ -57,13 +58,19 @@ def start_series(session) -> str:
     return code
 
 
+_SET_LAST_NUMBER = (update(Till.__table__).where(Till.__table__.c.id == bindparam("till_id"))
+                    .values(last_number=bindparam("number")))
+
+
 def next_receipt(session, booth: Booth, till: Till) -> tuple[int, str, str]:
     """The next receipt of a till: (number, series, receipt_no as printed). Moves the till's counter;
     the caller holds the till's row lock."""
-    till.last_number += 1
+    number = till.last_number + 1
+    session.connection().execute(_SET_LAST_NUMBER, {"till_id": till.id, "number": number})
+    set_committed_value(till, "last_number", number)  # as written: no re-read, no flush of the till
     code = series(session)
     middle = f"{till.code}-{code}" if code else till.code
-    return till.last_number, code, f"{booth.receipt_prefix}-{middle}-{till.last_number:06d}"
+    return number, code, f"{booth.receipt_prefix}-{middle}-{number:06d}"
 
 
 def next_shift(session, till: Till) -> tuple[int, str]:

@@ -8,6 +8,7 @@ listed for retry or dismissal, and never printed unasked.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from dataclasses import asdict, fields
 from datetime import datetime, timedelta
 
@@ -33,6 +34,15 @@ def printer_settings(session, booth, config) -> PrinterSettings:
     row = booth.printer_setting if booth is not None else None  # usually read with the booth
     saved = json.loads(row.values) if row else {}
     merged = {**{k[len("PRINTER_"):].lower(): v for k, v in base.items()}, **saved}
+    try:
+        return _settings_of(tuple(sorted(merged.items())))
+    except TypeError:  # a value that cannot be a cache key (a list in a hand-edited setting): not cached
+        return _settings_of.__wrapped__(tuple(sorted(merged.items())))
+
+
+@lru_cache(maxsize=16)  # read for every sale; PrinterSettings is frozen, so one object can serve them all
+def _settings_of(items: tuple) -> PrinterSettings:
+    merged = dict(items)
     try:
         return PrinterSettings.from_mapping(merged)
     except PrinterConfigError:

@@ -6,13 +6,15 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from functools import cache
 from typing import Iterable, Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import vietqr
-from ..db import MAX_ID, booth_row, get_row, of_booth
+from ..db import MAX_ID, booth_row, get_row, insert_records, of_booth
 from ..errors import (N_, DiscountOverLimit, IdempotencyConflict, InvalidInput, NoOpenShift, OutOfStock, Underpaid,
                       UnknownProduct)
 from ..models import Booth, Fair, ParkedCart, Payment, Product, Sale, SaleLine, Shift, StockMovement, Till
@@ -219,16 +221,38 @@ def record_sale(session, booth: Booth, cashier, checkout: Checkout, idempotency_
     )
     _add_lines_and_movements(sale, cart, cashier_id)
     _add_payments(sale, booth, till, key, payments, cash_due)
-    # Stamped before they enter the session, so no autoflush writes a record without its sequence number.
+    # Stamped before they are written, so no record is written without its sequence number.
     records = [sale, *(r for pair in zip(sale.lines, sale.movements) for r in pair), *sale.payments]
-    stamp(session, *records, assign_keys=(SaleLine, StockMovement))
-    session.add(sale)
-    session.flush()
+    stamp(session, *records, assign_keys=(Sale, SaleLine, StockMovement, Payment))
+    insert_records(session, [sale], sale.lines, sale.movements, sale.payments)
+    set_committed_value(sale, "cashier", cashier)  # the answer names the cashier: no lookup of the user
     sales_summary.add_new_sale(session, sale, {pid: p.producer_id for pid, p in cart.products.items()})
     if approver is not None and approver.id != cashier.id:
         audit.record(session, cashier, "discount.over_limit", sale.receipt_no, approver=approver.username,
                      discount_vnd=cart.line_discount_vnd + cart.order_discount_vnd, subtotal_vnd=cart.subtotal_vnd)
     return CheckoutResult(sale, False)
+
+
+# The checkout's statements are built once (with bound parameters), not for every sale: building
+# SQLAlchemy expressions cost a checkout more than running them.
+@cache
+def _till_statement():
+    made_with_key = select(Sale.id).where(Sale.idempotency_key == bindparam("key")).scalar_subquery()
+    return (select(Till, Shift, Fair, made_with_key)
+            .join(Booth, Booth.id == Till.booth_id).join(Fair, Fair.id == Booth.fair_id)
+            .outerjoin(Shift, (Shift.till_id == Till.id) & Shift.closed_at.is_(None))
+            .where(Till.id == bindparam("till_id"))
+            .order_by(Shift.id.desc())
+            .limit(1)
+            .with_for_update(of=Till))
+
+
+@cache
+def _products_statement(with_stock: bool):
+    """The cart's products (ids: an expanding parameter), row-locked, with their stock at booth_id if asked."""
+    stmt = (select(Product).where(Product.id.in_(bindparam("ids", expanding=True))).order_by(Product.id)
+            .with_for_update())
+    return stmt.add_columns(stock.on_hand_column(bindparam("booth_id"))) if with_stock else stmt
 
 
 def _till_for_checkout(session, booth: Booth, till_id, key: str, digest: str):
@@ -239,16 +263,7 @@ def _till_for_checkout(session, booth: Booth, till_id, key: str, digest: str):
     closed a moment ago refuses the sale. Raises FairClosed, IdempotencyConflict, NotFound, NoOpenShift.
     """
     till_id = whole(till_id, "till_id", minimum=1, maximum=MAX_ID)
-    made_with_key = select(Sale.id).where(Sale.idempotency_key == key).scalar_subquery()
-    row = session.execute(
-        select(Till, Shift, Fair, made_with_key)
-        .join(Booth, Booth.id == Till.booth_id).join(Fair, Fair.id == Booth.fair_id)
-        .outerjoin(Shift, (Shift.till_id == Till.id) & Shift.closed_at.is_(None))
-        .where(Till.id == till_id)
-        .order_by(Shift.id.desc())
-        .limit(1)
-        .with_for_update(of=Till)
-    ).first()
+    row = session.execute(_till_statement(), {"till_id": till_id, "key": key}).first()
     ensure_open(booth)
     till, shift, _fair, made_id = row if row is not None else (None, None, None, None)
     if (row is None or made_id is not None) and (sale := _existing(session, key, digest)) is not None:
@@ -353,11 +368,8 @@ def price_cart(session, cart: Cart | Checkout, *, on_hand_at: int | None = None)
     wanted_ids = sorted({line.product_id for line in lines})
     # One query for all the cart's products. FOR UPDATE: on PostgreSQL two writers on one product
     # queue here (SQLite's BEGIN IMMEDIATE already serialises them); sorted ids avoid deadlocks.
-    stmt = select(Product).where(Product.id.in_(wanted_ids)).order_by(Product.id).with_for_update()
     with_stock = on_hand_at is not None and session.get_bind().dialect.name == "sqlite"
-    if with_stock:
-        stmt = stmt.add_columns(stock.on_hand_column(on_hand_at))
-    rows = session.execute(stmt).all()
+    rows = session.execute(_products_statement(with_stock), {"ids": wanted_ids, "booth_id": on_hand_at}).all()
     products = {row[0].id: row[0] for row in rows}
     on_hand = {row[0].id: int(row[1]) for row in rows} if with_stock else None
     for pid in wanted_ids:
