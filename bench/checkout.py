@@ -25,7 +25,9 @@ a sale writes, the same reads a checkout needs (idempotency key, till, prices, s
 hand) and the same rows (one sale, five lines, five stock movements, one payment, with
 the till's receipt number and the database's sequence numbers), a JSON body of the same
 shape and the same client load. It has no login, session, CSRF or ORM: the ratio
-app/bare is what those cost.
+app/bare is what those cost. Both servers run side by side, and the timed checkouts alternate
+between them in rounds (--rounds, 4 by default: app, bare, app, bare...), so a spell of a busy
+machine slows both and not one only; each figure is over all the rounds of its server.
 
 Prints readable figures, then, as the LAST line, one JSON object: app_sales_per_s,
 app_p50_ms, app_p95_ms, bare_sales_per_s, bare_p50_ms, bare_p95_ms, ratio_app_to_bare,
@@ -54,6 +56,7 @@ import tempfile
 import threading
 import time
 import uuid
+from contextlib import ExitStack, contextmanager
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
@@ -242,6 +245,15 @@ class Load:
         self.server_cpu_s = 0.0  # the server process's CPU time over the run (warm-up included)
         self.lock = threading.Lock()
 
+    def add(self, other: "Load") -> None:
+        """Take in the figures of another round on the same server."""
+        self.latencies += other.latencies
+        self.ok += other.ok
+        self.failures += other.failures
+        self.errors += other.errors[:max(0, 5 - len(self.errors))]
+        self.wall += other.wall
+        self.server_cpu_s += other.server_cpu_s
+
     def fail(self, message: str):
         with self.lock:
             self.failures += 1
@@ -355,7 +367,11 @@ def pick_products(products: list[dict]) -> list[dict]:
 # --------------------------------------------------------------------------- the app
 
 
-def bench_app(work: Path, n: int, clients: int, warmup: int) -> dict:
+@contextmanager
+def app_server(work: Path, clients: int, need: int):
+    """The booth app serving a fresh demo booth with `need` of each of five products in stock, and one
+    logged-in cashier client per till client. Yields a dict: proc, cashiers, manager, products, before
+    (stock on hand per product), start_s, rss_ready_mb. Stops the server on the way out."""
     instance = work / "instance"
     env = server_env(instance)
     pos_cmd = [sys.executable, "-m", "pos.cli", "demo"]
@@ -376,7 +392,6 @@ def bench_app(work: Path, n: int, clients: int, warmup: int) -> dict:
         start_s = wait_ready(proc, port, "/login", started)
         rss_ready, _ = memory_mb(proc.pid)
 
-        need = clients * (n + warmup) + 10
         manager = login(port, *MANAGER)
         products = pick_products(manager.get_json("/api/v1/products")["products"])
         by_producer: dict[int, list] = {}
@@ -389,27 +404,24 @@ def bench_app(work: Path, n: int, clients: int, warmup: int) -> dict:
             if status != 201:
                 raise BenchError(f"receiving stock: HTTP {status} {data[:300]!r}")
         before = {p["id"]: p["on_hand"] for p in manager.get_json("/api/v1/products")["products"]}
-
         cashiers = [login(port, *CASHIER) for _ in range(clients)]
-        body, total = sale_body(products)
-        cpu_before = cpu_s(proc.pid)
-        load = run_load(cashiers, "/api/v1/sales", body, total, n, warmup)
-        load.server_cpu_s = cpu_s(proc.pid) - cpu_before
-        rss_mb, hwm_mb = memory_mb(proc.pid)
-
-        after = {p["id"]: p["on_hand"] for p in manager.get_json("/api/v1/products")["products"]}
-        for p in products:
-            if before[p["id"]] - after[p["id"]] != load.ok:
-                load.fail(f"stock of product {p['id']} went from {before[p['id']]} to {after[p['id']]} "
-                          f"after {load.ok} sales")
+        yield dict(proc=proc, manager=manager, cashiers=cashiers, products=products, before=before,
+                   start_s=start_s, rss_ready_mb=rss_ready)
         for c in [manager, *cashiers]:
             c.close()
-        return dict(load=load, start_s=start_s, rss_mb=rss_mb, hwm_mb=hwm_mb, rss_ready_mb=rss_ready,
-                    products=products)
     except BenchError as exc:
         raise BenchError(f"{exc}\n-- app server log:\n{tail(log_path)}") from None
     finally:
         stop(proc)
+
+
+def check_app_stock(app: dict, load: "Load") -> None:
+    """The stock on hand of each product sold must have gone down by exactly the sales answered 201."""
+    after = {p["id"]: p["on_hand"] for p in app["manager"].get_json("/api/v1/products")["products"]}
+    for p in app["products"]:
+        if app["before"][p["id"]] - after[p["id"]] != load.ok:
+            load.fail(f"stock of product {p['id']} went from {app['before'][p['id']]} to {after[p['id']]} "
+                      f"after {load.ok} sales")
 
 
 # --------------------------------------------------------------------------- the bare baseline
@@ -631,9 +643,12 @@ def bare_server_main(port: int, db_path: str) -> int:
     return 0
 
 
-def bench_bare(work: Path, products: list[dict], n: int, clients: int, warmup: int) -> dict:
+@contextmanager
+def bare_server(work: Path, products: list[dict], clients: int, need: int):
+    """The bare baseline serving the same products with `need` in stock. Yields a dict: proc, clients,
+    db_path. Stops the server on the way out."""
     db_path = work / "bare.sqlite"
-    bare_init(str(db_path), products, clients * (n + warmup) + 10)
+    bare_init(str(db_path), products, need)
     port = free_port()
     log_path = work / "bare-server.log"
     proc = None
@@ -642,20 +657,46 @@ def bench_bare(work: Path, products: list[dict], n: int, clients: int, warmup: i
                      dict(os.environ), log_path)
         wait_ready(proc, port, "/ready", time.perf_counter())
         users = [Client(port) for _ in range(clients)]
-        body, total = sale_body(products)
-        cpu_before = cpu_s(proc.pid)
-        load = run_load(users, "/sales", body, total, n, warmup)
-        load.server_cpu_s = cpu_s(proc.pid) - cpu_before
+        yield dict(proc=proc, clients=users, db_path=db_path)
         for c in users:
             c.close()
-        rows = bare_connect(str(db_path)).execute("SELECT COUNT(*) FROM sale").fetchone()[0]
-        if rows != load.ok:
-            load.fail(f"the bare database holds {rows} sales after {load.ok} answers 201")
-        return dict(load=load)
     except BenchError as exc:
         raise BenchError(f"{exc}\n-- bare server log:\n{tail(log_path)}") from None
     finally:
         stop(proc)
+
+
+def check_bare_rows(bare: dict, load: "Load") -> None:
+    rows = bare_connect(str(bare["db_path"])).execute("SELECT COUNT(*) FROM sale").fetchone()[0]
+    if rows != load.ok:
+        load.fail(f"the bare database holds {rows} sales after {load.ok} answers 201")
+
+
+def timed_round(proc: subprocess.Popen, clients: list, path: str, products: list[dict], n: int, warmup: int) -> "Load":
+    body, total = sale_body(products)
+    cpu_before = cpu_s(proc.pid)
+    load = run_load(clients, path, body, total, n, warmup)
+    load.server_cpu_s = cpu_s(proc.pid) - cpu_before
+    return load
+
+
+def bench_both(work: Path, n: int, clients: int, warmup: int, rounds: int) -> tuple[dict, "Load", "Load"]:
+    """Both servers run side by side; the timed checkouts alternate between them in `rounds` rounds
+    (app, then bare, then app...), so a spell of a busy machine falls on both and not on one only."""
+    need = clients * (n + warmup) + 10
+    sizes = [n // rounds + (1 if i < n % rounds else 0) for i in range(rounds)]
+    with ExitStack() as servers:
+        app = servers.enter_context(app_server(work, clients, need))
+        bare = servers.enter_context(bare_server(work, app["products"], clients, need))
+        app_load, bare_load = Load(), Load()
+        for i, size in enumerate(sizes):
+            first = warmup if i == 0 else 0
+            app_load.add(timed_round(app["proc"], app["cashiers"], "/api/v1/sales", app["products"], size, first))
+            bare_load.add(timed_round(bare["proc"], bare["clients"], "/sales", app["products"], size, first))
+        app["rss_mb"], app["hwm_mb"] = memory_mb(app["proc"].pid)
+        check_app_stock(app, app_load)
+        check_bare_rows(bare, bare_load)
+    return app, app_load, bare_load
 
 
 # --------------------------------------------------------------------------- main
@@ -667,6 +708,9 @@ def main(argv=None) -> int:
     parser.add_argument("--sales", type=int, default=None, help="timed checkouts per client (default 200, 15 with --quick)")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--warmup", type=int, default=3, help="untimed checkouts per client first (default 3)")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="the timed checkouts alternate between the app and the bare app in this many rounds "
+                             "(default 4)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (databases, server logs)")
     parser.add_argument("--bare-server", nargs=2, metavar=("PORT", "DBPATH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -679,11 +723,11 @@ def main(argv=None) -> int:
     work = Path(tempfile.mkdtemp(prefix="pos-bench-checkout-"))
     try:
         print(f"Checkout of a {LINES_PER_SALE}-line cash sale, {clients} clients x {n} timed checkouts "
-              f"(+{warmup} warm-up each), waitress {SERVER_THREADS} threads, SQLite WAL synchronous=FULL, "
+              f"(+{warmup} warm-up each) in {max(1, min(args.rounds, n))} rounds alternating app and bare, "
+              f"waitress {SERVER_THREADS} threads, SQLite WAL synchronous=FULL, "
               f"{os.cpu_count()} CPUs", flush=True)
         try:
-            app = bench_app(work, n, clients, warmup)
-            bare = bench_bare(work, app["products"], n, clients, warmup)
+            app, a, b = bench_both(work, n, clients, warmup, max(1, min(args.rounds, n)))
         except BenchError as exc:
             print(f"benchmark failed: {exc}", file=sys.stderr)
             return 2
@@ -693,7 +737,6 @@ def main(argv=None) -> int:
         else:
             shutil.rmtree(work, ignore_errors=True)
 
-    a, b = app["load"], bare["load"]
     ratio = a.rate / b.rate if b.rate else 0.0
 
     def num(x: float, digits: int = 1):

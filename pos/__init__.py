@@ -66,6 +66,10 @@ def create_app(config_class=Config, overrides=None):
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app)
     _resolve_sqlite_path(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A file on this laptop: no server can have dropped the connection, so no ping before each use.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+                                                   "pool_pre_ping": False}
 
     db = extensions.db
     db.init_app(app)

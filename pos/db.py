@@ -304,8 +304,9 @@ class _Columns:
         self.table = mapper.local_table
         self.pk = mapper.primary_key[0]
         self.pk_key = mapper.get_property_by_column(self.pk).key
-        # (attribute, column) of every column, and the foreign keys a many-to-one relationship fills.
-        self.columns = [(prop.key, prop.columns[0]) for prop in mapper.column_attrs]
+        # (attribute, column key, how a missing value is found) of every column; the foreign keys a
+        # many-to-one relationship fills, from the record it points at.
+        self.columns = [(prop.key, prop.columns[0].key, self._default(prop.columns[0])) for prop in mapper.column_attrs]
         self.to_one = [(rel.key, [(mapper.get_property_by_column(local).key,
                                    rel.mapper.get_property_by_column(remote).key)
                                   for local, remote in rel.local_remote_pairs])
@@ -313,27 +314,33 @@ class _Columns:
         self.insert = self.table.insert()
         self.insert_returning = self.table.insert().returning(self.pk, sort_by_parameter_order=True)
 
+    def _default(self, column):
+        if column is self.pk or (column.default is None and column.server_default is not None):
+            return _FROM_DATABASE  # the database's to give (an unset attribute is read back when asked for)
+        if column.default is None:
+            return (False, None)
+        return (column.default.is_callable, column.default.arg)
+
     def row(self, record) -> dict:
         """The record's column values, its relationships' keys and the columns' Python defaults filled in."""
+        # Written straight into the instance's dict, without change events: insert_records then makes
+        # the record detached, which takes whatever the dict holds as loaded.
         values = record.__dict__
         for rel_key, pairs in self.to_one:
             if (target := values.get(rel_key)) is not None:
                 for local, remote in pairs:
-                    setattr(record, local, getattr(target, remote))
+                    values[local] = getattr(target, remote)
         row = {}
-        for key, column in self.columns:
+        for key, column_key, default in self.columns:
             if key in values:
-                row[column.key] = values[key]
-            elif column is self.pk or (column.default is None and column.server_default is not None):
-                continue  # the database's to give (an unset attribute is read back when asked for)
-            else:
-                default = column.default
-                value = None if default is None else default.arg(None) if default.is_callable else default.arg
-                setattr(record, key, value)
-                row[column.key] = value
+                row[column_key] = values[key]
+            elif default is not _FROM_DATABASE:
+                is_callable, arg = default
+                row[column_key] = values[key] = arg(None) if is_callable else arg
         return row
 
 
+_FROM_DATABASE = object()
 _columns: dict[type, _Columns] = {}
 
 
@@ -366,4 +373,6 @@ def insert_records(session, *groups) -> None:
     written = [record for records in groups for record in records]
     for record in written:
         make_transient_to_detached(record)
-    session.add_all(written)
+    for record in written:
+        if record not in session:  # adding a sale brings its lines along (cascade): each is added once
+            session.add(record)

@@ -294,6 +294,8 @@ def _convert(name: str, value: Any, default: Any) -> Any:
 
 
 def _check_profile(name: str) -> None:
+    if name == "default":
+        return  # always there; python-escpos reads its profiles (0.5 s of YAML) only for a named one
     from escpos.capabilities import CAPABILITIES  # loaded once by python-escpos itself
 
     if name not in CAPABILITIES["profiles"]:

@@ -126,13 +126,13 @@ def _upsert(session, table, key_cols, value_cols, deltas: dict) -> None:
     dialect = _dialect(session)
     if dialect == "postgresql":
         columns = list(zip(*[(*key, *values) for key, values in items]))
-        session.execute(_unnest_statement(table, key_cols, value_cols),
-                        {c: list(v) for c, v in zip((*key_cols, *value_cols), columns)})
+        session.connection().execute(_unnest_statement(table, key_cols, value_cols),
+                                     {c: list(v) for c, v in zip((*key_cols, *value_cols), columns)})
         return
     rows = [{**dict(zip(key_cols, key)), **dict(zip(value_cols, values))} for key, values in items]
     # One statement executed for many rows (the driver's executemany), built and compiled once:
     # a multi-row VALUES would be compiled afresh for every sale and every batch of a push.
-    session.execute(_upsert_statement(dialect, table, key_cols, value_cols), rows)
+    session.connection().execute(_upsert_statement(dialect, table, key_cols, value_cols), rows)  # Core: no ORM step
 
 
 def _apply(session, d: _Deltas) -> None:

@@ -2,11 +2,13 @@
 /language), no JSON API."""
 from __future__ import annotations
 
+from functools import cache
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import bindparam, select
 
 from .access import PUBLIC, roles, session_is_current, start_session
 from ..db import keep_for_request, unit_of_work
@@ -22,9 +24,14 @@ HOME = {"cashier": "sell.screen", "manager": "stock.overview", "organiser": "sto
         "producer": "portal.home"}
 
 
+@cache  # read for every request: built once
+def _user_by_id():
+    return select(User).where(User.id == bindparam("id"))
+
+
 @login_manager.user_loader
 def load_user(user_id):
-    user = db.session.get(User, int(user_id))
+    user = db.session.execute(_user_by_id(), {"id": int(user_id)}).scalar_one_or_none()
     # A session from before the user's last logout, password or role change is refused here.
     if user is None or not user.is_active or not session_is_current(user):
         return None
