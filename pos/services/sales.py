@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from typing import Iterable, Mapping
@@ -15,8 +15,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import vietqr
 from ..db import MAX_ID, booth_row, get_row, insert_records, of_booth
-from ..errors import (N_, DiscountOverLimit, IdempotencyConflict, InvalidInput, NoOpenShift, OutOfStock, Underpaid,
-                      UnknownProduct)
+from ..errors import (N_, DiscountOverLimit, FairClosed, IdempotencyConflict, InvalidInput, NoOpenShift, OutOfStock,
+                      Underpaid, UnknownProduct)
 from ..models import Booth, Fair, ParkedCart, Payment, Product, Sale, SaleLine, Shift, StockMovement, Till
 from ..models.fair import ensure_open
 from ..models.identity import stamp
@@ -140,7 +140,9 @@ def _key(idempotency_key) -> str:
 
 def _digest(checkout: Checkout) -> str:
     """The fingerprint of a checkout's content (its PIN left out) that a replayed key must match."""
-    content = asdict(checkout)
+    # What dataclasses.asdict() gave (the stored digests were made from it), without its deep copying.
+    content = {**vars(checkout), "lines": [vars(line) for line in checkout.lines],
+               "payments": [vars(p) for p in checkout.payments]}
     del content["manager_pin"]
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
@@ -197,7 +199,7 @@ def record_sale(session, booth: Booth, cashier, checkout: Checkout, idempotency_
     WrongPin, IdempotencyConflict, NotFound, NoOpenShift (the till has no open shift), FairClosed.
     """
     key, digest = _key(idempotency_key), _digest(checkout)
-    till, shift, replay = _till_for_checkout(session, booth, checkout.till_id, key, digest)
+    till, shift_id, replay = _till_for_checkout(session, booth, checkout.till_id, key, digest)
     if replay is not None:
         return CheckoutResult(replay, True)
     lines = _check_lines(checkout.lines)
@@ -211,7 +213,7 @@ def record_sale(session, booth: Booth, cashier, checkout: Checkout, idempotency_
     number, series, receipt_no = numbering.next_receipt(session, booth, till)
     cashier_id = sa_inspect(cashier).identity[0]  # no re-read of the user the request already loaded
     sale = Sale(
-        booth_id=booth.id, till=till, shift_id=shift.id, number=number, series=series, receipt_no=receipt_no,
+        booth_id=booth.id, till=till, shift_id=shift_id, number=number, series=series, receipt_no=receipt_no,
         cashier_id=cashier_id, subtotal_vnd=cart.subtotal_vnd, line_discount_vnd=cart.line_discount_vnd,
         order_discount_vnd=cart.order_discount_vnd, total_vnd=cart.total_vnd, idempotency_key=key,
         request_digest=digest, discount_approved_by_id=approver.id if approver else None,
@@ -238,7 +240,8 @@ def record_sale(session, booth: Booth, cashier, checkout: Checkout, idempotency_
 @cache
 def _till_statement():
     made_with_key = select(Sale.id).where(Sale.idempotency_key == bindparam("key")).scalar_subquery()
-    return (select(Till, Shift, Fair, made_with_key)
+    # The till as a record (the sale points at it); of the shift and the fair only what is checked.
+    return (select(Till, Shift.id, Fair.closed_at, made_with_key)
             .join(Booth, Booth.id == Till.booth_id).join(Fair, Fair.id == Booth.fair_id)
             .outerjoin(Shift, (Shift.till_id == Till.id) & Shift.closed_at.is_(None))
             .where(Till.id == bindparam("till_id"))
@@ -256,23 +259,27 @@ def _products_statement(with_stock: bool):
 
 
 def _till_for_checkout(session, booth: Booth, till_id, key: str, digest: str):
-    """(till, its open shift, None), or (None, None, the sale already made with this key) for a retry.
+    """(till, the id of its open shift, None), or (None, None, the sale already made with this key) for a retry.
 
     Read in one statement inside the write lock: the till (row-locked where rows lock), its open
-    shift, the id of a sale made with this key, and the booth's fair, read again so that a fair
-    closed a moment ago refuses the sale. Raises FairClosed, IdempotencyConflict, NotFound, NoOpenShift.
+    shift, the id of a sale made with this key, and whether the booth's fair is closed, read again
+    so that a fair closed a moment ago refuses the sale.
+    Raises FairClosed, IdempotencyConflict, NotFound, NoOpenShift.
     """
     till_id = whole(till_id, "till_id", minimum=1, maximum=MAX_ID)
     row = session.execute(_till_statement(), {"till_id": till_id, "key": key}).first()
-    ensure_open(booth)
-    till, shift, _fair, made_id = row if row is not None else (None, None, None, None)
+    till, shift_id, fair_closed_at, made_id = row if row is not None else (None, None, None, None)
+    if row is None:
+        ensure_open(booth)  # no such till: the booth's fair still answers first, as for every write
+    elif fair_closed_at is not None:
+        raise FairClosed()
     if (row is None or made_id is not None) and (sale := _existing(session, key, digest)) is not None:
         return None, None, sale
     of_booth(till, booth, N_("Không tìm thấy quầy bán hàng"), field="till_id", check=lambda t: t.is_active)
     # Every sale belongs to its till's open cash shift, so the shift's count can be checked against it.
-    if shift is None:
+    if shift_id is None:
         raise NoOpenShift(till=till.code)
-    return till, shift, None
+    return till, shift_id, None
 
 
 def _cash_due(total: int, payments: list[Tender]) -> int:
