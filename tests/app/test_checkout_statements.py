@@ -5,7 +5,8 @@ import pytest
 from sqlalchemy import event
 
 from pos.extensions import db
-from tests.conftest import login
+from pos.models import SaleLine, StockMovement, Till
+from tests.conftest import World, login
 
 # The whole request: log-in check, the write transaction, the answer read after the commit.
 # Measured 41 for a five-line sale before issue 14's work (every line and movement its own
@@ -20,8 +21,6 @@ MAX_STATEMENTS = 15
 
 @pytest.fixture
 def till(app, world):
-    from pos.models import Till
-
     pids = [world.product(name=f"Mật ong rừng {i}", price_vnd=50_000 + i, stock=20) for i in range(5)]
     world.user("cashier", username="thungan")
     with app.app_context():
@@ -78,3 +77,40 @@ def test_the_booth_read_once_per_request_is_read_again_by_the_next_request(app, 
     assert sold.status_code == 201, sold.json
     assert sold.json["went_below_zero"] is True
     assert world.on_hand(pids[0]) == -5
+
+
+def test_the_answer_of_a_checkout_is_the_sale_as_stored_on_sqlite_and_postgresql(any_app):
+    """The sale is written by Core INSERTs and answered from the records in hand, not read back: read
+    back by the next request (or the hub's tables), it must be the same sale, to the đồng and the key.
+    A second sale right after must not collide with the first's keys."""
+    w = World(any_app)
+    w.user("cashier", username="thungan")
+    honey = w.product("Mật ong rừng Bình Liêu", 250_000, stock=10, ocop_stars=3)
+    tea = w.product("Trà hoa vàng", 120_000, stock=10)
+    client = any_app.test_client()
+    login(client, "thungan")
+    with any_app.app_context():
+        till_id = db.session.query(Till).filter_by(code="T1").one().id
+    answers = []
+    for key, tendered in (("first", 400_000), ("second", 1_000_000)):
+        body = dict(till_id=till_id, order_discount_vnd=10_001, payments=[
+            dict(method="card", amount_vnd=100_000), dict(method="cash", tendered_vnd=tendered)],
+            lines=[dict(product_id=honey, qty=1, discount_vnd=5_000, stamp_code=" QN-0001 "),
+                   dict(product_id=tea, qty=2)])
+        response = client.post("/api/v1/sales", json=body, headers={"Idempotency-Key": key})
+        assert response.status_code == 201, response.json
+        answers.append(response.json)
+    for answer in answers:
+        stored = client.get(f"/api/v1/sales/{answer['id']}").json
+        assert stored == {k: v for k, v in answer.items() if k != "print_job"}
+    first, second = answers
+    assert first["id"] != second["id"] and first["uuid"] != second["uuid"]
+    assert first["receipt_no"].endswith("000001") and second["receipt_no"].endswith("000002")
+    # 490.000 less 5.000 on the honey, less 10.001 shared over the lines to the đồng: 474.999.
+    assert first["total_vnd"] == 474_999 and sum(ln["net_vnd"] for ln in first["lines"]) == 474_999
+    assert first["lines"][0]["stamp_code"] == "QN-0001"
+    assert first["change_vnd"] == 400_000 - (474_999 - 100_000) == 25_001
+    assert w.on_hand(honey) == 8 and w.on_hand(tea) == 6
+    with any_app.app_context():
+        assert db.session.query(SaleLine).count() == 4
+        assert db.session.query(StockMovement).filter_by(kind="sale").count() == 4
