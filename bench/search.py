@@ -16,7 +16,9 @@ a load (statistics, and the trigram index's pending entries merged).
 A logged-in cashier then asks GET /api/v1/products?q=... for queries a cashier types (one
 letter, two words, a producer's name, rare words far down the order, a word nothing matches) and GET /api/v1/products/by-code
 for a barcode and a stamp URL, through Flask's test client (the whole app, no socket). Each
-query runs twice untimed, then --runs times.
+query runs twice untimed, then --runs times, the queries taken in turn (one of each, then again) so
+that a slow spell of a shared machine falls on all of them alike. The process's garbage collector is
+told to set aside what the set-up made (gc.freeze), as the server does before serving.
 
 Prints readable figures, then, as the LAST line, one JSON object: per size, each query's p50
 and p95 in ms (wall clock, and the process's CPU time, steadier on a shared machine) and the number of products it returned, the barcode lookup's p95, and
@@ -28,6 +30,7 @@ request failed or a page held more than 50 products.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import statistics
@@ -126,26 +129,33 @@ def build(tmp: Path, n: int, db_url: str | None = None):
     return app, client, codes[n // 2]["code"], f"https://truyxuat.example.vn/tem?code=BL-TEM-{(n // 2) - (n // 2) % 3:06d}"
 
 
-def timed(client, url, runs, params=None):
-    times, cpu, count = [], [], None
+def timed(client, requests: dict, runs: int) -> dict:
+    """Each request (name: (url, params)) twice untimed, then `runs` times, taken in turn (one of each,
+    then again), so a slow spell of a shared machine falls on every query alike, not on one."""
+    times = {name: [] for name in requests}
+    cpu = {name: [] for name in requests}
+    count = {}
     for i in range(runs + 2):
-        started, started_cpu = time.perf_counter(), time.process_time()
-        response = client.get(url, query_string=params)
-        elapsed = (time.perf_counter() - started) * 1000
-        elapsed_cpu = (time.process_time() - started_cpu) * 1000
-        if response.status_code != 200:
-            raise SystemExit(f"GET {url} {params}: HTTP {response.status_code} {response.data[:300]!r}")
-        data = response.get_json()
-        count = len(data["products"]) if "products" in data else 1
-        if count > 50:
-            raise SystemExit(f"GET {url} {params}: {count} products in one page")
-        if i >= 2:
-            times.append(elapsed)
-            cpu.append(elapsed_cpu)
+        for name, (url, params) in requests.items():
+            started, started_cpu = time.perf_counter(), time.process_time()
+            response = client.get(url, query_string=params)
+            elapsed = (time.perf_counter() - started) * 1000
+            elapsed_cpu = (time.process_time() - started_cpu) * 1000
+            if response.status_code != 200:
+                raise SystemExit(f"GET {url} {params}: HTTP {response.status_code} {response.data[:300]!r}")
+            data = response.get_json()
+            count[name] = len(data["products"]) if "products" in data else 1
+            if count[name] > 50:
+                raise SystemExit(f"GET {url} {params}: {count[name]} products in one page")
+            if i >= 2:
+                times[name].append(elapsed)
+                cpu[name].append(elapsed_cpu)
     # cpu_*: the process's CPU time for the request, which other programs on a shared machine disturb
     # far less than the wall clock (waiting for a core is not counted).
-    return dict(p50_ms=round(statistics.median(times), 2), p95_ms=round(percentile(times, 95), 2),
-                cpu_p50_ms=round(statistics.median(cpu), 2), cpu_p95_ms=round(percentile(cpu, 95), 2), returned=count)
+    return {name: dict(p50_ms=round(statistics.median(times[name]), 2), p95_ms=round(percentile(times[name], 95), 2),
+                       cpu_p50_ms=round(statistics.median(cpu[name]), 2),
+                       cpu_p95_ms=round(percentile(cpu[name], 95), 2), returned=count[name])
+            for name in requests}
 
 
 def run_size(n: int, runs: int, db_url: str | None = None) -> dict:
@@ -153,14 +163,19 @@ def run_size(n: int, runs: int, db_url: str | None = None) -> dict:
         started = time.perf_counter()
         app, client, barcode, stamp_url = build(Path(tmp), n, db_url)
         built_s = time.perf_counter() - started
-        barcode_t = timed(client, "/api/v1/products/by-code", runs, {"code": barcode})
-        stamp_t = timed(client, "/api/v1/products/by-code", runs, {"code": stamp_url})
-        searches = {name: timed(client, "/api/v1/products", runs, {"q": q}) for name, q in QUERIES.items()}
+        gc.collect()
+        gc.freeze()  # as the server does before serving (pos/cli/serve.py): start-up's objects set aside
+        figures = timed(client, {"barcode": ("/api/v1/products/by-code", {"code": barcode}),
+                                 "stamp_url": ("/api/v1/products/by-code", {"code": stamp_url}),
+                                 **{name: ("/api/v1/products", {"q": q}) for name, q in QUERIES.items()}}, runs)
+        barcode_t, stamp_t = figures.pop("barcode"), figures.pop("stamp_url")
+        searches = figures
         from pos.extensions import db
 
         with app.app_context():
             dialect = db.engine.dialect.name
             db.engine.dispose()
+        gc.unfreeze()
     limit = 3 * barcode_t["p95_ms"]
     worst = max(searches.values(), key=lambda r: r["p95_ms"])
     return dict(products=n, db=dialect, built_s=round(built_s, 1), barcode=barcode_t, stamp_url=stamp_t, searches=searches,

@@ -27,6 +27,7 @@ bp = Blueprint("api", __name__)
 
 
 def product_json(p, on_hand=None) -> dict:
+    """A product (a Product record, or a catalogue.Listed from a search page) as the API shows it."""
     out = {
         "id": p.id, "uuid": p.uuid, "name": p.name, "unit": p.unit, "price_vnd": p.price_vnd,
         "ocop_stars": p.ocop_stars, "category": p.category, "barcodes": p.barcode_list,
@@ -67,8 +68,8 @@ def openapi_document():
 def list_products(query: sc.ProductsQuery):
     booth = current_booth_or_404()
     # One page (50 by default) in Vietnamese order; one more is asked for to know whether a next page exists.
-    found = catalogue.search_products(db.session, query.q, producer_id=query.producer_id,
-                                      active_only=query.all != "1", limit=query.limit + 1, offset=query.offset)
+    found = catalogue.search_listing(db.session, query.q, producer_id=query.producer_id,
+                                     active_only=query.all != "1", limit=query.limit + 1, offset=query.offset)
     page, more = found[:query.limit], len(found) > query.limit
     levels = stock.on_hand(db.session, booth.id, [p.id for p in page])  # stock of the products shown only
     return jsonify(products=[product_json(p, levels.get(p.id, 0)) for p in page], has_more=more,

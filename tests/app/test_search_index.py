@@ -46,23 +46,25 @@ def expected(held, query, active_only=True):
 
 
 def test_every_search_gives_the_same_products_in_vietnamese_order_on_sqlite_and_postgresql(any_app, db_url):
+    """Both ways of searching: records (the catalogue page) and plain values (the sell screen's search)."""
     from pos.services import catalogue
 
     held = build(any_app)
     with any_app.app_context():
-        for query in QUERIES:
-            for active_only in (True, False):
-                found = [p.name for p in catalogue.search_products(db.session, query, active_only=active_only)]
-                assert found == expected(held, query, active_only), (query, active_only)
-            # Page by page, the pages add up to the whole answer.
-            pages, offset = [], 0
-            while True:
-                page = catalogue.search_products(db.session, query, limit=7, offset=offset)
-                pages += [p.name for p in page]
-                if len(page) < 7:
-                    break
-                offset += 7
-            assert pages == expected(held, query), query
+        for search in (catalogue.search_products, catalogue.search_listing):
+            for query in QUERIES:
+                for active_only in (True, False):
+                    found = [p.name for p in search(db.session, query, active_only=active_only)]
+                    assert found == expected(held, query, active_only), (search.__name__, query, active_only)
+                # Page by page, the pages add up to the whole answer.
+                pages, offset = [], 0
+                while True:
+                    page = search(db.session, query, limit=7, offset=offset)
+                    pages += [p.name for p in page]
+                    if len(page) < 7:
+                        break
+                    offset += 7
+                assert pages == expected(held, query), (search.__name__, query)
         # The rare words are answered from the trigram index on SQLite; PostgreSQL has none and walks.
         used = catalogue._indexed_candidates(db.session, fold("dau phong dam ha").split()) is not None
     assert used == db_url.startswith("sqlite")
@@ -290,3 +292,30 @@ def test_a_hub_without_rights_to_add_pg_trgm_is_upgraded_and_searches_without_th
         owner.dispose()
         with pg_admin_engine.connect() as conn:
             conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
+
+
+def test_a_search_page_as_plain_values_says_what_the_records_say(any_app):
+    """The sell screen's search reads plain values, not records: each product's price, producer, stamp
+    and barcodes (in the order they were added) must be the records' own."""
+    from pos.models import Barcode, Product
+    from pos.services import catalogue
+
+    w = World(any_app)
+    honey = w.product("Mật ong rừng Bình Liêu", 250_000, barcode="8936000000011", ocop_stars=4,
+                      stamp_code="BL-MO-0001", category="Mật ong")
+    w.product("Mật ong hoa nhãn", 180_000)
+    with any_app.app_context(), unit_of_work(db.session) as s:
+        product = s.get(Product, honey)
+        product.barcodes.append(Barcode(code="MO-SO-2"))  # a second code, as a producer's new label has
+    with any_app.app_context():
+        listed = catalogue.search_listing(db.session, "mat ong", producer_id=None)
+        records = catalogue.search_products(db.session, "mat ong")
+        assert [p.id for p in listed] == [p.id for p in records] and len(listed) == 2
+        for plain, record in zip(listed, records):
+            assert (plain.uuid, plain.name, plain.unit, plain.price_vnd, plain.ocop_stars, plain.category,
+                    plain.stamp_code, plain.is_active) == (record.uuid, record.name, record.unit, record.price_vnd,
+                                                           record.ocop_stars, record.category, record.stamp_code,
+                                                           record.is_active)
+            assert (plain.producer.id, plain.producer.name) == (record.producer.id, record.producer.name)
+            assert plain.barcode_list == record.barcode_list
+        assert next(p for p in listed if p.id == honey).barcode_list == ["8936000000011", "MO-SO-2"]
