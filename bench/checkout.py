@@ -762,7 +762,8 @@ def main(argv=None) -> int:
     def figures(name: str, load: Load) -> str:
         mean = statistics.fmean(load.latencies) * 1000 if load.latencies else float("nan")
         return (f"  {name:<5} {load.rate:7.1f} sales/s   p50 {load.pct_ms(50):6.1f} ms   p95 {load.pct_ms(95):6.1f} ms"
-                f"   max {load.pct_ms(100):6.1f} ms   mean {mean:6.1f} ms   server CPU {load.cpu_ms_per_sale:5.2f} ms/sale"
+                f"   max {load.pct_ms(100):6.1f} ms   mean {mean:6.1f} ms"
+                f"   server CPU {load.cpu_ms_per_sale:5.2f} ms/sale"
                 f"   ({len(load.latencies)} timed sales, {load.wall:.2f} s, {load.failures} failed)")
 
     print(figures("app", a))

@@ -306,7 +306,8 @@ class _Columns:
         self.pk_key = mapper.get_property_by_column(self.pk).key
         # (attribute, column key, how a missing value is found) of every column; the foreign keys a
         # many-to-one relationship fills, from the record it points at.
-        self.columns = [(prop.key, prop.columns[0].key, self._default(prop.columns[0])) for prop in mapper.column_attrs]
+        self.columns = [(prop.key, prop.columns[0].key, self._default(prop.columns[0]))
+                        for prop in mapper.column_attrs]
         self.to_one = [(rel.key, [(mapper.get_property_by_column(local).key,
                                    rel.mapper.get_property_by_column(remote).key)
                                   for local, remote in rel.local_remote_pairs])

@@ -8,9 +8,9 @@ listed for retry or dismissal, and never printed unasked.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from dataclasses import asdict, fields
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import and_, or_, select
 

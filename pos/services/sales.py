@@ -211,7 +211,10 @@ def record_sale(session, booth: Booth, cashier, checkout: Checkout, idempotency_
     went_below_zero = _check_stock(session, booth, lines, cart)
 
     number, series, receipt_no = numbering.next_receipt(session, booth, till)
-    cashier_id = sa_inspect(cashier).identity[0]  # no re-read of the user the request already loaded
+    # The user record itself (also when given as flask_login's current_user proxy); its id as loaded,
+    # without reading the user again.
+    cashier_state = sa_inspect(cashier)
+    cashier_id = cashier_state.identity[0]
     sale = Sale(
         booth_id=booth.id, till=till, shift_id=shift_id, number=number, series=series, receipt_no=receipt_no,
         cashier_id=cashier_id, subtotal_vnd=cart.subtotal_vnd, line_discount_vnd=cart.line_discount_vnd,
@@ -227,7 +230,7 @@ def record_sale(session, booth: Booth, cashier, checkout: Checkout, idempotency_
     records = [sale, *(r for pair in zip(sale.lines, sale.movements) for r in pair), *sale.payments]
     stamp(session, *records, assign_keys=(Sale, SaleLine, StockMovement, Payment))
     insert_records(session, [sale], sale.lines, sale.movements, sale.payments)
-    set_committed_value(sale, "cashier", cashier)  # the answer names the cashier: no lookup of the user
+    set_committed_value(sale, "cashier", cashier_state.obj())  # the answer names the cashier: no lookup
     sales_summary.add_new_sale(session, sale, {pid: p.producer_id for pid, p in cart.products.items()})
     if approver is not None and approver.id != cashier.id:
         audit.record(session, cashier, "discount.over_limit", sale.receipt_no, approver=approver.username,
@@ -376,7 +379,8 @@ def price_cart(session, cart: Cart | Checkout, *, on_hand_at: int | None = None)
     # One query for all the cart's products. FOR UPDATE: on PostgreSQL two writers on one product
     # queue here (SQLite's BEGIN IMMEDIATE already serialises them); sorted ids avoid deadlocks.
     with_stock = on_hand_at is not None and session.get_bind().dialect.name == "sqlite"
-    rows = session.execute(_products_statement(with_stock), {"ids": wanted_ids, "booth_id": on_hand_at}).all()
+    params = {"ids": wanted_ids, "booth_id": on_hand_at} if with_stock else {"ids": wanted_ids}
+    rows = session.execute(_products_statement(with_stock), params).all()
     products = {row[0].id: row[0] for row in rows}
     on_hand = {row[0].id: int(row[1]) for row in rows} if with_stock else None
     for pid in wanted_ids:
