@@ -5,13 +5,27 @@ tzdata (a dependency) gives zoneinfo the Asia/Ho_Chi_Minh zone on Windows too.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
+# Where "now" comes from: the system clock, unless a clock is set with use_clock(). The tests of the
+# growing waits after wrong passwords and PINs hold the clock still and move it on themselves, so a
+# slow machine cannot outlast a two-second wait between two of their requests.
+_clock: Callable[[], datetime] | None = None
+
+
+def use_clock(clock: Callable[[], datetime] | None) -> None:
+    """Read "now" (naive UTC) from clock() from here on; None goes back to the system clock."""
+    global _clock
+    _clock = clock
+
 
 def utcnow() -> datetime:
     """Now, as naive UTC (the form every *_at column holds)."""
+    if _clock is not None:
+        return _clock()
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
@@ -46,7 +60,7 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def local_today() -> date:
-    return datetime.now(VN).date()
+    return to_local(utcnow()).date()
 
 
 def parse_date(text: str) -> date:

@@ -8,13 +8,14 @@ import sqlite3
 import subprocess
 import sys
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from pos import create_app
+from pos import create_app, timeutil
 from pos.config import TestConfig
 from pos.db import unit_of_work
 from pos.extensions import db
@@ -302,6 +303,28 @@ class World:
 
         with self.app.app_context():
             return stock_service.on_hand(db.session, self.booth_id, [product_id]).get(product_id, 0)
+
+
+class Clock:
+    """A clock the test holds still and moves on (pos.timeutil.use_clock): naive UTC, as utcnow()."""
+
+    def __init__(self):
+        self.now = timeutil.utcnow()
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock():
+    """The app's clock for this test, still until the test moves it (clock.advance(seconds))."""
+    held = Clock()
+    timeutil.use_clock(held)
+    yield held
+    timeutil.use_clock(None)
 
 
 @pytest.fixture
