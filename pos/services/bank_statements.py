@@ -197,7 +197,9 @@ def parse_amount_cell(value) -> int | None:
     text = _AMOUNT_TRAILER.sub("", text.lower()).strip()
     # A trailing ",00" / ".00" is cents that are always zero in đồng.
     text = re.sub(r"[.,]0{1,2}$", "", text) if re.search(r"\d[.,]\d{3}[.,]0{1,2}$|^\d{1,3}[.,]0{1,2}$", text) else text
-    if not re.fullmatch(r"\d{1,3}([.,]\d{3})*|\d+", text):
+    # One group separator throughout: "1.250,000" is no way of writing an amount (1.250 đồng with a
+    # fraction, or a slip of the pen) and is refused rather than guessed as 1.250.000.
+    if not re.fullmatch(r"\d{1,3}(\.\d{3})*|\d{1,3}(,\d{3})*|\d+", text):
         raise _BadAmount(value)
     return sign * int(re.sub(r"[.,]", "", text))
 

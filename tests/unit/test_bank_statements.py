@@ -92,7 +92,8 @@ def test_amounts_are_read_as_vietnamese_banks_write_them(cell, amount):
     assert bank.parse_amount_cell(cell) == amount
 
 
-@pytest.mark.parametrize("cell", ["một triệu", "12,5", "1.25.000", "abc", 12.5])
+@pytest.mark.parametrize("cell", ["một triệu", "12,5", "1.25.000", "abc", 12.5,
+                                  "1.250,000", "1,250.000", "1.000,000,00"])  # two kinds of group separator
 def test_an_amount_in_words_or_with_fractions_is_not_a_number_of_dong(cell):
     with pytest.raises(bank._BadAmount):
         bank.parse_amount_cell(cell)
