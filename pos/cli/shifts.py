@@ -28,7 +28,7 @@ def shift_list(till_code):
         state = "đang mở" if s.is_open else (
             f"đóng {format_datetime(s.closed_at)}  phải có {format_vnd(s.expected_cash_vnd)}  "
             f"đếm {format_vnd(s.counted_cash_vnd)}  chênh {format_vnd(s.difference_vnd)}")
-        click.echo(f"#{s.id:<5} {s.till.code:<4} ca {s.number:<3} mở {format_datetime(s.opened_at)}  {state}")
+        click.echo(f"#{s.id:<5} {s.till.code:<4} ca {s.label:<3} mở {format_datetime(s.opened_at)}  {state}")
 
 
 @shift_group.command("report")

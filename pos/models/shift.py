@@ -53,6 +53,12 @@ class Shift(Travelling, db.Model):
         return self.closed_at is None
 
     @property
+    def label(self) -> str:
+        """The shift's number as people read it: "3", or "R7F3A-3" in a restored database's series,
+        so that it is never taken for the main series' shift 3."""
+        return f"{self.series}-{self.number}" if self.series else str(self.number)
+
+    @property
     def difference_vnd(self) -> int | None:
         """Counted minus expected: negative means cash is missing."""
         if self.counted_cash_vnd is None or self.expected_cash_vnd is None:

@@ -146,14 +146,14 @@ def open_shift(session, booth, user, new: NewShift, *, address: str = "") -> Shi
     float_vnd = whole(new.opening_float_vnd, "opening_float_vnd", minimum=0, maximum=MAX_VND)
     note = text(new.note, "note", max_len=500)
     if (open_one := current_shift(session, till)) is not None:
-        raise ShiftAlreadyOpen(till=till.code, number=open_one.number)
+        raise ShiftAlreadyOpen(till=till.code, number=open_one.label)
     number, series = numbering.next_shift(session, till)
     shift = Shift(booth_id=booth.id, till_id=till.id, number=number, series=series, opened_by_id=user.id,
                   opened_at=utcnow(), opening_float_vnd=float_vnd, note=note)
     stamp(session, shift)
     session.add(shift)
     session.flush()
-    audit.record(session, user, "shift.open", f"{till.code} ca {shift.number}", address=address,
+    audit.record(session, user, "shift.open", f"{till.code} ca {shift.label}", address=address,
                  shift_uuid=shift.uuid, opening_float_vnd=float_vnd)
     return shift
 
@@ -161,7 +161,7 @@ def open_shift(session, booth, user, new: NewShift, *, address: str = "") -> Shi
 def _open_shift_for_update(session, booth, shift_id) -> Shift:
     shift = booth_row(session, Shift, booth, shift_id, N_("Không tìm thấy ca bán hàng"), with_for_update=True)
     if not shift.is_open:
-        raise ShiftClosed(number=shift.number, till=shift.till.code)
+        raise ShiftClosed(number=shift.label, till=shift.till.code)
     return shift
 
 
@@ -201,7 +201,7 @@ def record_cash_movement(session, booth, user, shift_id, move: CashMove, *, addr
     details = dict(amount_vnd=amount_vnd, reason=reason)
     if approver is not None:
         details["approved_by"] = approver.username
-    audit.record(session, user, f"shift.cash_{kind}", f"{shift.till.code} ca {shift.number}", address=address,
+    audit.record(session, user, f"shift.cash_{kind}", f"{shift.till.code} ca {shift.label}", address=address,
                  **details)
     return movement
 
@@ -314,6 +314,7 @@ def shift_report(session, shift: Shift) -> dict:
                  for m in shift.cash_movements]
     return {
         "kind": "X", "shift_id": shift.id, "shift_uuid": shift.uuid, "number": shift.number,
+        "label": shift.label,
         "fair": booth.fair.name, "booth": booth.name, "till_code": till.code, "till_name": till.name,
         "opened_at": _iso(shift.opened_at), "opened_by": _name(shift.opened_by),
         "closed_at": None, "closed_by": None, "printed_at": _iso(utcnow()),
@@ -374,7 +375,7 @@ def close_shift(session, booth, user, shift_id, count: CashCount, *, address: st
                   difference_vnd=counted - report["expected_cash_vnd"], note=shift.note)
     shift.z_report = json.dumps(report, ensure_ascii=False)
     session.flush()
-    audit.record(session, user, "shift.close", f"{shift.till.code} ca {shift.number}", address=address,
+    audit.record(session, user, "shift.close", f"{shift.till.code} ca {shift.label}", address=address,
                  shift_uuid=shift.uuid, expected_cash_vnd=report["expected_cash_vnd"], counted_cash_vnd=counted,
                  difference_vnd=report["difference_vnd"])
     return shift
@@ -417,7 +418,7 @@ def build_z_report_slip(report: dict) -> Slip:
     is_z = report.get("kind") == "Z"
     slip = Slip().title("BÁO CÁO CHỐT CA (Z)" if is_z else "BÁO CÁO TẠM (X)")
     slip.text(report["fair"], align="center").text(report["booth"], align="center", bold=True).separator()
-    slip.row("Quầy:", f"{report['till_code']} · {report['till_name']}").row("Ca số:", str(report["number"]))
+    slip.row("Quầy:", f"{report['till_code']} · {report['till_name']}").row("Ca số:", str(report.get("label", report["number"])))
     slip.row("Mở ca:", _slip_time(report["opened_at"])).row("Người mở:", report["opened_by"])
     if is_z:
         slip.row("Đóng ca:", _slip_time(report["closed_at"])).row("Người đóng:", report["closed_by"])

@@ -82,7 +82,7 @@ def open_shift(till_id):
     except DomainError as err:
         flash(err.text, "error")
         return _till_page(booth, till, status=http_status(err), form=form_dict(), error_field=err.field)
-    flash(_("Đã mở ca %(n)s tại %(till)s.", n=shift.number, till=till.name), "success")
+    flash(_("Đã mở ca %(n)s tại %(till)s.", n=shift.label, till=till.name), "success")
     if current_till(booth) is not None and current_till(booth).id == till.id:
         return redirect(url_for("sell.screen"))
     return redirect(url_for("shifts.till_page", till_id=till.id))
@@ -183,7 +183,7 @@ def close(shift_id):
         queue_slip(booth, _z_slip(shift_id))
         if backups.backup_after_shift_close(current_app._get_current_object()) is None:
             flash(_("Ca đã đóng nhưng chưa sao lưu được cơ sở dữ liệu: xem Nhật ký → Sao lưu."), "warning")
-        flash(_("Đã đóng ca %(n)s. Báo cáo chốt ca (Z) đã lưu.", n=shift.number), "success")
+        flash(_("Đã đóng ca %(n)s. Báo cáo chốt ca (Z) đã lưu.", n=shift.label), "success")
         return redirect(url_for("shifts.report", shift_id=shift.id))
     return render_template("shifts/close.html", form=None, error_field=None, **context)
 
@@ -290,7 +290,8 @@ def _iso(moment):
 def shift_json(shift: Shift) -> dict:
     return {
         "id": shift.id, "uuid": shift.uuid, "till_id": shift.till_id, "till_code": shift.till.code,
-        "number": shift.number, "is_open": shift.is_open, "opened_at": _iso(shift.opened_at),
+        "number": shift.number, "label": shift.label, "is_open": shift.is_open,
+        "opened_at": _iso(shift.opened_at),
         "opened_by": shift.opened_by.username, "opening_float_vnd": shift.opening_float_vnd,
         "closed_at": _iso(shift.closed_at), "closed_by": shift.closed_by.username if shift.closed_by else None,
         "expected_cash_vnd": shift.expected_cash_vnd, "counted_cash_vnd": shift.counted_cash_vnd,
@@ -315,7 +316,9 @@ def refund_json(r: Refund) -> dict:
 
 SHIFT = {"type": "object", "properties": {
     "id": {"type": "integer"}, "uuid": {"type": "string"}, "till_id": {"type": "integer"},
-    "number": {"type": "integer", "description": "per till: 1, 2, 3 …"}, "is_open": {"type": "boolean"},
+    "number": {"type": "integer", "description": "per till: 1, 2, 3 …"},
+    "label": {"type": "string", "description": "the number as printed: 3, or R7F3A-3 in a restored database's series"},
+    "is_open": {"type": "boolean"},
     "opening_float_vnd": {"type": "integer"}, "expected_cash_vnd": {"type": ["integer", "null"]},
     "counted_cash_vnd": {"type": ["integer", "null"]},
     "difference_vnd": {"type": ["integer", "null"], "description": "counted − expected; negative = missing"},

@@ -162,3 +162,34 @@ def test_pos_shift_report_prints_the_x_report_as_the_printer_lays_it_out(app, wo
     assert all(len(line) <= 32 for line in report.output.splitlines())
     missing = runner.invoke(args=["shift", "report", "999"])
     assert missing.exit_code != 0 and "Không tìm thấy ca" in missing.output
+
+
+def test_a_restored_laptops_shifts_read_with_their_series_and_are_never_taken_for_the_main_ones(
+        app, client, world, t1):
+    """After a restore the database numbers in a series of its own (services/numbering): its shift
+    after the main series' shift 1 is R….-2 on every page, slip, list and answer, not a second "2"."""
+    from pos.db import unit_of_work
+    from pos.extensions import db
+    from pos.services import numbering
+
+    world.user("manager", username="quanly")
+    with app.app_context(), unit_of_work(db.session) as s:
+        series = numbering.start_series(s)  # what `pos restore` does
+    assert re.fullmatch(r"R[0-9A-F]{4}", series)
+    login(client, "quanly")
+    first = _t1_shift(client, t1)
+    assert (first["number"], first["label"]) == (1, "1")  # opened before the restore, in the main series
+    counts = {"count-500000": "0", "action": "close"}
+    assert client.post(f"/shifts/{first['id']}/close", data=counts).status_code == 302
+    opened = client.post(f"/shifts/tills/{t1}/open", data={"opening_float_vnd": "0"}, follow_redirects=True)
+    assert f"Đã mở ca {series}-2" in opened.get_data(as_text=True)
+    second = _t1_shift(client, t1)
+    assert (second["number"], second["label"]) == (2, f"{series}-2")
+    assert f"<td>{series}-2</td>" in client.get("/shifts").get_data(as_text=True)
+    assert f"Ca {series}-2" in client.get(f"/shifts/tills/{t1}").get_data(as_text=True)
+    closed = client.post(f"/shifts/{second['id']}/close", data=counts, follow_redirects=True)
+    assert f"Đã đóng ca {series}-2" in closed.get_data(as_text=True)
+    z = client.get(f"/shifts/{second['id']}?paper=slip").get_data(as_text=True)
+    assert f"{series}-2" in z
+    listing = app.test_cli_runner().invoke(args=["shift", "list"])
+    assert f"ca {series}-2" in listing.output

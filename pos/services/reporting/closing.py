@@ -216,7 +216,7 @@ def closing_state(session, booth: Booth) -> ClosingState:
 def _steps(state: ClosingState) -> list[Step]:
     steps = [
         Step("shifts", gettext("Đóng ca bán hàng ở mọi quầy"), not state.open_shifts,
-             ", ".join(gettext("quầy %(till)s ca %(n)s", till=s.till.code, n=s.number) for s in state.open_shifts)),
+             ", ".join(gettext("quầy %(till)s ca %(n)s", till=s.till.code, n=s.label) for s in state.open_shifts)),
         Step("count", gettext("Kiểm kê lần cuối, sau đơn bán cuối cùng"),
              state.final_count is not None and not state.uncounted,
              (gettext("Chưa đếm: %(names)s", names=", ".join(p.name for p in state.uncounted)) if state.uncounted
