@@ -99,6 +99,28 @@ def skip_or_fail(reason: str):
     pytest.skip(reason)
 
 
+# Debian's Chromium, never a downloaded one; one Playwright and one browser per test process, shared by
+# every browser test (tests/browser and the few in tests/app): Playwright's sync API allows one at a time
+# in a thread, so a test that started its own beside the shared one failed, depending on the order.
+CHROMIUM = os.environ.get("POS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("the playwright package is not installed")
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        skip_or_fail(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
 @pytest.fixture(scope="session")
 def pg_admin_engine():
     try:

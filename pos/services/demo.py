@@ -62,6 +62,9 @@ def load_demo(session) -> dict:
         bank_account="8002205012345", bank_account_name="HTX THAO MOC TUE LAM",
         cashier_discount_limit_percent="10", low_stock_qty="5",
         receipt_footer="Cảm ơn quý khách! Sản phẩm OCOP Bình Liêu – Quảng Ninh",
+        # The slip's header: who sells (the cooperative that runs the booth and holds its account).
+        organisation="HTX Thảo mộc Tuệ Lâm", address="Khu Bình Công 1, TT. Bình Liêu, Quảng Ninh",
+        phone="0203 3878 123", tax_code="5701234567",
     ))
     booths.make_this_booth(session, booth)
     booths.save_till(session, booth, dict(code="T1", name="Quầy 1 (máy tính)"))

@@ -172,7 +172,7 @@ def test_every_inline_handler_in_the_templates_is_one_the_csp_allows():
 
 
 @pytest.mark.browser
-def test_the_pages_run_in_chromium_under_the_csp_without_a_violation(tmp_path):
+def test_the_pages_run_in_chromium_under_the_csp_without_a_violation(tmp_path, browser):
     """A real Chromium on the demo booth: the sell screen's script runs, the inline handlers are
     allowed by their hashes, and nothing the pages load is refused."""
     import os
@@ -181,15 +181,8 @@ def test_the_pages_run_in_chromium_under_the_csp_without_a_violation(tmp_path):
     import sys
     import time
 
-    from tests.conftest import skip_or_fail
+    from playwright.sync_api import expect  # the browser fixture has skipped (or failed, in CI) without it
 
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("the playwright package is not installed")
-    chromium = os.environ.get("POS_CHROMIUM", "/usr/bin/chromium")
-    if not os.path.exists(chromium):
-        skip_or_fail(f"no Chromium at {chromium}")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -206,9 +199,9 @@ def test_the_pages_run_in_chromium_under_the_csp_without_a_violation(tmp_path):
                 assert proc.poll() is None and time.monotonic() < deadline, "pos demo did not start"
                 time.sleep(0.2)
         base = f"http://127.0.0.1:{port}"
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox"])
-            page = browser.new_page()
+        context = browser.new_context(locale="vi-VN")
+        try:
+            page = context.new_page()
             violations = []
             page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
             page.goto(f"{base}/login")
@@ -224,10 +217,9 @@ def test_the_pages_run_in_chromium_under_the_csp_without_a_violation(tmp_path):
             if "/sell/till" in page.url:
                 page.locator("button[name=till_id]", has_text="T1").click()
             # static/js/sell.js ran under the policy: it focuses the scan field and reads its JSON data blocks.
-            from playwright.sync_api import expect
-
             expect(page.locator("#scan")).to_be_focused()  # no eval(): the CSP forbids it
-            browser.close()
+        finally:
+            context.close()
         assert violations == []
     finally:
         proc.kill()

@@ -1,9 +1,9 @@
-"""A real Chromium (Debian's, never a downloaded one) against the demo booth served by waitress."""
+"""A real Chromium against the demo booth served by waitress (the shared `browser` fixture, one per
+test process, is in tests/conftest.py)."""
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -11,11 +11,7 @@ import time
 
 import pytest
 
-from tests.conftest import copy_demo, skip_or_fail
-
-CHROMIUM = os.environ.get("POS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic"]
+from tests.conftest import copy_demo
 
 
 def _free_port() -> int:
@@ -60,20 +56,6 @@ def serve_demo(instance):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("the playwright package is not installed")
-    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        skip_or_fail(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

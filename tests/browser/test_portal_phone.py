@@ -54,12 +54,14 @@ def test_every_producer_page_fits_a_390_px_phone_with_readable_charts(phone, liv
     _fits(phone, f"{live_demo}/reports/settlements")
     phone.locator("#settlements a", has_text="HTX Thảo mộc Tuệ Lâm").first.click()
     expect(phone.locator("#record-payment")).to_be_visible()
+    phone.wait_for_load_state()  # measured once the page has loaded, as _fits does after goto (once 513 px before)
     assert phone.evaluate(MEASURE)["wide"] <= PHONE["width"]
     phone.fill("input[name=amount_vnd]", "100.000")
     phone.fill("input[name=reference]", "FT20011800001")
     phone.fill("input[name=received_by]", "Nguyễn Thị Lâm")
     phone.click("#record-payment-button")
     expect(phone.locator("#payment-amount")).to_have_text("100.000 ₫")
+    phone.wait_for_load_state()
     assert phone.evaluate(MEASURE)["wide"] <= PHONE["width"]
     phone.context.clear_cookies()
 
