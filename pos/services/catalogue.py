@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -174,8 +174,7 @@ def search_products(session, query: str = "", *, producer_id=None, active_only=T
     return list(session.scalars(_searched(session, stmt, query, producer_id, active_only, limit, offset)))
 
 
-@dataclass(frozen=True)
-class Listed:
+class Listed(NamedTuple):
     """A product as a page of search results shows it: plain values, read without making records."""
 
     id: int
@@ -191,8 +190,7 @@ class Listed:
     barcode_list: list[str]
 
 
-@dataclass(frozen=True)
-class ProducerName:
+class ProducerName(NamedTuple):
     id: int
     name: str
 
