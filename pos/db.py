@@ -240,6 +240,14 @@ def get_row(session, model, row_id, *, with_for_update: bool = False):
     return session.get(model, row_id, with_for_update=with_for_update)
 
 
+def required_row(session, model, row_id, message: str, *, field: str | None = None):
+    """The row with this primary key (see get_row). Raises NotFound(message, field) when there is none."""
+    row = get_row(session, model, row_id)
+    if row is None:
+        raise NotFound(message, field=field)
+    return row
+
+
 def booth_row(session, model, booth, row_id, message: str, *, field: str | None = None, check=None,
               with_for_update: bool = False):
     """The row of this booth with this primary key (see of_booth). Raises NotFound(message, field)."""

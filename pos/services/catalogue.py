@@ -8,8 +8,8 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..db import get_row
-from ..errors import Duplicate, DuplicateBarcode, InvalidInput, NotFound, UnknownProduct
+from ..db import get_row, required_row
+from ..errors import Duplicate, DuplicateBarcode, InvalidInput, N_, NotFound, UnknownProduct
 from ..models import PRODUCER_KINDS, UNITS, Barcode, Product, Producer
 from ..models.product import has_search_index
 from ..text import fold, sort_column_key, vi_sorted
@@ -135,10 +135,7 @@ def get_product(session, product_id) -> Product:
 
 
 def get_producer(session, producer_id) -> Producer:
-    producer = get_row(session, Producer, producer_id)
-    if producer is None:
-        raise NotFound("Không tìm thấy chủ thể")
-    return producer
+    return required_row(session, Producer, producer_id, N_("Không tìm thấy chủ thể"))
 
 
 def list_producers(session, *, active_only=False) -> list[Producer]:

@@ -14,8 +14,8 @@ from functools import lru_cache
 
 from sqlalchemy import and_, or_, select
 
-from ..db import get_row
-from ..errors import InvalidInput, NotFound
+from ..db import required_row
+from ..errors import InvalidInput, N_
 from ..models import PrinterSetting, PrintJob, Sale
 from ..printing import (PrinterConfigError, PrinterSettings, ReceiptData, ReceiptLine,
                         ReceiptPayment, build_prebill, build_receipt, deliver, parse_printer_url, slip_to_bytes)
@@ -149,10 +149,7 @@ def job_slip(job: PrintJob):
 
 
 def get_job(session, job_id) -> PrintJob:
-    job = get_row(session, PrintJob, job_id)
-    if job is None:
-        raise NotFound("Không tìm thấy lệnh in")
-    return job
+    return required_row(session, PrintJob, job_id, N_("Không tìm thấy lệnh in"))
 
 
 def claim_next_job(session) -> PrintJob | None:

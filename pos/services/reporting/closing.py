@@ -26,7 +26,7 @@ from datetime import datetime
 from flask_babel import gettext
 from sqlalchemy import func, select
 
-from ...db import get_row
+from ...db import required_row
 from ...errors import DomainError, Forbidden, InvalidInput, N_, NotFound
 from ...models import AuditEntry, Booth, Producer, Product, Shift, StockDocument, StockMovement
 from ...models.fair import ensure_open
@@ -274,9 +274,7 @@ def return_all_goods(session, booth: Booth, user, producer_id) -> StockDocument:
     Raises FairClosed, NotFound, InvalidInput (nothing on hand; a product below zero needs a count first).
     """
     ensure_open(booth)
-    producer = get_row(session, Producer, producer_id)
-    if producer is None:
-        raise NotFound("Không tìm thấy chủ thể", field="producer_id")
+    producer = required_row(session, Producer, producer_id, N_("Không tìm thấy chủ thể"), field="producer_id")
     levels = stock.on_hand(session, booth.id)
     products = session.scalars(select(Product).where(Product.producer_id == producer.id)).all()
     negative = [p.name for p in products if levels.get(p.id, 0) < 0]

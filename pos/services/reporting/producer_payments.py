@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import gettext
-from ...db import get_row
-from ...errors import Forbidden, InvalidInput, NotFound
+from ...db import required_row
+from ...errors import Forbidden, InvalidInput, N_
 from ...models import PAYOUT_METHODS, Booth, ProducerPayment
 from ...models.identity import stamp
 from ...printing import PrinterSettings, Slip
@@ -82,10 +82,7 @@ def record_payment(session, booth: Booth, user, producer_id, data: dict) -> Prod
 
 def get_payment(session, payment_id) -> ProducerPayment:
     """One payment by id. Raises NotFound."""
-    payment = get_row(session, ProducerPayment, payment_id)
-    if payment is None:
-        raise NotFound("Không tìm thấy khoản chi trả", field="payment_id")
-    return payment
+    return required_row(session, ProducerPayment, payment_id, N_("Không tìm thấy khoản chi trả"), field="payment_id")
 
 
 def payment_statement(session, payment: ProducerPayment) -> settlement.Statement:

@@ -36,8 +36,8 @@ from datetime import date, datetime, timezone
 from flask_babel import gettext
 from sqlalchemy import Integer, cast, exists, func, select, true
 
-from ...db import MAX_ID, get_row
-from ...errors import InvalidInput, N_, NotFound
+from ...db import MAX_ID, required_row
+from ...errors import InvalidInput, N_
 from ...models import (PAYMENT_METHODS, Booth, Fair, HourlyProducerSaleCount, HourlySaleCount, HourlySales, Payment,
     Producer, Product, Refund, RefundLine, Sale, SaleLine, StockDocument, StockMovement, Void)
 from ...text import vi_sorted
@@ -269,18 +269,12 @@ class Dashboard:
 
 def get_fair(session, fair_id) -> Fair:
     """Raises NotFound."""
-    fair = get_row(session, Fair, fair_id)
-    if fair is None:
-        raise NotFound("Không tìm thấy hội chợ", field="fair_id")
-    return fair
+    return required_row(session, Fair, fair_id, N_("Không tìm thấy hội chợ"), field="fair_id")
 
 
 def get_booth(session, booth_id) -> Booth:
     """Raises NotFound."""
-    booth = get_row(session, Booth, booth_id)
-    if booth is None:
-        raise NotFound("Không tìm thấy gian hàng", field="booth_id")
-    return booth
+    return required_row(session, Booth, booth_id, N_("Không tìm thấy gian hàng"), field="booth_id")
 
 
 def fairs_with_booths(session) -> list[Fair]:

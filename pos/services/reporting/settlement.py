@@ -29,8 +29,8 @@ from datetime import datetime
 from flask_babel import gettext
 from sqlalchemy import func, select
 
-from ...db import get_row
-from ...errors import NotFound
+from ...db import required_row
+from ...errors import N_
 from ...models import (Booth, Fair, Producer, ProducerPayment, Product, RefundLine, SaleLine, StockDocument,
     StockMovement, Void)
 from ...money import format_percent_bp, percent_of
@@ -356,18 +356,9 @@ def _check(st: Statement, ln: StatementLine) -> None:
                                    product=ln.name, cols=ln.ledger_balance, ledger=ln.on_hand))
 
 
-def _booth(session, booth_id) -> Booth:
-    booth = get_row(session, Booth, booth_id)
-    if booth is None:
-        raise NotFound("Không tìm thấy gian hàng", field="booth_id")
-    return booth
-
-
 def statement(session, booth: Booth, producer_id) -> Statement:
     """One producer's statement at one booth (empty when it had nothing there). Raises NotFound."""
-    producer = get_row(session, Producer, producer_id)
-    if producer is None:
-        raise NotFound("Không tìm thấy chủ thể", field="producer_id")
+    producer = required_row(session, Producer, producer_id, N_("Không tìm thấy chủ thể"), field="producer_id")
     return _compute(session, [booth], [producer.id])[(booth.id, producer.id)]
 
 
